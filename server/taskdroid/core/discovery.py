@@ -1,0 +1,233 @@
+"""Finding task and droid files in a workspace (SPEC §1) and the workspace root (SPEC §10)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from taskdroid.core.globs import compile_globs, normalize_relpath
+from taskdroid.core.settings import Settings
+
+__all__ = [
+    "ROOT_MARKERS",
+    "SKIPPED_DIRS",
+    "DiscoveryResult",
+    "FileKind",
+    "classify_path",
+    "discover",
+    "find_root",
+    "personal_droid_files",
+]
+
+FileKind = Literal["droid", "task"]
+
+#: folders never searched, at any depth (virtual environments are also recognised by pyvenv.cfg)
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+    }
+)
+
+#: a folder holding one of these is a workspace root (SPEC §10)
+ROOT_MARKERS = (".taskdroid.toml", ".git", ".factory", ".claude")
+
+
+@dataclass(slots=True)
+class DiscoveryResult:
+    """Absolute paths (under the root as given, symlinks not resolved), sorted."""
+
+    task_files: list[Path] = field(default_factory=list)
+    droid_files: list[Path] = field(default_factory=list)
+
+
+def classify_path(relpath: str, settings: Settings) -> FileKind | None:
+    """The kind of a file by its path relative to the workspace root (droid globs first).
+
+    ``exclude`` is not consulted: a file the user names explicitly is classified all the same.
+    """
+    path = normalize_relpath(relpath.replace(os.sep, "/"))
+    droid_rx = compile_globs(tuple(settings.droidFiles))
+    if droid_rx is not None and droid_rx.match(path):
+        return "droid"
+    task_rx = compile_globs(tuple(settings.taskFiles))
+    if task_rx is not None and task_rx.match(path):
+        return "task"
+    return None
+
+
+def discover(root: Path, settings: Settings) -> DiscoveryResult:
+    """Every task and droid file under ``root``, by the globs of ``settings``.
+
+    The walk is iterative; it skips :data:`SKIPPED_DIRS`, virtual environments (any folder with a
+    ``pyvenv.cfg``), unreadable folders and whatever ``settings.exclude`` matches (a matched folder
+    excludes all below it). Hidden folders are searched. A symlinked folder is followed only when
+    it resolves inside the root and that folder has not been walked already (so loops end and
+    nothing is listed twice); symlinked files are listed like regular ones.
+    """
+    walker = _Walker(Path(root), settings)
+    walker.run()
+    return DiscoveryResult(sorted(walker.tasks), sorted(walker.droids))
+
+
+class _Walker:
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.droid_rx = compile_globs(tuple(settings.droidFiles))
+        self.task_rx = compile_globs(tuple(settings.taskFiles))
+        self.exclude_rx = compile_globs(tuple(settings.exclude))
+        self.tasks: list[Path] = []
+        self.droids: list[Path] = []
+        self.visited: set[tuple[int, int]] = set()
+        self.real_root: str | None = None
+
+    def run(self) -> None:
+        try:
+            self.real_root = os.path.realpath(self.root)
+        except OSError:
+            return
+        stack: list[tuple[str, str]] = [(os.fspath(self.root), "")]
+        linked: list[tuple[str, str]] = []  # symlinked folders, walked after all real ones
+        while stack or linked:
+            if not stack:
+                stack.append(linked.pop())
+            path, rel = stack.pop()
+            if not self._first_visit(path):
+                continue
+            self._scan(path, rel, stack, linked)
+
+    def _first_visit(self, path: str) -> bool:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        key = (st.st_dev, st.st_ino)
+        if key in self.visited:
+            return False
+        self.visited.add(key)
+        return True
+
+    def _scan(
+        self, path: str, rel: str, stack: list[tuple[str, str]], linked: list[tuple[str, str]]
+    ) -> None:
+        try:
+            with os.scandir(path) as it:
+                entries = list(it)
+        except OSError:
+            return
+        if rel and any(e.name == "pyvenv.cfg" for e in entries):
+            return  # a virtual environment
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            if self.exclude_rx is not None and self.exclude_rx.match(child):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIPPED_DIRS:
+                        stack.append((entry.path, child))
+                elif entry.is_symlink() and entry.is_dir():
+                    if entry.name not in SKIPPED_DIRS and self._inside_root(entry.path):
+                        linked.append((entry.path, child))
+                elif entry.is_file():
+                    self._classify(entry.path, child)
+            except OSError:
+                continue
+
+    def _inside_root(self, path: str) -> bool:
+        assert self.real_root is not None
+        try:
+            target = os.path.realpath(path)
+        except OSError:
+            return False
+        return target == self.real_root or target.startswith(self.real_root.rstrip(os.sep) + os.sep)
+
+    def _classify(self, path: str, rel: str) -> None:
+        if self.droid_rx is not None and self.droid_rx.match(rel):
+            self.droids.append(Path(path))
+        elif self.task_rx is not None and self.task_rx.match(rel):
+            self.tasks.append(Path(path))
+
+
+def personal_droid_files(settings: Settings, root: Path | None = None) -> list[tuple[Path, str]]:
+    """The ``*.md`` files directly in each of ``settings.droidPaths``, in order.
+
+    Each file is paired with its folder (``~`` and environment variables expanded; a relative
+    folder is taken relative to ``root``, else to the current directory). Missing or unreadable
+    folders are skipped, and a folder listed twice is read once.
+    """
+    out: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+    for configured in settings.droidPaths:
+        folder = _expand_folder(configured, root)
+        if folder is None:
+            continue
+        real = os.path.realpath(folder)
+        if real in seen:
+            continue
+        seen.add(real)
+        out.extend((f, str(folder)) for f in _md_files(folder))
+    return out
+
+
+def _expand_folder(configured: str, root: Path | None) -> Path | None:
+    text = os.path.expandvars(os.path.expanduser(configured.strip()))
+    if not text:
+        return None
+    folder = Path(text)
+    if not folder.is_absolute():
+        folder = (root or Path.cwd()) / folder
+    return folder
+
+
+def _md_files(folder: Path) -> list[Path]:
+    try:
+        with os.scandir(folder) as it:
+            names = sorted(e.name for e in it if e.name.endswith(".md") and _is_file(e))
+    except OSError:
+        return []
+    return [folder / n for n in names]
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def find_root(start: Path, *, home: Path | None = None) -> Path:
+    """The nearest folder from ``start`` upward holding one of :data:`ROOT_MARKERS`, else ``start``.
+
+    ``start`` may be a file, in which case the search begins at its folder. In the home folder
+    (``home``, default ``Path.home()``) ``.factory`` and ``.claude`` are the personal
+    configuration folders, not project markers, so only ``.taskdroid.toml`` and ``.git`` count
+    there: otherwise every folder without markers below home would make home the root.
+    """
+    start = Path(os.path.abspath(start))
+    if start.is_file():
+        start = start.parent
+    home_dir = _home() if home is None else Path(os.path.abspath(home))
+    for folder in (start, *start.parents):
+        markers = ROOT_MARKERS[:2] if folder == home_dir else ROOT_MARKERS
+        if any(os.path.lexists(folder / marker) for marker in markers):
+            return folder
+    return start
+
+
+def _home() -> Path | None:
+    try:
+        return Path(os.path.abspath(Path.home()))
+    except (RuntimeError, KeyError):
+        return None

@@ -1,0 +1,290 @@
+"""A parsed task file, split into independently parsed chunks, updated incrementally.
+
+A *chunk* runs from one chunk boundary (an ATX heading at document level, see blocks.py) to the
+next. The parse of a chunk depends only on its text (and the marker aliases), so chunk parses are
+cached by text, and a new version of a document re-scans only from the chunk before the first
+change up to the first unchanged chunk after it whose heading is still a boundary. Whole-file checks
+then run over the cached chunk models, which is cheap.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from taskdroid.core.blocks import scan
+from taskdroid.core.checks.task_local import check_chunk
+from taskdroid.core.model import ChunkParse, Section, Task
+from taskdroid.core.taskparse import build_chunk
+from taskdroid.core.text import split_lines
+
+_CACHE_MAX = 50_000
+_cache: OrderedDict[tuple, ChunkParse] = OrderedDict()
+
+
+def _cached_parse(
+    text: str, lines: list[str], scan_res, aliases: dict, parse_key: tuple
+) -> ChunkParse:
+    key = (parse_key, text)
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    parsed = build_chunk(lines, scan_res, aliases)
+    parsed.local_diagnostics = check_chunk(parsed)
+    _cache[key] = parsed
+    if len(_cache) > _CACHE_MAX:
+        _cache.popitem(last=False)
+    return parsed
+
+
+@dataclass(slots=True)
+class PlacedChunk:
+    parse: ChunkParse
+    text: str
+    offset: int  #: code-point offset of the chunk in the document text
+    line: int  #: absolute line of the chunk's first line
+    breaks: int  #: line breaks in ``text`` (the next chunk starts at ``line + breaks``)
+
+
+@dataclass(slots=True)
+class Located:
+    """A task together with where its chunk sits in the document."""
+
+    task: Task
+    chunk: PlacedChunk
+
+    @property
+    def line(self) -> int:
+        return self.chunk.line + self.task.line
+
+    @property
+    def offset(self) -> int:
+        return self.chunk.line
+
+
+def _scan_region(
+    text: str, doc_start: bool, aliases: dict, parse_key: tuple
+) -> list[tuple[str, ChunkParse, int]]:
+    """Scan ``text`` and split it at boundaries. Returns (chunk_text, parse, n_lines) in order."""
+    lines = split_lines(text)
+    res = scan(lines, doc_start=doc_start)
+    bounds = [b for b in res.boundaries if b > 0]
+    # line start offsets, only at boundaries
+    out: list[tuple[str, ChunkParse, int]] = []
+    if not bounds:
+        return [
+            (
+                text,
+                _parse_slice(text, lines, 0, len(lines), res, aliases, parse_key),
+                len(lines) - 1,
+            )
+        ]
+    starts = _offsets_of_lines(text, bounds)
+    prev_line, prev_off = 0, 0
+    for b, off in zip([*bounds, len(lines)], [*starts, len(text)], strict=True):
+        chunk_text = text[prev_off:off]
+        parse = _parse_slice(chunk_text, lines, prev_line, b, res, aliases, parse_key)
+        out.append((chunk_text, parse, b - prev_line - (1 if b == len(lines) else 0)))
+        prev_line, prev_off = b, off
+    return out
+
+
+def _offsets_of_lines(text: str, wanted: list[int]) -> list[int]:
+    """Character offsets of the given (sorted) line numbers."""
+    out = []
+    line = 0
+    pos = 0
+    n = len(text)
+    for w in wanted:
+        while line < w:
+            i = text.find("\n", pos)
+            j = text.find("\r", pos)
+            if i == -1 and j == -1:
+                pos = n
+                line = w
+                break
+            if j != -1 and (i == -1 or j < i):
+                pos = j + 2 if text.startswith("\r\n", j) else j + 1
+            else:
+                pos = i + 1
+            line += 1
+        out.append(pos)
+    return out
+
+
+def _parse_slice(chunk_text, lines, start, end, res, aliases, parse_key) -> ChunkParse:
+    key = (parse_key, chunk_text)
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    sub = _SubScan(res, start, end)
+    return _cached_parse(chunk_text, lines[start:end], sub, aliases, parse_key)
+
+
+class _SubScan:
+    """A view of a ScanResult restricted to lines [start, end), re-based to line 0."""
+
+    def __init__(self, res, start: int, end: int) -> None:
+        from dataclasses import replace
+
+        self.items = []
+        index_map: dict[int, int] = {}
+        for idx, it in enumerate(res.items):
+            if start <= it.line < end:
+                index_map[idx] = len(self.items)
+                self.items.append(
+                    replace(
+                        it,
+                        line=it.line - start,
+                        last_line=it.last_line - start,
+                        parent=index_map.get(it.parent, -1),
+                    )
+                )
+        self.headings = [
+            replace(h, line=h.line - start) for h in res.headings if start <= h.line < end
+        ]
+        fm = res.front_matter
+        self.front_matter = fm if (fm and start == 0) else None
+
+
+class TaskDocument:
+    """An immutable parsed version of one task file's text."""
+
+    __slots__ = ("_line_index", "chunks", "n_lines", "parse_key", "path", "text")
+
+    def __init__(self, path: str, text: str, chunks: list[PlacedChunk], parse_key: tuple) -> None:
+        self.path = path
+        self.text = text
+        self.chunks = chunks
+        self.parse_key = parse_key
+        self.n_lines = (chunks[-1].line + chunks[-1].breaks + 1) if chunks else 1
+        self._line_index: list[int] | None = None
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def parse(
+        cls, path: str, text: str, aliases: dict[str, str], parse_key: tuple | None = None
+    ) -> TaskDocument:
+        pk = parse_key if parse_key is not None else tuple(sorted(aliases.items()))
+        placed = _place(_scan_region(text, True, aliases, pk), 0, 0)
+        return cls(path, text, placed, pk)
+
+    def update(self, text: str, aliases: dict[str, str]) -> TaskDocument:
+        """A new version for ``text``, re-parsing only what changed."""
+        pk = tuple(sorted(aliases.items()))
+        old = self.chunks
+        if pk != self.parse_key or len(old) < 3:
+            return TaskDocument.parse(self.path, text, aliases, pk)
+        if text == self.text:
+            return self
+        # first chunk whose text changed
+        m = 0
+        while m < len(old) and text.startswith(old[m].text, old[m].offset):
+            m += 1
+        if m == len(old) and len(text) == len(self.text):
+            return TaskDocument(self.path, text, old, pk)
+        head = max(0, m - 1)  # re-scan from the chunk before: its end boundary may have moved
+        delta = len(text) - len(self.text)
+        region_start = old[head].offset
+        # unchanged tail chunks
+        t = len(old)
+        while t - 1 > head:
+            c = old[t - 1]
+            new_off = c.offset + delta
+            if new_off < region_start or not text.startswith(c.text, new_off):
+                break
+            if t == len(old) and new_off + len(c.text) != len(text):
+                break
+            t -= 1
+        # scan [region_start, start of old[k]] + old[k] and check old[k] starts at a boundary
+        k = t
+        while True:
+            if k >= len(old):
+                region = _scan_region(text[region_start:], head == 0, aliases, pk)
+                tail: list[PlacedChunk] = []
+                break
+            end = old[k].offset + delta + len(old[k].text)
+            region = _scan_region(text[region_start:end], head == 0, aliases, pk)
+            total = sum(len(r[0]) for r in region)
+            last_text = region[-1][0]
+            if (
+                total - len(last_text) == old[k].offset + delta - region_start
+                and last_text == old[k].text
+            ):
+                tail = old[k + 1 :]
+                break
+            k += 1
+        new_chunks = old[:head]
+        line = (old[head - 1].line + old[head - 1].breaks) if head else 0
+        off = region_start
+        new_chunks.extend(_place(region, off, line))
+        last = new_chunks[-1]
+        line = last.line + last.breaks
+        off = last.offset + len(last.text)
+        for c in tail:
+            new_chunks.append(PlacedChunk(c.parse, c.text, off, line, c.breaks))
+            off += len(c.text)
+            line += c.breaks
+        return TaskDocument(self.path, text, new_chunks, pk)
+
+    # -- access ---------------------------------------------------------------------------------
+    def located_tasks(self) -> Iterator[Located]:
+        for c in self.chunks:
+            for t in c.parse.tasks:
+                yield Located(t, c)
+
+    def sections(self) -> Iterator[tuple[Section, PlacedChunk]]:
+        for c in self.chunks:
+            for s in c.parse.sections:
+                yield s, c
+
+    def chunk_at_line(self, line: int) -> PlacedChunk | None:
+        if self._line_index is None:
+            self._line_index = [c.line for c in self.chunks]
+        import bisect
+
+        i = bisect.bisect_right(self._line_index, line) - 1
+        if i < 0:
+            return None
+        return self.chunks[i]
+
+    def task_at_line(self, line: int) -> Located | None:
+        """The innermost task whose block contains ``line``."""
+        c = self.chunk_at_line(line)
+        if c is None:
+            return None
+        rel = line - c.line
+        best = None
+        for t in c.parse.tasks:
+            if t.line <= rel <= max(t.end_line, t.line):
+                best = t
+            elif t.line > rel:
+                break
+        return Located(best, c) if best else None
+
+    def find_task(self, task_id: str) -> Located | None:
+        want = normalize_id(task_id)
+        for loc in self.located_tasks():
+            if loc.task.id and normalize_id(loc.task.id) == want:
+                return loc
+        return None
+
+    @property
+    def task_count(self) -> int:
+        return sum(len(c.parse.tasks) for c in self.chunks)
+
+
+def _place(region: list[tuple[str, ChunkParse, int]], offset: int, line: int) -> list[PlacedChunk]:
+    out = []
+    for chunk_text, parse, breaks in region:
+        out.append(PlacedChunk(parse, chunk_text, offset, line, breaks))
+        offset += len(chunk_text)
+        line += breaks
+    return out
+
+
+def normalize_id(task_id: str) -> str:
+    return task_id.rstrip(".")

@@ -1,0 +1,115 @@
+"""Settings (SPEC §10): one pydantic model, the names users write in TOML and editor settings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from taskdroid.core.diagnostics import CODES, Severity
+
+Status = Literal["pending", "in_progress", "completed", "blocked", "cancelled"]
+
+DEFAULT_TASK_FILES = ["**/tasks/**/*.md", "**/tasks-*.md", "**/tasks.md", "**/TASKS.md"]
+DEFAULT_DROID_FILES = ["**/.factory/droids/*.md", "**/droids/*.md", "**/.claude/agents/*.md"]
+DEFAULT_DROID_PATHS = ["~/.factory/droids", "~/.claude/agents"]
+DEFAULT_PRIORITIES = ["BLOCKER", "CRITICAL", "HIGH", "MEDIUM", "LOW"]
+DEFAULT_ALIASES: dict[str, Status] = {"X": "completed", "-": "in_progress"}
+
+DEFAULT_PROMPT = (
+    "You are the droid `{droid}`. Work on task {taskId} of the task file {taskFile} "
+    "(workspace: {workspace}).\n\n"
+    "Task {taskId}: {title}\n{fields}\n\n"
+    "Protocol: when you start, mark the task `[~]` in {taskFile}; when it is done, mark it `[x]` "
+    "and add `**Completed**: YYYY-MM-DD HH:MM`; if you are blocked, mark it `[!]` and document the "
+    "blocker as `**Issue**:` / `**Error**:` fields under the task. Change nothing else in the file."
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+
+
+class DiagnosticsSettings(_Model):
+    disable: list[str] = Field(default_factory=list)
+    severity: dict[str, Severity] = Field(default_factory=dict)
+
+    @field_validator("disable")
+    @classmethod
+    def _known_codes(cls, v: list[str]) -> list[str]:
+        unknown = [c for c in v if c.upper() not in CODES]
+        if unknown:
+            raise ValueError(f"unknown diagnostic code(s): {', '.join(unknown)}")
+        return [c.upper() for c in v]
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, v: object) -> object:
+        if not isinstance(v, dict):
+            return v
+        out = {}
+        for code, sev in v.items():
+            if str(code).upper() not in CODES:
+                raise ValueError(f"unknown diagnostic code {code!r}")
+            out[str(code).upper()] = Severity.parse(sev) if isinstance(sev, str) else sev
+        return out
+
+
+class RunnerSettings(_Model):
+    command: list[str] | None = None
+    prompt: str = DEFAULT_PROMPT
+    timeoutSeconds: int = Field(default=3600, ge=1)
+    maxParallel: int = Field(default=2, ge=1)
+    logDir: str = ".taskdroid/runs"
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split(cls, v: object) -> object:
+        if isinstance(v, str):
+            import shlex
+
+            parts = shlex.split(v)
+            if not parts:
+                raise ValueError("runner.command is empty")
+            return parts
+        if isinstance(v, list) and not v:
+            raise ValueError("runner.command is empty")
+        return v
+
+
+class Settings(_Model):
+    taskFiles: list[str] = Field(default_factory=lambda: list(DEFAULT_TASK_FILES))
+    droidFiles: list[str] = Field(default_factory=lambda: list(DEFAULT_DROID_FILES))
+    droidPaths: list[str] = Field(default_factory=lambda: list(DEFAULT_DROID_PATHS))
+    exclude: list[str] = Field(default_factory=list)
+    priorities: list[str] = Field(default_factory=lambda: list(DEFAULT_PRIORITIES))
+    markerAliases: dict[str, Status] = Field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    extraTools: list[str] = Field(default_factory=list)
+    diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
+
+    @field_validator("markerAliases")
+    @classmethod
+    def _alias_chars(cls, v: dict[str, Status]) -> dict[str, Status]:
+        for k in v:
+            if not (1 <= len(k) <= 3) or "[" in k or "]" in k:
+                raise ValueError(f"marker alias {k!r} must be 1–3 characters without brackets")
+        return v
+
+    @field_validator("priorities")
+    @classmethod
+    def _upper(cls, v: list[str]) -> list[str]:
+        return [p.strip().upper() for p in v if p.strip()]
+
+    # -- derived views (cheap, used on hot paths) ---------------------------------------------
+    @property
+    def parse_key(self) -> tuple:
+        """What the task parser depends on: equal keys ⇒ equal parses (used for caching)."""
+        return tuple(sorted(self.markerAliases.items()))
+
+    @property
+    def disabled_codes(self) -> frozenset[str]:
+        return frozenset(self.diagnostics.disable)
+
+
+DEFAULT_SETTINGS = Settings()

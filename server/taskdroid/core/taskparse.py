@@ -1,0 +1,417 @@
+"""Build task models (SPEC §2) from the block scan of one chunk of a task file."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from taskdroid.core.blocks import ScanResult
+from taskdroid.core.model import (
+    FIELD_LOOKUP,
+    ChunkParse,
+    Field,
+    Ref,
+    Section,
+    Status,
+    Task,
+)
+from taskdroid.core.text import Span
+
+# -- markers ---------------------------------------------------------------------------------------
+
+_MARKER = re.compile(r"\[([^\[\]]{0,3}|[Cc][Aa][Nn][Cc][Ee][Ll][Ll]?[Ee][Dd])\](\*?)(?=[ \t]|$)")
+_CANONICAL = {
+    " ": Status.PENDING,
+    "~": Status.IN_PROGRESS,
+    "x": Status.COMPLETED,
+    "!": Status.BLOCKED,
+}
+
+
+def classify_marker(inner: str, aliases: dict[str, str]) -> tuple[Status | None, str] | None:
+    """Classify the text between a marker's brackets.
+
+    Returns ``(status, kind)`` with kind ``canonical``/``alias``/``malformed``, or None when the
+    bracket group is not a marker attempt at all (``[P]``, ``[US1]``).
+    """
+    if inner in _CANONICAL:
+        return _CANONICAL[inner], "canonical"
+    low = inner.lower()
+    if low in ("cancelled", "canceled"):
+        return Status.CANCELLED, ("canonical" if inner == low else "alias")
+    if inner in aliases:
+        return Status(aliases[inner]), "alias"
+    if len(inner) > 3 or any(c.isupper() or c.isdigit() for c in inner):
+        return None
+    return None, "malformed"
+
+
+def likely_status(inner: str) -> Status | None:
+    """The status a malformed marker most likely meant (for messages and quick fixes)."""
+    t = inner.strip().lower()
+    if not t:
+        return Status.PENDING
+    if t in ("x", "✓", "✔", "v", "✅", "xx", "√", "done"):
+        return Status.COMPLETED
+    if t in ("~", "/", "-", ">", "…", "..", "wip"):
+        return Status.IN_PROGRESS
+    if t in ("!", "!!", "?", "⚠"):
+        return Status.BLOCKED
+    return None
+
+
+# -- IDs and titles --------------------------------------------------------------------------------
+
+_ID_CORE = r"(?:T\d+(?:\.\d+)*[A-Z]?|\d+(?:\.\d+)*[A-Z]?)"
+_ID_AT = re.compile(r"(" + _ID_CORE + r")(\.?)(?=[ \t]|$|\*\*|~~|:)")
+_FAILED = re.compile(r"(?:^|(?<=[\s*_~]))FAILED$")
+_DEPENDS_GROUP = re.compile(r"\(\s*depends\s+on\b:?\s*([^)]*)\)", re.I)
+
+
+def _parse_title(line: str, start: int) -> tuple[str | None, Span | None, str, int, int, list]:
+    """Parse ``[ID] title [emoji…]`` from ``start``. Returns id, id span (line 0), title, title
+    start/end columns and the trailing status tokens (text, start, end)."""
+    n = len(line)
+    i = start
+    while i < n and line[i] in " \t":
+        i += 1
+    wrap = ""
+    if line.startswith("**", i) or line.startswith("~~", i):
+        wrap = line[i : i + 2]
+        j = i + 2
+    else:
+        j = i
+    task_id = None
+    id_span = None
+    m = _ID_AT.match(line, j)
+    if m:
+        task_id = m.group(1)
+        id_span = (m.start(1), m.end(1))
+        i = m.end()
+        while i < n and line[i] in " \t:":
+            i += 1
+    elif wrap:
+        pass
+    # title end: strip trailing emoji / FAILED tokens
+    e = len(line.rstrip(" \t"))
+    trailing: list[tuple[str, int, int]] = []
+    while e > i:
+        seg = line[i:e]
+        found = None
+        for emo in ("⚠️", "✅", "🔄", "❌", "⚠"):
+            if seg.endswith(emo):
+                found = emo
+                break
+        if found is None and _FAILED.search(seg):
+            found = "FAILED"
+        if found is None:
+            break
+        trailing.append((found, e - len(found), e))
+        e -= len(found)
+        while e > i and line[e - 1] in " \t":
+            e -= 1
+    trailing.reverse()
+    ts = i
+    te = e
+    if wrap:
+        # ``**1.0 Title**`` — drop the closing wrapper from the title
+        if task_id is not None and line[ts:te].endswith(wrap):
+            te -= 2
+            while te > ts and line[te - 1] in " \t":
+                te -= 1
+        elif task_id is None:
+            ts = i  # keep the bold title as written
+    return task_id, (Span(0, *id_span) if id_span else None), line[ts:te], ts, te, trailing
+
+
+# -- dependency references ---------------------------------------------------------------------------
+
+_XREF = re.compile(
+    r"(?<![\w#])(/?(?:[^\s#,;()\[\]`'\"]+/)*[^\s#,;()/\[\]`'\"]+\.md)(?:#("
+    + _ID_CORE
+    + r"))?(?![\w])"
+)
+_DOTTED = re.compile(r"(?<![\w.#/-])(\d+(?:\.\d+)+[A-Z]?)(?![\w]|\.\d)")
+_SPECKIT = re.compile(r"(?<![\w.#/-])(T\d+(?:\.\d+)*[A-Z]?)(?![\w]|\.\d)")
+_AFTER_TASK = re.compile(r"(?:\b[Tt]asks?\b[ \t]*#?|(?<![\w/])#)[ \t]*")
+_ID_LIST_ITEM = re.compile(r"(" + _ID_CORE + r")(?![\w]|\.\d)")
+_SEP = re.compile(r"[ \t]*(?:,|;|&|\band\b|/|\+)?[ \t]*")
+_ONLY_IDS = re.compile(
+    r"[ \t]*(?:[Tt]asks?[ \t]+)?#?"
+    + _ID_CORE
+    + r"(?:[ \t]*(?:,|;|&|\band\b)?[ \t]*#?"
+    + _ID_CORE
+    + r")*[ \t]*\.?[ \t]*$"
+)
+_NONE_VALUES = {"none", "-", "—", "n/a", "na", "nothing", "no dependencies", "(none)", "none."}
+
+
+def extract_refs(value: str, line: int, col0: int, *, inline: bool = False) -> list[Ref]:
+    """Dependency references in a Dependencies value (SPEC §2). ``col0`` is the value's column."""
+    stripped = value.strip().strip("*_").strip()
+    if not stripped or stripped.lower() in _NONE_VALUES:
+        return []
+    refs: list[Ref] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, task_id: str | None, path: str | None) -> None:
+        for a, b in taken:
+            if start < b and a < end:
+                return
+        taken.append((start, end))
+        refs.append(
+            Ref(value[start:end], Span(line, col0 + start, col0 + end), task_id, path, inline)
+        )
+
+    for m in _XREF.finditer(value):
+        add(m.start(), m.end(), m.group(2), m.group(1))
+    if _ONLY_IDS.match(value):
+        for m in _ID_LIST_ITEM.finditer(value):
+            add(m.start(1), m.end(1), m.group(1), None)
+    else:
+        for rx in (_DOTTED, _SPECKIT):
+            for m in rx.finditer(value):
+                add(m.start(1), m.end(1), m.group(1), None)
+        for m in _AFTER_TASK.finditer(value):
+            pos = m.end()
+            while True:
+                mm = _ID_LIST_ITEM.match(value, pos)
+                if not mm:
+                    break
+                add(mm.start(1), mm.end(1), mm.group(1), None)
+                sep = _SEP.match(value, mm.end())
+                nxt = sep.end() if sep else mm.end()
+                if nxt == mm.end() or not _ID_LIST_ITEM.match(value, nxt):
+                    break
+                pos = nxt
+    refs.sort(key=lambda r: r.span.start)
+    return refs
+
+
+# -- timestamps ----------------------------------------------------------------------------------
+
+_DATE_TOKEN = re.compile(
+    r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?:([T ])(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?(?!\d)"
+)
+
+
+def parse_timestamp(
+    value: str,
+) -> tuple[datetime | date | None, tuple[int, int] | None, str | None]:
+    """Find and parse the first date-like token. Returns (value, (start, end), error)."""
+    m = _DATE_TOKEN.search(value)
+    if not m:
+        return None, None, "no date found (expected `YYYY-MM-DD HH:MM`)"
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        if m.group(5) is None:
+            return date(y, mo, d), m.span(), None
+        hh, mm = int(m.group(5)), int(m.group(6))
+        ss = int(m.group(7) or 0)
+        dt = datetime(y, mo, d, hh, mm, ss)
+        tz = m.group(8)
+        if tz:
+            from datetime import timedelta, timezone
+
+            if tz == "Z":
+                dt = dt.replace(tzinfo=UTC)
+            else:
+                sign = 1 if tz[0] == "+" else -1
+                digits = tz[1:].replace(":", "")
+                off = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+                dt = dt.replace(tzinfo=timezone(sign * off))
+        return dt, m.span(), None
+    except ValueError as e:
+        return None, m.span(), f"`{m.group(0)}` is not a valid date/time ({e})"
+
+
+# -- fields ----------------------------------------------------------------------------------------
+
+_FIELD = re.compile(r"\*\*([^*\n]+?)(:?)\*\*(:?)[ \t]*")
+
+
+def _parse_field(line: str, n: int, start: int, bullet_start: int, bullet_end: int) -> Field | None:
+    m = _FIELD.match(line, start)
+    if not m:
+        return None
+    if bool(m.group(2)) == bool(m.group(3)):  # exactly one colon, inside or outside the stars
+        return None
+    key = m.group(1).strip()
+    if not key or len(key) > 40:
+        return None
+    ks = m.start(1) + (len(m.group(1)) - len(m.group(1).lstrip()))
+    ke = ks + len(key)
+    vs = m.end()
+    ve = len(line.rstrip(" \t"))
+    ve = max(ve, vs)
+    return Field(
+        line=n,
+        key=key,
+        key_span=Span(n, ks, ke),
+        canonical=FIELD_LOOKUP.get(key.lower()),
+        value=line[vs:ve],
+        value_span=Span(n, vs, ve),
+        end_line=n,
+        bullet_span=Span(n, bullet_start, bullet_end),
+    )
+
+
+# -- sections --------------------------------------------------------------------------------------
+
+_TRAILING_HEADING_CHARS = frozenset(" \t✅🔄⚠❌\ufe0f")
+_SECTION_NUM = re.compile(r"(\d+)(?:\.0)?\.?(?=[ \t]|$)")
+_PRIORITY = re.compile(r"\(([A-Z][A-Z_-]*[A-Z]|[A-Z])\)$")
+
+
+def _parse_section(line: str, n: int, level: int, ts: int, te: int) -> Section:
+    text = line[ts:te]
+    num = None
+    num_span = None
+    m = _SECTION_NUM.match(text)
+    if m:
+        num = int(m.group(1))
+        num_span = Span(n, ts + m.start(1), ts + m.end(1))
+    # strip trailing emoji / markers to find "(PRIORITY)"
+    e = len(text.rstrip())
+    prio = None
+    prio_span = None
+    tail = text[:e]
+    while tail and tail[-1] in _TRAILING_HEADING_CHARS:
+        tail = tail[:-1]
+    pm = _PRIORITY.search(tail)
+    if pm:
+        prio = pm.group(1)
+        prio_span = Span(n, ts + pm.start(1), ts + pm.end(1))
+    return Section(n, level, text, Span(n, ts, te), num, num_span, prio, prio_span)
+
+
+# -- building a chunk -----------------------------------------------------------------------------
+
+
+def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> ChunkParse:
+    """Turn the scan of ``lines`` (one chunk) into sections, tasks and fields."""
+    sections: list[Section] = []
+    headings: list[tuple[int, int, str]] = []
+    heading_lines: list[int] = []  # lines of sections, parallel to `sections`
+    for h in scan.headings:
+        s = lines[h.line]
+        text = s[h.text_start : h.text_end] if h.text_start >= 0 else s.strip()
+        headings.append((h.line, h.level, text))
+        if h.level >= 2:
+            sections.append(
+                _parse_section(s, h.line, h.level, max(h.text_start, 0), max(h.text_end, 0))
+            )
+            heading_lines.append(h.line)
+        else:
+            heading_lines.append(h.line)
+            sections.append(None)  # type: ignore[arg-type]  # placeholder: level-1 heading, no section
+
+    tasks: list[Task] = []
+    orphans: list[Field] = []
+    item_task: dict[int, int] = {}  # item index -> task index
+    # which section each line belongs to: walk in order
+    sec_idx = -1
+    h_ptr = 0
+    n_heads = len(heading_lines)
+    list_ids: dict[tuple[int, int, int], int] = {}
+    next_list = 0
+    items = scan.items
+    for idx, it in enumerate(items):
+        while h_ptr < n_heads and heading_lines[h_ptr] <= it.line:
+            sec_idx = h_ptr if sections[h_ptr] is not None else -1
+            h_ptr += 1
+        if it.in_quote:
+            continue
+        line = lines[it.line]
+        c = it.content_char
+        bullet = line[it.char : it.marker_end]
+        # find the task ancestor (nearest enclosing item that is a task)
+        anc = it.parent
+        parent_task = -1
+        direct_parent_task = -1
+        while anc != -1:
+            if anc in item_task:
+                parent_task = item_task[anc]
+                if anc == it.parent:
+                    direct_parent_task = parent_task
+                break
+            anc = items[anc].parent
+        m = _MARKER.match(line, c) if c < len(line) else None
+        cls = classify_marker(m.group(1), aliases) if m else None
+        if m is not None and cls is not None:
+            status, kind = cls
+            tid, id_span, title, ts, te, trailing = _parse_title(line, m.end())
+            key = (it.parent, it.col, sec_idx)
+            if key not in list_ids:
+                list_ids[key] = next_list
+                next_list += 1
+            task = Task(
+                line=it.line,
+                indent=it.char,
+                bullet=bullet,
+                content_col=c,
+                marker_span=Span(it.line, m.start(), m.start() + len(m.group(1)) + 2),
+                marker_text=m.group(1),
+                status=status,
+                marker_kind=kind,
+                optional=bool(m.group(2)),
+                id=tid,
+                id_span=Span(it.line, id_span.start, id_span.end) if id_span else None,
+                title=title,
+                title_span=Span(it.line, ts, te),
+                trailing=[(t, Span(it.line, a, b)) for t, a, b in trailing],
+                end_line=it.last_line,
+                parent=parent_task,
+                section=sec_idx,
+                list_id=list_ids[key],
+            )
+            for gm in _DEPENDS_GROUP.finditer(title):
+                inner_start = ts + gm.start(1)
+                task.inline_refs.extend(
+                    extract_refs(gm.group(1), it.line, inner_start, inline=True)
+                )
+            if parent_task != -1:
+                tasks[parent_task].children.append(len(tasks))
+                task.depth = tasks[parent_task].depth + 1
+            item_task[idx] = len(tasks)
+            tasks.append(task)
+            continue
+        f = _parse_field(line, it.line, c, it.char, it.marker_end) if c < len(line) else None
+        if f is None:
+            continue
+        f.end_line = it.last_line
+        f.has_children = it.last_line > it.line
+        if direct_parent_task != -1:
+            if f.canonical == "Dependencies":
+                f.refs = extract_refs(f.value, it.line, f.value_span.start)
+                if not f.value.strip() and f.has_children:
+                    for k in range(idx + 1, len(items)):
+                        sub = items[k]
+                        if sub.line > f.end_line:
+                            break
+                        sl = lines[sub.line]
+                        f.refs.extend(
+                            extract_refs(sl[sub.content_char :], sub.line, sub.content_char)
+                        )
+            tasks[direct_parent_task].fields.append(f)
+        elif parent_task == -1:
+            orphans.append(f)
+
+    real_sections = [s for s in sections if s is not None]
+    # re-map task.section from heading index to index in real_sections
+    remap: dict[int, int] = {}
+    k = 0
+    for i, s in enumerate(sections):
+        if s is not None:
+            remap[i] = k
+            k += 1
+    for t in tasks:
+        t.section = remap.get(t.section, -1)
+    return ChunkParse(
+        n_lines=len(lines),
+        sections=real_sections,
+        tasks=tasks,
+        orphan_fields=orphans,
+        headings=headings,
+        front_matter=scan.front_matter,
+    )

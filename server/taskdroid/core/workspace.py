@@ -1,0 +1,514 @@
+"""The workspace index: every task and droid file, droid resolution, cross-file dependencies.
+
+Used by both the CLI (``taskdroid check``) and the language server. Paths are absolute,
+normalised filesystem paths (strings). The server keeps open documents here too (open documents
+win over disk: it simply calls :meth:`Workspace.set_text` with the buffer's text).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from taskdroid.core.checks.task_file import check_file
+from taskdroid.core.checks.task_refs import check_refs
+from taskdroid.core.diagnostics import Diagnostic, apply_policy
+from taskdroid.core.document import Located, TaskDocument, normalize_id
+from taskdroid.core.droids import (
+    DroidDocument,
+    duplicate_droid_diagnostics,
+    looks_like_droid,
+    parse_droid,
+)
+from taskdroid.core.settings import DEFAULT_SETTINGS, Settings
+from taskdroid.core.text import Range
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+class ReadError(Exception):
+    """A file that cannot be analysed (missing, unreadable, binary, not UTF-8, too large)."""
+
+
+def read_text(path: str | os.PathLike) -> str:
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise ReadError(f"cannot read: {e.strerror or e}") from None
+    if st.st_size > MAX_FILE_BYTES:
+        raise ReadError(
+            f"file is too large to analyse ({st.st_size // (1024 * 1024)} MB; limit {MAX_FILE_BYTES // (1024 * 1024)} MB)"
+        )
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise ReadError(f"cannot read: {e.strerror or e}") from None
+    return decode_text(data)
+
+
+def decode_text(data: bytes) -> str:
+    if b"\x00" in data:
+        raise ReadError("binary file (contains NUL bytes), not markdown")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ReadError(f"not UTF-8 text (invalid byte at offset {e.start})") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def norm(path: str | os.PathLike) -> str:
+    return os.path.normpath(os.path.abspath(os.fspath(path)))
+
+
+@dataclass
+class DependencyGraph:
+    #: (path, normalised id) -> SCC number, only for nodes on a cycle
+    scc_of: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: SCC number -> members in a stable order
+    members: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    #: path -> {(absolute task line, ref index): [(path, range, label)]}
+    cycle_edges: dict[str, dict[tuple[int, int], list[tuple[str, Range, str]]]] = field(
+        default_factory=dict
+    )
+
+
+class Workspace:
+    def __init__(
+        self,
+        root: str | os.PathLike | None,
+        settings: Settings | None = None,
+        *,
+        personal: bool = True,
+    ):
+        self.root: str | None = norm(root) if root is not None else None
+        self.settings: Settings = settings or DEFAULT_SETTINGS
+        self.task_docs: dict[str, TaskDocument] = {}
+        self.droid_docs: dict[str, DroidDocument] = {}
+        self.personal_droids: dict[str, DroidDocument] = {}
+        self.extra_diagnostics: dict[str, list[Diagnostic]] = {}  # e.g. CF001 for .taskdroid.toml
+        self._external: dict[str, TaskDocument | None] = {}  # task files outside the index
+        self._exists: dict[str, bool] = {}
+        self._graph: DependencyGraph | None = None
+        self._graph_key: tuple | None = None
+        self._droid_index: dict[str, DroidDocument] | None = None
+        self._dup: dict[str, list[Diagnostic]] | None = None
+        self._personal_loaded = not personal
+        self._id_index: dict[int, tuple[TaskDocument, dict[str, Located]]] = {}
+        #: more folders that Files entries may be relative to (e.g. folders passed to the CLI)
+        self.extra_bases: list[str] = []
+        self._project_roots: dict[str, str | None] = {}
+
+    # -- settings -------------------------------------------------------------------------------
+    def set_settings(self, settings: Settings) -> None:
+        old = self.settings
+        self.settings = settings
+        if old.parse_key != settings.parse_key:
+            for p, d in list(self.task_docs.items()):
+                self.task_docs[p] = TaskDocument.parse(p, d.text, dict(settings.markerAliases))
+            self._external.clear()
+        if old.extraTools != settings.extraTools:
+            for p, d in list(self.droid_docs.items()):
+                self.set_droid_text(p, d.text)
+        if old.droidPaths != settings.droidPaths:
+            self.personal_droids.clear()
+            self._personal_loaded = False
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._droid_index = None
+        self._dup = None
+
+    # -- documents ------------------------------------------------------------------------------
+    def classify(self, path: str, text: str | None = None, *, explicit: bool = False) -> str | None:
+        """ "task", "droid" or None, by the globs of SPEC §1 (relative to the root), then — for a
+        file the user named explicitly — by content."""
+        from taskdroid.core.discovery import classify_path
+
+        rel = self.relpath(path)
+        kind = classify_path(rel, self.settings) if rel is not None else None
+        if kind is None:
+            kind = classify_path(Path(path).name, self.settings)
+        if kind is None and rel is not None and explicit is False:
+            return None
+        if kind is None and explicit:
+            if text is not None and looks_like_droid(text):
+                return "droid"
+            return "task"
+        return kind
+
+    def relpath(self, path: str) -> str | None:
+        if self.root is None:
+            return None
+        try:
+            rel = os.path.relpath(path, self.root)
+        except ValueError:
+            return None
+        if rel.startswith(".."):
+            return None
+        return rel.replace(os.sep, "/")
+
+    def set_text(
+        self, path: str, text: str, kind: str | None = None, *, explicit: bool = False
+    ) -> str | None:
+        path = norm(path)
+        kind = kind or self.classify(path, text, explicit=explicit)
+        if kind == "task":
+            self.set_task_text(path, text)
+        elif kind == "droid":
+            self.set_droid_text(path, text)
+        return kind
+
+    def set_task_text(self, path: str, text: str) -> TaskDocument:
+        path = norm(path)
+        old = self.task_docs.get(path)
+        aliases = dict(self.settings.markerAliases)
+        doc = (
+            old.update(text, aliases)
+            if old is not None
+            else TaskDocument.parse(path, text, aliases, self.settings.parse_key)
+        )
+        self.task_docs[path] = doc
+        self._external.pop(path, None)
+        return doc
+
+    def set_droid_text(self, path: str, text: str) -> DroidDocument:
+        path = norm(path)
+        d = parse_droid(text, path, self.settings)
+        self.droid_docs[path] = d
+        self._invalidate()
+        return d
+
+    def remove(self, path: str) -> None:
+        path = norm(path)
+        if self.task_docs.pop(path, None) is not None:
+            self._external.pop(path, None)
+        if self.droid_docs.pop(path, None) is not None:
+            self._invalidate()
+        self._exists.pop(path, None)
+
+    def invalidate_files(self, paths: Iterable[str] | None = None) -> None:
+        """Forget cached file-existence answers (all, or for the given paths)."""
+        if paths is None:
+            self._exists.clear()
+            self._external.clear()
+        else:
+            for p in paths:
+                self._exists.pop(norm(p), None)
+                self._external.pop(norm(p), None)
+
+    # -- droids ---------------------------------------------------------------------------------
+    def _load_personal(self) -> None:
+        if self._personal_loaded:
+            return
+        self._personal_loaded = True
+        from taskdroid.core.discovery import personal_droid_files
+
+        for p, _folder in personal_droid_files(self.settings):
+            try:
+                text = read_text(p)
+            except ReadError:
+                continue
+            self.personal_droids[norm(p)] = parse_droid(text, norm(p), self.settings)
+
+    def droid_index(self) -> dict[str, DroidDocument]:
+        """name -> the droid a reference resolves to (SPEC §1 precedence)."""
+        if self._droid_index is not None:
+            return self._droid_index
+        self._load_personal()
+        ranked: list[tuple[tuple, DroidDocument]] = []
+        for d in self.droid_docs.values():
+            if not d.name:
+                continue
+            group = {"factory": 0, "claude": 1}.get(d.flavor, 2)
+            stem_match = 0 if Path(d.path).stem == d.name else 1
+            ranked.append(((group, stem_match, d.path), d))
+        for d in self.personal_droids.values():
+            if not d.name:
+                continue
+            group = {"factory": 3, "claude": 4}.get(d.flavor, 5)
+            ranked.append(((group, 0 if Path(d.path).stem == d.name else 1, d.path), d))
+        ranked.sort(key=lambda x: x[0])
+        index: dict[str, DroidDocument] = {}
+        for _, d in ranked:
+            index.setdefault(d.name, d)  # type: ignore[arg-type]
+        self._droid_index = index
+        return index
+
+    def resolve_droid(self, name: str) -> DroidDocument | None:
+        return self.droid_index().get(name)
+
+    def droid_names(self) -> list[str]:
+        return sorted(self.droid_index())
+
+    def _duplicates(self) -> dict[str, list[Diagnostic]]:
+        if self._dup is None:
+            self._dup = duplicate_droid_diagnostics(list(self.droid_docs.values()))
+        return self._dup
+
+    # -- tasks and references -------------------------------------------------------------------
+    def id_index(self, doc: TaskDocument) -> dict[str, Located]:
+        """Normalised task ID -> first task with it, per document version (cached)."""
+        hit = self._id_index.get(id(doc))
+        if hit is not None and hit[0] is doc:
+            return hit[1]
+        idx: dict[str, Located] = {}
+        for c in doc.chunks:
+            for t in c.parse.tasks:
+                if t.id:
+                    idx.setdefault(normalize_id(t.id), Located(t, c))
+        if len(self._id_index) > 256:
+            self._id_index.clear()
+        self._id_index[id(doc)] = (doc, idx)
+        return idx
+
+    def lookup_id(self, doc: TaskDocument, task_id: str) -> Located | None:
+        idx = self.id_index(doc)
+        k = normalize_id(task_id)
+        hit = idx.get(k)
+        if hit is None:
+            if "." not in k:
+                hit = idx.get(k + ".0")
+            elif k.endswith(".0"):
+                hit = idx.get(k[:-2])
+        return hit
+
+    def task_doc(self, path: str) -> TaskDocument | None:
+        """An indexed task file, or one outside the index read from disk (cached)."""
+        path = norm(path)
+        doc = self.task_docs.get(path)
+        if doc is not None:
+            return doc
+        if path in self._external:
+            return self._external[path]
+        try:
+            text = read_text(path)
+            doc = TaskDocument.parse(path, text, dict(self.settings.markerAliases))
+        except ReadError:
+            doc = None
+        self._external[path] = doc
+        return doc
+
+    def ref_path(self, doc_path: str, ref_path: str) -> str:
+        if ref_path.startswith("/") and self.root is not None:
+            return norm(os.path.join(self.root, ref_path.lstrip("/")))
+        return norm(os.path.join(os.path.dirname(doc_path), ref_path))
+
+    def resolve_ref(
+        self, doc: TaskDocument, ref
+    ) -> tuple[tuple[TaskDocument, Located] | None, str | None]:
+        """Resolve a dependency reference: ((doc, task) | None, problem message | None)."""
+        target_doc = doc
+        if ref.path:
+            p = self.ref_path(doc.path, ref.path)
+            target_doc = self.task_doc(p) if self.path_exists(None, p) else None
+            if target_doc is None:
+                return None, f"`{ref.path}` does not exist (looked for {self._show(p)})"
+            if ref.task_id is None:
+                return None, None
+        loc = self.lookup_id(target_doc, ref.task_id)
+        if loc is None:
+            where = "in this file" if target_doc is doc else f"in `{ref.path}`"
+            return None, f"no task `{ref.task_id}` {where}"
+        return (target_doc, loc), None
+
+    def _show(self, p: str) -> str:
+        rel = self.relpath(p)
+        return rel if rel is not None else p
+
+    def path_exists(self, doc_path: str | None, rel: str) -> bool:
+        """Does ``rel`` exist — as an absolute path, under the root, or next to the task file?"""
+        cands = []
+        if os.path.isabs(rel) and doc_path is None:
+            cands.append(rel)
+        else:
+            if self.root is not None:
+                cands.append(os.path.join(self.root, rel.lstrip("/")))
+            if doc_path is not None:
+                cands.append(os.path.join(os.path.dirname(doc_path), rel))
+                proj = self.project_root(doc_path)
+                if proj is not None:
+                    cands.append(os.path.join(proj, rel.lstrip("/")))
+            cands.extend(os.path.join(b, rel.lstrip("/")) for b in self.extra_bases)
+        for c in cands:
+            c = norm(c)
+            hit = self._exists.get(c)
+            if hit is None:
+                hit = c in self.task_docs or c in self.droid_docs or os.path.exists(c)
+                self._exists[c] = hit
+            if hit:
+                return True
+        return False
+
+    def project_root(self, doc_path: str) -> str | None:
+        """The nearest folder above a file (up to the workspace root) that looks like a project
+        (holds .taskdroid.toml, .git, .factory or .claude) — for monorepos and nested examples."""
+        folder = os.path.dirname(doc_path)
+        if folder in self._project_roots:
+            return self._project_roots[folder]
+        from taskdroid.core.discovery import ROOT_MARKERS
+
+        cur = folder
+        found = None
+        while True:
+            if any(os.path.exists(os.path.join(cur, m)) for m in ROOT_MARKERS):
+                found = cur
+                break
+            if self.root is not None and cur == self.root:
+                break
+            parent = os.path.dirname(cur)
+            if parent == cur:
+                break
+            cur = parent
+        self._project_roots[folder] = found
+        return found
+
+    def dependency_graph(self) -> DependencyGraph:
+        key = tuple((p, id(d)) for p, d in self.task_docs.items())
+        if self._graph is not None and key == self._graph_key:
+            return self._graph
+        self._graph = _build_graph(self)
+        self._graph_key = key
+        return self._graph
+
+    # -- diagnostics ----------------------------------------------------------------------------
+    def diagnostics(self, path: str) -> list[Diagnostic]:
+        path = norm(path)
+        out: list[Diagnostic] = []
+        doc = self.task_docs.get(path)
+        if doc is not None:
+            for c in doc.chunks:
+                base = c.line
+                for d in c.parse.local_diagnostics:
+                    out.append(d.shifted(base))
+            out.extend(check_file(doc, self.settings.priorities))
+            out.extend(check_refs(self, doc))
+        droid = self.droid_docs.get(path)
+        if droid is not None:
+            out.extend(droid.diagnostics)
+            out.extend(self._duplicates().get(path, []))
+        out.extend(self.extra_diagnostics.get(path, []))
+        out = apply_policy(out, self.settings.disabled_codes, self.settings.diagnostics.severity)
+        out.sort(key=Diagnostic.sort_key)
+        return out
+
+    def all_paths(self) -> list[str]:
+        return sorted({*self.task_docs, *self.droid_docs, *self.extra_diagnostics})
+
+
+def _build_graph(ws: Workspace) -> DependencyGraph:
+    g = DependencyGraph()
+    adj: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for path, doc in ws.task_docs.items():
+        for c in doc.chunks:
+            for t in c.parse.tasks:
+                if not t.id:
+                    continue
+                refs = t.refs
+                if not refs:
+                    continue
+                src = (path, normalize_id(t.id))
+                lst = adj.setdefault(src, [])
+                for ref in refs:
+                    target, _problem = ws.resolve_ref(doc, ref)
+                    if target is not None and target[1].task.id:
+                        lst.append((target[0].path, normalize_id(target[1].task.id)))
+    sccs = _tarjan(adj)
+    for n, comp in enumerate(sccs):
+        if len(comp) == 1:
+            v = comp[0]
+            if v not in adj.get(v, ()):
+                continue
+        g.members[n] = sorted(comp)
+        for v in comp:
+            g.scc_of[v] = n
+    if not g.scc_of:
+        return g
+    # map back to positions: for each task on a cycle, each ref into its own SCC
+    for path, doc in ws.task_docs.items():
+        for c in doc.chunks:
+            for t in c.parse.tasks:
+                if not t.id:
+                    continue
+                src = (path, normalize_id(t.id))
+                comp_no = g.scc_of.get(src)
+                if comp_no is None:
+                    continue
+                members = g.members[comp_no]
+                labels = []
+                for mp, mid in members:
+                    mdoc = ws.task_docs.get(mp)
+                    loc = ws.lookup_id(mdoc, mid) if mdoc else None
+                    if loc is None or loc.task.id_span is None:
+                        continue
+                    labels.append(
+                        (
+                            mp,
+                            loc.task.id_span.range.shifted(loc.chunk.line),
+                            _label(ws, path, mp, loc.task.id),
+                        )
+                    )
+                for i, ref in enumerate(t.refs):
+                    target, _ = ws.resolve_ref(doc, ref)
+                    if target is None or not target[1].task.id:
+                        continue
+                    dst = (target[0].path, normalize_id(target[1].task.id))
+                    if g.scc_of.get(dst) == comp_no:
+                        g.cycle_edges.setdefault(path, {})[(c.line + t.line, i)] = labels
+    return g
+
+
+def _label(ws: Workspace, here: str, path: str, task_id: str) -> str:
+    if path == here:
+        return task_id
+    return f"{os.path.basename(path)}#{task_id}"
+
+
+def _tarjan(adj: dict[tuple[str, str], list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+    """Strongly connected components (iterative Tarjan)."""
+    index: dict = {}
+    low: dict = {}
+    on_stack: set = set()
+    stack: list = []
+    out: list[list] = []
+    counter = 0
+    for root in adj:
+        if root in index:
+            continue
+        work = [(root, iter(adj.get(root, ())))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(adj.get(w, ()))))
+                    advanced = True
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                u = work[-1][0]
+                low[u] = min(low[u], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
+    return out
