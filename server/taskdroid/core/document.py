@@ -9,9 +9,11 @@ then run over the cached chunk models, which is cheap.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import accumulate
 
 from taskdroid.core.blocks import scan
 from taskdroid.core.checks.task_local import check_chunk
@@ -20,6 +22,7 @@ from taskdroid.core.taskparse import build_chunk
 from taskdroid.core.text import split_lines
 
 _CACHE_MAX = 50_000
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _cache: OrderedDict[tuple, ChunkParse] = OrderedDict()
 
 
@@ -81,7 +84,7 @@ def _scan_region(
                 len(lines) - 1,
             )
         ]
-    starts = _offsets_of_lines(text, bounds)
+    starts = _offsets_of_lines(text, lines, bounds)
     prev_line, prev_off = 0, 0
     for b, off in zip([*bounds, len(lines)], [*starts, len(text)], strict=True):
         chunk_text = text[prev_off:off]
@@ -91,27 +94,14 @@ def _scan_region(
     return out
 
 
-def _offsets_of_lines(text: str, wanted: list[int]) -> list[int]:
+def _offsets_of_lines(text: str, lines: list[str], wanted: list[int]) -> list[int]:
     """Character offsets of the given (sorted) line numbers."""
-    out = []
-    line = 0
-    pos = 0
-    n = len(text)
-    for w in wanted:
-        while line < w:
-            i = text.find("\n", pos)
-            j = text.find("\r", pos)
-            if i == -1 and j == -1:
-                pos = n
-                line = w
-                break
-            if j != -1 and (i == -1 or j < i):
-                pos = j + 2 if text.startswith("\r\n", j) else j + 1
-            else:
-                pos = i + 1
-            line += 1
-        out.append(pos)
-    return out
+    if "\r" not in text:
+        acc = list(accumulate(map(len, lines), initial=0))
+        return [acc[w] + w for w in wanted]
+    starts = [0]
+    starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+    return [starts[w] for w in wanted]
 
 
 def _parse_slice(chunk_text, lines, start, end, res, aliases, parse_key) -> ChunkParse:
@@ -127,27 +117,30 @@ def _parse_slice(chunk_text, lines, start, end, res, aliases, parse_key) -> Chun
 class _SubScan:
     """A view of a ScanResult restricted to lines [start, end), re-based to line 0."""
 
-    def __init__(self, res, start: int, end: int) -> None:
-        from dataclasses import replace
+    __slots__ = ("front_matter", "headings", "items")
 
+    def __init__(self, res, start: int, end: int) -> None:
+        from bisect import bisect_left
+
+        items = res.items
+        lo = bisect_left(items, start, key=_item_line)
+        hi = bisect_left(items, end, key=_item_line)
         self.items = []
-        index_map: dict[int, int] = {}
-        for idx, it in enumerate(res.items):
-            if start <= it.line < end:
-                index_map[idx] = len(self.items)
-                self.items.append(
-                    replace(
-                        it,
-                        line=it.line - start,
-                        last_line=it.last_line - start,
-                        parent=index_map.get(it.parent, -1),
-                    )
-                )
-        self.headings = [
-            replace(h, line=h.line - start) for h in res.headings if start <= h.line < end
-        ]
+        for it in items[lo:hi]:
+            parent = it.parent - lo if it.parent >= lo else -1
+            self.items.append(
+                replace(it, line=it.line - start, last_line=it.last_line - start, parent=parent)
+            )
+        heads = res.headings
+        hlo = bisect_left(heads, start, key=_item_line)
+        hhi = bisect_left(heads, end, key=_item_line)
+        self.headings = [replace(h, line=h.line - start) for h in heads[hlo:hhi]]
         fm = res.front_matter
         self.front_matter = fm if (fm and start == 0) else None
+
+
+def _item_line(x) -> int:
+    return x.line
 
 
 class TaskDocument:
