@@ -67,7 +67,22 @@ def check_same(old: TaskDocument, new_text: str) -> None:
     assert snapshot(inc) == snapshot(fresh)
 
 
-SNIPPETS = ["\n", "```\n", "## 9. New (HIGH)\n", "- [ ] 9.9 t\n", "  - **Droid**: a\n", "#", "x", "<!--\n", "-->\n", "\r\n", "    ", "- ", "[x]", ""]
+SNIPPETS = [
+    "\n",
+    "```\n",
+    "## 9. New (HIGH)\n",
+    "- [ ] 9.9 t\n",
+    "  - **Droid**: a\n",
+    "#",
+    "x",
+    "<!--\n",
+    "-->\n",
+    "\r\n",
+    "    ",
+    "- ",
+    "[x]",
+    "",
+]
 
 
 @st.composite

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
-from taskdroid.core.blocks import scan
+from taskdroid.core.blocks import Item, scan
 from taskdroid.core.checks.task_local import check_chunk
 from taskdroid.core.model import ChunkParse, Section, Task
 from taskdroid.core.taskparse import build_chunk
@@ -126,11 +126,16 @@ class _SubScan:
         lo = bisect_left(items, start, key=_item_line)
         hi = bisect_left(items, end, key=_item_line)
         self.items = []
+        append = self.items.append
         for it in items[lo:hi]:
             parent = it.parent - lo if it.parent >= lo else -1
-            self.items.append(
-                replace(it, line=it.line - start, last_line=it.last_line - start, parent=parent)
-            )
+            append(
+                Item(
+                    it.line - start, it.col, it.char, it.bullet, it.number, it.marker_end,
+                    it.content_char, it.content_col, parent, it.in_quote, it.last_line - start,
+                    it.blank_start,
+                )
+            )  # fmt: skip
         heads = res.headings
         hlo = bisect_left(heads, start, key=_item_line)
         hhi = bisect_left(heads, end, key=_item_line)

@@ -9,7 +9,6 @@ client's UTF-16 or UTF-8 units happens once, at the edge (see :func:`column_to_u
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -42,8 +41,7 @@ class Range(NamedTuple):
         return self.start <= pos <= self.end
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A single-line token: ``line`` and a half-open column interval in code points."""
 
     line: int

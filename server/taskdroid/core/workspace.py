@@ -97,6 +97,13 @@ class Workspace:
         self._dup: dict[str, list[Diagnostic]] | None = None
         self._personal_loaded = not personal
         self._id_index: dict[int, tuple[TaskDocument, dict[str, Located]]] = {}
+        #: bumped when what cross-file checks depend on changes (see chunk_ref_protos)
+        self.droid_version = 0
+        self.fs_version = 0
+        self.deps_version = 0
+        self._doc_sigs: dict[str, tuple] = {}
+        self._chunk_sig: dict[int, tuple] = {}
+        self._ref_cache: dict[tuple[str, int, str], tuple] = {}
         #: more folders that Files entries may be relative to (e.g. folders passed to the CLI)
         self.extra_bases: list[str] = []
         self._project_roots: dict[str, str | None] = {}
@@ -108,7 +115,9 @@ class Workspace:
         if old.parse_key != settings.parse_key:
             for p, d in list(self.task_docs.items()):
                 self.task_docs[p] = TaskDocument.parse(p, d.text, dict(settings.markerAliases))
+                self._task_docs_changed(p)
             self._external.clear()
+        self.fs_version += 1
         if old.extraTools != settings.extraTools:
             for p, d in list(self.droid_docs.items()):
                 self.set_droid_text(p, d.text)
@@ -120,6 +129,62 @@ class Workspace:
     def _invalidate(self) -> None:
         self._droid_index = None
         self._dup = None
+        self.droid_version += 1
+
+    def _task_docs_changed(self, path: str) -> None:
+        """Bump ``deps_version`` when the IDs, statuses or references of a task file changed."""
+        doc = self.task_docs.get(path)
+        sig = self._doc_sig(doc) if doc is not None else None
+        if self._doc_sigs.get(path) != sig:
+            if sig is None:
+                self._doc_sigs.pop(path, None)
+            else:
+                self._doc_sigs[path] = sig
+            self.deps_version += 1
+
+    def _doc_sig(self, doc: TaskDocument) -> tuple:
+        out = []
+        cache = self._chunk_sig
+        for c in doc.chunks:
+            hit = cache.get(id(c.parse))
+            if hit is None or hit[0] is not c.parse:
+                sig = tuple(
+                    (
+                        t.id and normalize_id(t.id),
+                        t.status,
+                        tuple((r.path, r.task_id) for r in t.refs),
+                    )
+                    for t in c.parse.tasks
+                )
+                if len(cache) > 100_000:
+                    cache.clear()
+                hit = (c.parse, sig)
+                cache[id(c.parse)] = hit
+            out.append(hit[1])
+        return tuple(out)
+
+    def chunk_ref_protos(self, doc: TaskDocument, chunk) -> list:
+        """Cross-file checks of one chunk (cached per check family; see checks/task_refs.py)."""
+        from taskdroid.core.checks.task_refs import check_chunk_refs
+
+        out = []
+        cache = self._ref_cache
+        for part, version in (
+            ("deps", (self.deps_version, self.fs_version)),
+            ("droids", self.droid_version),
+            ("files", self.fs_version),
+        ):
+            key = (doc.path, id(chunk.parse), part)
+            hit = cache.get(key)
+            if hit is not None and hit[0] is chunk.parse and hit[1] == version:
+                out.extend(hit[2])
+                continue
+            protos = check_chunk_refs(self, doc, chunk, part)
+            if len(cache) > 300_000:
+                cache.clear()
+            cache[key] = (chunk.parse, version, protos)
+            out.extend(protos)
+        return out
 
     # -- documents ------------------------------------------------------------------------------
     def classify(self, path: str, text: str | None = None, *, explicit: bool = False) -> str | None:
@@ -171,7 +236,9 @@ class Workspace:
             else TaskDocument.parse(path, text, aliases, self.settings.parse_key)
         )
         self.task_docs[path] = doc
-        self._external.pop(path, None)
+        if self._external.pop(path, None) is not None:
+            self.deps_version += 1
+        self._task_docs_changed(path)
         return doc
 
     def set_droid_text(self, path: str, text: str) -> DroidDocument:
@@ -185,9 +252,11 @@ class Workspace:
         path = norm(path)
         if self.task_docs.pop(path, None) is not None:
             self._external.pop(path, None)
+            self._task_docs_changed(path)
         if self.droid_docs.pop(path, None) is not None:
             self._invalidate()
         self._exists.pop(path, None)
+        self.fs_version += 1
 
     def invalidate_files(self, paths: Iterable[str] | None = None) -> None:
         """Forget cached file-existence answers (all, or for the given paths)."""
@@ -198,6 +267,8 @@ class Workspace:
             for p in paths:
                 self._exists.pop(norm(p), None)
                 self._external.pop(norm(p), None)
+        self.fs_version += 1
+        self.deps_version += 1  # a file outside the index may have changed
 
     # -- droids ---------------------------------------------------------------------------------
     def _load_personal(self) -> None:
@@ -212,6 +283,7 @@ class Workspace:
             except ReadError:
                 continue
             self.personal_droids[norm(p)] = parse_droid(text, norm(p), self.settings)
+        self.droid_version += 1
 
     def droid_index(self) -> dict[str, DroidDocument]:
         """name -> the droid a reference resolves to (SPEC §1 precedence)."""
@@ -366,7 +438,7 @@ class Workspace:
         return found
 
     def dependency_graph(self) -> DependencyGraph:
-        key = tuple((p, id(d)) for p, d in self.task_docs.items())
+        key = (self.deps_version, self.fs_version)
         if self._graph is not None and key == self._graph_key:
             return self._graph
         self._graph = _build_graph(self)
@@ -402,16 +474,23 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
     g = DependencyGraph()
     adj: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for path, doc in ws.task_docs.items():
+        own = ws.id_index(doc)
         for c in doc.chunks:
             for t in c.parse.tasks:
-                if not t.id:
+                if not t.id or not (t.inline_refs or t.fields):
                     continue
                 refs = t.refs
                 if not refs:
                     continue
-                src = (path, normalize_id(t.id))
-                lst = adj.setdefault(src, [])
+                lst = adj.setdefault((path, t.id), [])
                 for ref in refs:
+                    if ref.path is None:
+                        hit = own.get(ref.task_id) if ref.task_id else None
+                        if hit is None:
+                            hit = ws.lookup_id(doc, ref.task_id) if ref.task_id else None
+                        if hit is not None and hit.task.id:
+                            lst.append((path, hit.task.id))
+                        continue
                     target, _problem = ws.resolve_ref(doc, ref)
                     if target is not None and target[1].task.id:
                         lst.append((target[0].path, normalize_id(target[1].task.id)))
@@ -424,46 +503,7 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
         g.members[n] = sorted(comp)
         for v in comp:
             g.scc_of[v] = n
-    if not g.scc_of:
-        return g
-    # map back to positions: for each task on a cycle, each ref into its own SCC
-    for path, doc in ws.task_docs.items():
-        for c in doc.chunks:
-            for t in c.parse.tasks:
-                if not t.id:
-                    continue
-                src = (path, normalize_id(t.id))
-                comp_no = g.scc_of.get(src)
-                if comp_no is None:
-                    continue
-                members = g.members[comp_no]
-                labels = []
-                for mp, mid in members:
-                    mdoc = ws.task_docs.get(mp)
-                    loc = ws.lookup_id(mdoc, mid) if mdoc else None
-                    if loc is None or loc.task.id_span is None:
-                        continue
-                    labels.append(
-                        (
-                            mp,
-                            loc.task.id_span.range.shifted(loc.chunk.line),
-                            _label(ws, path, mp, loc.task.id),
-                        )
-                    )
-                for i, ref in enumerate(t.refs):
-                    target, _ = ws.resolve_ref(doc, ref)
-                    if target is None or not target[1].task.id:
-                        continue
-                    dst = (target[0].path, normalize_id(target[1].task.id))
-                    if g.scc_of.get(dst) == comp_no:
-                        g.cycle_edges.setdefault(path, {})[(c.line + t.line, i)] = labels
     return g
-
-
-def _label(ws: Workspace, here: str, path: str, task_id: str) -> str:
-    if path == here:
-        return task_id
-    return f"{os.path.basename(path)}#{task_id}"
 
 
 def _tarjan(adj: dict[tuple[str, str], list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:

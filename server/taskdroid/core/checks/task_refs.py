@@ -1,13 +1,21 @@
-"""Checks that look beyond one file: dependencies (TD010–TD012), droids (TD020), files (TD031)."""
+"""Checks that look beyond one file: dependencies (TD010–TD012), droids (TD020), files (TD031).
+
+Results are computed per chunk in chunk-relative positions and cached by the workspace (keyed by
+the chunk's parse and the workspace's droid / file-system / dependency versions), so that an edit
+re-checks only the chunks it touched. Related locations point at other tasks whose lines can move
+without changing any of those versions, so they are kept symbolic (path, task ID) and resolved when
+the diagnostics are emitted.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from taskdroid.core.checks.task_local import file_entries
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
-from taskdroid.core.document import Located, TaskDocument
+from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
 from taskdroid.core.model import Status, droid_name
 from taskdroid.core.suggest import closest
 from taskdroid.core.text import Range
@@ -16,54 +24,102 @@ if TYPE_CHECKING:
     from taskdroid.core.workspace import Workspace
 
 
+@dataclass(frozen=True, slots=True)
+class Proto:
+    """A diagnostic in chunk-relative positions whose related locations are still symbolic."""
+
+    diag: Diagnostic
+    #: (path, task id, label or "" to describe the task) for each related location
+    related: tuple[tuple[str, str, str], ...] = ()
+
+
 def check_refs(ws: Workspace, doc: TaskDocument) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    graph = ws.dependency_graph()
-    cycle_edges = graph.cycle_edges.get(doc.path, {})
     for c in doc.chunks:
-        base = c.line
-        for t in c.parse.tasks:
-            refs = t.refs
-            if refs:
-                loc = Located(t, c)
-                for i, ref in enumerate(refs):
-                    _check_ref(ws, doc, loc, ref, out, cycle_edges.get((t.line + base, i)))
-            droid_field = t.field("Droid")
-            if droid_field is not None and droid_field.value.strip():
-                _check_droid(ws, droid_field, base, out)
-            if t.status is Status.COMPLETED and ws.root is not None:
-                for f in t.fields:
-                    if f.canonical == "Files":
-                        _check_files(ws, doc, f, base, out)
+        for proto in ws.chunk_ref_protos(doc, c):
+            out.append(materialize(ws, doc, proto, c.line))
     return out
 
 
-def _check_ref(ws, doc, loc: Located, ref, out, cycle) -> None:
-    rng = ref.span.range.shifted(loc.chunk.line)
+def materialize(ws: Workspace, doc: TaskDocument, proto: Proto, base: int) -> Diagnostic:
+    d = proto.diag.shifted(base)
+    if not proto.related:
+        return d
+    related = []
+    for path, task_id, label in proto.related:
+        tdoc = ws.task_doc(path)
+        loc = ws.lookup_id(tdoc, task_id) if tdoc is not None else None
+        if loc is None:
+            continue
+        t = loc.task
+        rng = t.id_span.range.shifted(loc.chunk.line) if t.id_span else Range.of(loc.line, 0, 0)
+        msg = label or f"`{t.id}` {t.title[:60]}".rstrip()
+        related.append(Related(None if path == doc.path else path, rng, msg))
+    from dataclasses import replace
+
+    return replace(d, related=tuple(related))
+
+
+def check_chunk_refs(ws: Workspace, doc: TaskDocument, c: PlacedChunk, part: str) -> list[Proto]:
+    """One family of cross-file checks for one chunk, in chunk-relative positions.
+
+    ``part`` is ``deps`` (TD010/TD011/TD012), ``droids`` (TD020) or ``files`` (TD031): each
+    depends on a different part of the workspace, so each is cached separately.
+    """
+    out: list[Proto] = []
+    if part == "deps":
+        graph = None
+        for t in c.parse.tasks:
+            refs = t.refs
+            if not refs:
+                continue
+            if graph is None:
+                graph = ws.dependency_graph()
+            loc = Located(t, c)
+            src = (doc.path, normalize_id(t.id)) if t.id else None
+            comp = graph.scc_of.get(src) if src else None
+            for ref in refs:
+                _check_ref(ws, doc, loc, ref, out, graph, comp)
+    elif part == "droids":
+        for t in c.parse.tasks:
+            droid_field = t.field("Droid")
+            if droid_field is not None and droid_field.value.strip():
+                _check_droid(ws, droid_field, out)
+    elif part == "files" and _files_checkable(ws, doc):
+        for t in c.parse.tasks:
+            if t.status is Status.COMPLETED:
+                for f in t.fields:
+                    if f.canonical == "Files":
+                        _check_files(ws, doc, f, out)
+    return out
+
+
+def _check_ref(ws, doc, loc: Located, ref, out: list[Proto], graph, comp) -> None:
+    rng = ref.span.range
     target, problem = ws.resolve_ref(doc, ref)
     if problem is not None:
-        out.append(diag("TD010", rng, problem))
+        out.append(Proto(diag("TD010", rng, problem)))
         return
     if target is None:
         return  # a reference to a whole file that exists
     tdoc, tloc = target
-    tpath = None if tdoc.path == doc.path else tdoc.path
-    trange = (
-        tloc.task.id_span.range.shifted(tloc.chunk.line)
-        if tloc.task.id_span
-        else Range.of(tloc.line, 0, 0)
-    )
-    if cycle is not None:
+    tid = normalize_id(tloc.task.id) if tloc.task.id else None
+    if comp is not None and tid is not None and graph.scc_of.get((tdoc.path, tid)) == comp:
+        src = (doc.path, normalize_id(loc.task.id))
+        cycle = _cycle(ws, set(graph.members[comp]), src, (tdoc.path, tid))
+        labels = [_label(doc.path, p, i) for p, i in cycle]
+        if len(cycle) == 1:
+            msg = f"task `{labels[0]}` depends on itself — remove this reference"
+        else:
+            msg = (
+                "dependency cycle: "
+                + " → ".join(f"`{m}`" for m in [*labels, labels[0]])
+                + " (each waits for the next, so none can start) — remove one of these dependencies"
+            )
         out.append(
-            diag(
-                "TD011",
-                rng,
-                "dependency cycle: " + " → ".join(m for _, _, m in cycle) + " — one of these "
-                "dependencies must go",
-                related=[
-                    Related(None if p == doc.path else p, r, f"`{m}` is on the cycle")
-                    for p, r, m in cycle
-                ],
+            Proto(
+                diag("TD011", rng, msg),
+                tuple((p, i, f"`{_label(doc.path, p, i)}` is on the cycle") for p, i in cycle),
             )
         )
     status = loc.task.status
@@ -72,16 +128,65 @@ def _check_ref(ws, doc, loc: Located, ref, out, cycle) -> None:
         if dep_status is not Status.COMPLETED:
             label = dep_status.label if dep_status else "of unknown status"
             out.append(
-                diag(
-                    "TD012",
-                    rng,
-                    f"this task is {status.label} but its dependency `{tloc.task.id}` is {label}",
-                    related=[Related(tpath, trange, f"`{tloc.task.id}` {tloc.task.title[:60]}")],
+                Proto(
+                    diag(
+                        "TD012",
+                        rng,
+                        f"this task is {status.label} but its dependency `{tloc.task.id}` is {label}",
+                    ),
+                    ((tdoc.path, tid, ""),) if tid else (),
                 )
             )
 
 
-def _check_droid(ws, f, base: int, out) -> None:
+def _cycle(
+    ws: Workspace, members: set[tuple[str, str]], src: tuple[str, str], dst: tuple[str, str]
+) -> list[tuple[str, str]]:
+    """The tasks of a shortest cycle through the edge ``src`` → ``dst`` (``src`` first): a
+    shortest dependency path from ``dst`` back to ``src`` inside their strongly connected
+    component."""
+    if src == dst:
+        return [src]
+    prev: dict[tuple[str, str], tuple[str, str] | None] = {dst: None}
+    queue = [dst]
+    k = 0
+    while k < len(queue):
+        v = queue[k]
+        k += 1
+        if v == src:
+            break
+        vdoc = ws.task_doc(v[0])
+        vloc = ws.lookup_id(vdoc, v[1]) if vdoc is not None else None
+        if vloc is None:
+            continue
+        for ref in vloc.task.refs:
+            target, _ = ws.resolve_ref(vdoc, ref)
+            if target is None or not target[1].task.id:
+                continue
+            w = (target[0].path, normalize_id(target[1].task.id))
+            if w in members and w not in prev:
+                prev[w] = v
+                queue.append(w)
+    if src not in prev:
+        return sorted(members)  # cannot happen for an edge inside a component; be safe
+    path: list[tuple[str, str]] = []
+    node: tuple[str, str] | None = src
+    while node is not None:
+        path.append(node)
+        node = prev[node]
+    # path runs src ← … ← dst; the cycle is src → dst → … → src
+    return [src, *reversed(path[1:])]
+
+
+def _label(here: str, path: str, task_id: str) -> str:
+    if path == here:
+        return task_id
+    import os
+
+    return f"{os.path.basename(path)}#{task_id}"
+
+
+def _check_droid(ws, f, out: list[Proto]) -> None:
     name = droid_name(f.value)
     if not name:
         return
@@ -89,7 +194,7 @@ def _check_droid(ws, f, base: int, out) -> None:
         return
     idx = f.value.find(name)
     start = f.value_span.start + max(idx, 0)
-    rng = Range.of(f.line + base, start, start + len(name))
+    rng = Range.of(f.line, start, start + len(name))
     names = ws.droid_names()
     sugg = closest(name, names)
     if sugg:
@@ -98,14 +203,23 @@ def _check_droid(ws, f, base: int, out) -> None:
         msg = f"no droid named `{name}` in .factory/droids, .claude/agents or your personal droid folders"
     else:
         msg = f"no droid named `{name}`: no droid files were found (.factory/droids/*.md, .claude/agents/*.md)"
-    out.append(diag("TD020", rng, msg, data={"name": name, "suggestion": sugg}))
+    out.append(Proto(diag("TD020", rng, msg, data={"name": name, "suggestion": sugg})))
 
 
 _NOT_A_PATH = re.compile(r"^(?:https?://|n/?a$|none$|tbd$|-+$)|[*?{}<>|]", re.I)
-_LINE_SUFFIX = re.compile(r":\d+(?:[-:]\d+)?$")
+_LINE_SUFFIX = re.compile(r"(?::\d+(?:[-:]\d+)?|#L\d+(?:-L?\d+)?)$")
 
 
-def _check_files(ws, doc: TaskDocument, f, base: int, out) -> None:
+def _files_checkable(ws: Workspace, doc: TaskDocument) -> bool:
+    """TD031 needs to know the project a task file belongs to: the workspace root when the file
+    is inside it, else a project folder above the file (.git, .factory …). A task file checked
+    from outside any project cannot say which files should exist."""
+    if ws.root is None:
+        return False
+    return ws.relpath(doc.path) is not None or ws.project_root(doc.path) is not None
+
+
+def _check_files(ws, doc: TaskDocument, f, out: list[Proto]) -> None:
     for path, span in file_entries(f):
         p = _LINE_SUFFIX.sub("", path.strip())
         if not p or _NOT_A_PATH.search(p) or ("/" not in p and "." not in p):
@@ -113,10 +227,13 @@ def _check_files(ws, doc: TaskDocument, f, base: int, out) -> None:
         if ws.path_exists(doc.path, p):
             continue
         out.append(
-            diag(
-                "TD031",
-                span.range.shifted(base),
-                f"`{path}` does not exist in the workspace (this task is marked completed)",
-                data={"path": path},
+            Proto(
+                diag(
+                    "TD031",
+                    span.range,
+                    f"`{path}` is listed in Files of a completed task but does not exist in the "
+                    "workspace — was it renamed, removed or never created?",
+                    data={"path": path},
+                )
             )
         )
