@@ -93,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("TASKDROID_DEBUG"):
+            raise
+        print(f"taskdroid: internal error: {type(e).__name__}: {e} (set TASKDROID_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_USAGE
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 
@@ -214,6 +219,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             print(f"taskdroid: {raw}: no such file or folder", file=sys.stderr)
             failed = True
+    _nested_project_files(ws, targets)
     seen: set[str] = set()
     ordered = []
     for t in targets:
@@ -241,6 +247,33 @@ def cmd_check(args: argparse.Namespace) -> int:
     from taskdroid.core.diagnostics import Severity
 
     return EXIT_ERRORS if any(d.severity == Severity.ERROR for _, d in results) else EXIT_OK
+
+
+def _nested_project_files(ws, targets: list[str]) -> None:
+    """Lint the ``.taskdroid.toml`` of nested projects among the checked files too (CF001).
+
+    Only the workspace root's file is *applied* (SPEC §10), but a runner set in any project file
+    is a mistake worth reporting wherever it is."""
+    from taskdroid.core.config import project_file_diagnostics
+    from taskdroid.core.workspace import norm
+
+    seen: set[str] = set()
+    for t in list(targets):
+        proj = ws.project_root(t)
+        if proj is None or proj in seen:
+            continue
+        seen.add(proj)
+        f = norm(os.path.join(proj, ".taskdroid.toml"))
+        if f in ws.extra_diagnostics or not os.path.isfile(f):
+            continue
+        diags = project_file_diagnostics(Path(f))
+        if diags:
+            ws.extra_diagnostics[f] = diags
+            targets.append(f)
+    root_file = norm(os.path.join(ws.root, ".taskdroid.toml")) if ws.root else None
+    if root_file and root_file in ws.extra_diagnostics and root_file not in targets:
+        if any(t.startswith(os.path.dirname(root_file) + os.sep) for t in targets):
+            targets.append(root_file)
 
 
 def display_path(path: str) -> str:

@@ -679,3 +679,10 @@ class _TomlKeyScanner:
                     self.i += 1
             else:
                 return
+
+
+def project_file_diagnostics(path: Path) -> list[Diagnostic]:
+    """CF001 diagnostics of a ``.taskdroid.toml`` (used for nested projects the CLI checks)."""
+    problems: list[str] = []
+    _, diags = _read_project_file(Path(path), problems)
+    return diags
