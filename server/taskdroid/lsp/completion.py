@@ -1,0 +1,316 @@
+"""Completion (SPEC §8).
+
+Task files: markers after ``- [``, the next free task ID after a marker, field keys on a nested
+bullet, droid names after ``**Droid**:``, task IDs in Dependencies (``file.md#`` for another file)
+and in a ``(depends on …)`` group. Droid files: front matter keys, tool names, and the values of
+``model``, ``location``, ``reasoningEffort`` and a few other keys.
+
+Trigger characters: ``[`` (markers), ``:`` and space (after a field key or a marker), ``,`` (the
+next dependency or tool), ``#`` (a task of another file) and ``*`` (a field key).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from taskdroid.lsp.convert import markup, plain_text
+from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
+
+if TYPE_CHECKING:
+    from taskdroid.core.query import CompletionContext
+
+TRIGGER_CHARACTERS = ["[", ":", " ", ",", "#", "*"]
+
+#: values offered for front matter keys with a closed set (or common values)
+_FM_VALUES: dict[str, list[tuple[str, str]]] = {
+    "location": [("project", "lives in the repository"), ("personal", "lives in your home folder")],
+    "reasoningEffort": [("low", ""), ("medium", ""), ("high", "")],
+    "permissionMode": [
+        ("default", ""),
+        ("acceptEdits", ""),
+        ("plan", ""),
+        ("dontAsk", ""),
+        ("bypassPermissions", ""),
+    ],
+    "memory": [("user", ""), ("project", ""), ("local", "")],
+    "isolation": [("worktree", "run in a temporary git worktree")],
+    "background": [("true", ""), ("false", "")],
+    "effort": [("low", ""), ("medium", ""), ("high", ""), ("xhigh", ""), ("max", "")],
+    "color": [
+        (c, "") for c in ("red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan")
+    ],
+}
+_MODELS = [
+    ("inherit", "the model of the session that invokes the droid"),
+    ("sonnet", "Claude Sonnet (alias)"),
+    ("opus", "Claude Opus (alias)"),
+    ("haiku", "Claude Haiku (alias)"),
+]
+
+
+def register(server: TaskdroidServer) -> None:
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False),
+    )
+    @safe()
+    async def completion(
+        ls: TaskdroidServer, params: types.CompletionParams
+    ) -> types.CompletionList | None:
+        await ls.wait_ready()
+        ctx = ls.context(params.text_document.uri)
+        if ctx is None or ctx.kind is None:
+            return None
+        pos = ls.conv.to_core(ctx.lines, params.position)
+        items = complete(ls, ctx, pos)
+        if items is None:
+            return None
+        return types.CompletionList(is_incomplete=False, items=items)
+
+
+def complete(server: TaskdroidServer, ctx: DocContext, pos) -> list[types.CompletionItem] | None:
+    from taskdroid.core import query
+
+    if ctx.task_doc is not None:
+        cc = query.task_completion_context(ctx.task_doc, ctx.lines.line(pos.line), pos)
+    elif ctx.droid_doc is not None:
+        cc = query.droid_completion_context(ctx.droid_doc, ctx.lines.lines(), pos)
+    else:
+        return None
+    if cc is None:
+        return None
+    return _Builder(server, ctx, cc).build()
+
+
+class _Builder:
+    def __init__(self, server: TaskdroidServer, ctx: DocContext, cc: CompletionContext) -> None:
+        self.server = server
+        self.ctx = ctx
+        self.cc = cc
+        self.md = server.markdown_supported(
+            "text_document.completion.completion_item.documentation_format"
+        )
+        self.range = server.conv.range(ctx.lines, cc.replace)
+
+    def item(
+        self,
+        label: str,
+        kind: types.CompletionItemKind,
+        insert: str,
+        *,
+        detail: str | None = None,
+        doc: str | None = None,
+        sort: str | None = None,
+        filter_text: str | None = None,
+    ) -> types.CompletionItem:
+        documentation: str | types.MarkupContent | None = None
+        if doc:
+            documentation = markup(doc, True) if self.md else plain_text(doc)
+        return types.CompletionItem(
+            label=label,
+            kind=kind,
+            detail=detail,
+            documentation=documentation,
+            sort_text=sort,
+            filter_text=filter_text,
+            text_edit=types.TextEdit(range=self.range, new_text=insert),
+        )
+
+    def build(self) -> list[types.CompletionItem]:
+        from taskdroid.core import query
+
+        kind = self.cc.kind
+        if kind == query.COMPLETE_MARKER:
+            return self.markers()
+        if kind == query.COMPLETE_TASK_ID:
+            return self.next_id()
+        if kind == query.COMPLETE_FIELD_KEY:
+            return self.field_keys()
+        if kind == query.COMPLETE_DROID:
+            return self.droids()
+        if kind == query.COMPLETE_DEPENDENCY:
+            return self.dependencies()
+        if kind == query.COMPLETE_FM_KEY:
+            return self.fm_keys()
+        if kind == query.COMPLETE_FM_VALUE:
+            return self.fm_values()
+        if kind == query.COMPLETE_TOOL:
+            return self.tools()
+        return []
+
+    # -- task files ----------------------------------------------------------------------------
+    def markers(self) -> list[types.CompletionItem]:
+        from taskdroid.core.model import CANONICAL_MARKERS, MARKER_MEANING
+
+        out = []
+        for i, (status, marker) in enumerate(CANONICAL_MARKERS.items()):
+            out.append(
+                self.item(
+                    marker,
+                    types.CompletionItemKind.EnumMember,
+                    marker,
+                    detail=status.label,
+                    doc=f"`{marker}` — {MARKER_MEANING[status]}",
+                    sort=f"{i:02d}",
+                )
+            )
+        return out
+
+    def next_id(self) -> list[types.CompletionItem]:
+        from taskdroid.core import query
+
+        doc = self.ctx.task_doc
+        assert doc is not None
+        nid = query.next_task_id(doc, self.cc.replace.start.line)
+        if not nid:
+            return []
+        return [
+            self.item(
+                nid,
+                types.CompletionItemKind.Value,
+                nid + " ",
+                detail="next free task ID",
+                sort="00",
+                filter_text=nid,
+            )
+        ]
+
+    def field_keys(self) -> list[types.CompletionItem]:
+        from taskdroid.core import query
+
+        present = set()
+        if self.cc.task is not None:
+            present = {f.canonical for f in self.cc.task.task.fields if f.canonical}
+        out = []
+        for i, key in enumerate(query.known_field_keys()):
+            if key in present and key not in ("Notes",):
+                continue
+            out.append(
+                self.item(
+                    key,
+                    types.CompletionItemKind.Field,
+                    f"**{key}**: ",
+                    detail="task field",
+                    doc=f"**{key}** — {query.field_help(key)}",
+                    sort=f"{i:02d}",
+                    filter_text=f"**{key}",
+                )
+            )
+        return out
+
+    def droids(self) -> list[types.CompletionItem]:
+        ws = self.ctx.project.ws
+        out = []
+        for name, droid in sorted(ws.droid_index().items()):
+            where = ws.relpath(droid.path) or droid.path
+            desc = (droid.description or "").strip()
+            doc = f"**{name}**" + (f" — {desc}" if desc else "") + f"\n\n`{where}`"
+            out.append(
+                self.item(
+                    name,
+                    types.CompletionItemKind.Class,
+                    name,
+                    detail=(desc[:80] + "…") if len(desc) > 80 else (desc or where),
+                    doc=doc,
+                )
+            )
+        return out
+
+    def dependencies(self) -> list[types.CompletionItem]:
+        ws = self.ctx.project.ws
+        doc = self.ctx.task_doc
+        assert doc is not None
+        target = doc
+        if self.cc.path:
+            target = ws.task_doc(ws.ref_path(doc.path, self.cc.path))  # type: ignore[assignment]
+            if target is None:
+                return []
+        here = self.cc.task
+        out = []
+        n = 0
+        for loc in target.located_tasks():
+            t = loc.task
+            if not t.id:
+                continue
+            if target is doc and here is not None and loc.line == here.line:
+                continue
+            status = t.status.label if t.status else "malformed marker"
+            n += 1
+            out.append(
+                self.item(
+                    t.id,
+                    types.CompletionItemKind.Reference,
+                    t.id,
+                    detail=f"{t.title[:60]} — {status}",
+                    doc=f"**`{t.id}` {t.title}** — {status}",
+                    sort=f"{n:06d}",
+                )
+            )
+        return out
+
+    # -- droid files ---------------------------------------------------------------------------
+    def fm_keys(self) -> list[types.CompletionItem]:
+        from taskdroid.core.droids import KEY_RULES, KNOWN_KEYS
+
+        present = set(self.cc.existing)
+        line_key = self.cc.prefix
+        out = []
+        for i, key in enumerate(KNOWN_KEYS):
+            if key in present and key != line_key:
+                continue
+            out.append(
+                self.item(
+                    key,
+                    types.CompletionItemKind.Property,
+                    f"{key}: ",
+                    detail="droid front matter",
+                    doc=f"**{key}** — {KEY_RULES.get(key, '')}",
+                    sort=f"{i:02d}",
+                    filter_text=key,
+                )
+            )
+        return out
+
+    def fm_values(self) -> list[types.CompletionItem]:
+        key = self.cc.key or ""
+        droid = self.ctx.droid_doc
+        if key == "model":
+            values = _MODELS if droid is None or droid.flavor != "factory" else _MODELS[:1]
+        else:
+            values = _FM_VALUES.get(key, [])
+        return [
+            self.item(v, types.CompletionItemKind.Value, v, detail=d or key, sort=f"{i:02d}")
+            for i, (v, d) in enumerate(values)
+        ]
+
+    def tools(self) -> list[types.CompletionItem]:
+        from taskdroid.core import droids as d
+
+        droid = self.ctx.droid_doc
+        flavor = droid.flavor if droid is not None else "other"
+        if flavor == "factory":
+            names = list(d.FACTORY_TOOLS) + list(d.TOOL_CATEGORIES)
+            source = "Factory tool"
+        elif flavor == "claude":
+            names = list(d.CLAUDE_CODE_TOOLS) + list(d.CLAUDE_CODE_MORE_TOOLS)
+            source = "Claude Code tool"
+        else:
+            names = sorted(set(d.FACTORY_TOOLS) | set(d.CLAUDE_CODE_TOOLS))
+            source = "tool"
+        names += list(self.ctx.project.ws.settings.extraTools)
+        existing = set(self.cc.existing)
+        out = []
+        seen = set()
+        for i, name in enumerate(names):
+            if name in existing or name in seen:
+                continue
+            seen.add(name)
+            detail = "category" if name in d.TOOL_CATEGORIES else source
+            out.append(
+                self.item(
+                    name, types.CompletionItemKind.Function, name, detail=detail, sort=f"{i:03d}"
+                )
+            )
+        return out

@@ -1,0 +1,668 @@
+"""Documents: text sync, start-up indexing, and keeping the index current.
+
+* Open documents live in ``server.docs`` (incremental sync, applied in code points on LSP lines)
+  and win over the disk. Each edit schedules a debounced analysis of that document.
+* After ``initialized`` every task and droid file of each workspace folder is indexed in the
+  background: discovery and reading run in a thread, parsing runs on the loop in time slices,
+  with ``$/progress`` when the client supports it and the workspace is large.
+* ``workspace/didChangeWatchedFiles`` (registered dynamically where the client allows) keeps the
+  index current. Clients that cannot watch files get a poll of the disk instead
+  (``pollIntervalMs``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from taskdroid.lsp.convert import LineIndex
+from taskdroid.lsp.server import OpenDocument, Project, TaskdroidServer, new_token
+
+if TYPE_CHECKING:
+    from taskdroid.core.config import LoadedSettings
+
+log = logging.getLogger("taskdroid.lsp.documents")
+
+#: files read per batch while indexing; parsing yields to the loop after each slice
+_BATCH = 32
+_SLICE_SECONDS = 0.02
+PROJECT_FILE = ".taskdroid.toml"
+
+
+def register(server: TaskdroidServer) -> None:
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: TaskdroidServer, params: types.InitializedParams) -> None:
+        ls.spawn(startup(ls), name="startup")
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: TaskdroidServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        path = ls.path_of(item.uri)
+        old = ls.docs.get(item.uri)
+        if old is not None and old.path:
+            ls.open_paths.pop(old.path, None)
+        ls.docs[item.uri] = OpenDocument(item.uri, path, item.version, item.text, item.language_id)
+        if path is not None:
+            ls.open_paths[path] = item.uri
+        ls.schedule(item.uri, 0, lambda: analyse_open(ls, item.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: TaskdroidServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        doc = ls.docs.get(uri)
+        if doc is None:
+            log.warning("didChange for a document that is not open: %s", uri)
+            return
+        lines = apply_changes(ls, doc.lines, params.content_changes)
+        doc.set_text(lines.text, params.text_document.version, lines)
+        ls.schedule(uri, ls.options.debounce, lambda: analyse_open(ls, uri))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: TaskdroidServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        doc = ls.docs.pop(uri, None)
+        ls.cancel_pending(uri)
+        if doc is None or doc.path is None:
+            return
+        if ls.open_paths.get(doc.path) == uri:
+            del ls.open_paths[doc.path]
+        path = doc.path
+        ls.schedule(uri, 0, lambda: after_close(ls, uri, path))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(
+        ls: TaskdroidServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        events = []
+        for ev in params.changes:
+            path = ls.path_of(ev.uri)
+            if path is not None:
+                events.append((path, int(ev.type)))
+        await apply_file_events(ls, events)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_workspace_folders(
+        ls: TaskdroidServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        await ls.wait_ready()
+        for f in params.event.removed or []:
+            path = ls.path_of(f.uri)
+            for project in list(ls.projects):
+                if project.root == path:
+                    ls.projects.remove(project)
+                    from taskdroid.lsp.diagnostics import forget_project
+
+                    forget_project(ls, project)
+                    for doc in ls.docs.values():  # now in another project: sync again
+                        if doc.path is not None and project.contains(doc.path):
+                            doc.synced = -1
+        for f in params.event.added or []:
+            path = ls.path_of(f.uri)
+            if path is None or any(p.root == path for p in ls.projects):
+                continue
+            project = await new_project(ls, f.uri, path)
+            ls.projects.append(project)
+            await index_projects(ls, [project])
+            from taskdroid.lsp.diagnostics import analyse_project
+
+            analyse_project(ls, project)
+
+
+# -- text sync -------------------------------------------------------------------------------------
+
+
+def apply_changes(
+    server: TaskdroidServer, lines: LineIndex, changes: list[types.TextDocumentContentChangeEvent]
+) -> LineIndex:
+    """Apply content changes (incremental or whole) in the negotiated encoding."""
+    for change in changes:
+        rng = getattr(change, "range", None)
+        if rng is None:
+            lines = LineIndex(change.text)
+            continue
+        lines = lines.apply(server.conv.to_core_range(lines, rng), change.text)
+    return lines
+
+
+def analyse_open(server: TaskdroidServer, uri: str) -> None:
+    from taskdroid.lsp import diagnostics
+
+    doc = server.docs.get(uri)
+    if doc is None or doc.path is None:
+        return
+    project = server.project_for(doc.path)
+    if project is None:
+        return
+    server.sync(uri)
+    if doc.unanalysed:
+        doc.unanalysed = False
+        diagnostics.analyse(server, project, {doc.path}, origin=doc.path)
+    else:
+        # unchanged in the core (or not a task/droid file): make sure the cache has this version
+        diagnostics.refresh_paths(server, project, {doc.path}, origin=doc.path)
+
+
+async def after_close(server: TaskdroidServer, uri: str, path: str) -> None:
+    """A closed document falls back to the file on disk, or leaves the index when it is not a
+    workspace file (outside every folder, excluded, not matched by the globs, deleted)."""
+    from taskdroid.core.workspace import ReadError, read_text
+    from taskdroid.lsp import diagnostics
+
+    project = server.project_for(path)
+    if project is None or path in server.open_paths:
+        return
+    kind = _disk_kind(project, path)
+    text = None
+    if kind is not None:
+        try:
+            text = await asyncio.get_running_loop().run_in_executor(None, read_text, path)
+        except ReadError:
+            text = None
+    if path in server.open_paths:  # reopened meanwhile
+        return
+    if kind is not None and text is not None:
+        project.ws.set_text(path, text, kind)
+        if kind == "droid":
+            project.droid_texts[path] = text
+    else:
+        _forget(project, path)
+    diagnostics.analyse(server, project, {path}, origin=None)
+
+
+def _disk_kind(project: Project, path: str) -> str | None:
+    """The kind start-up indexing gives this file (by the globs, relative to the root), or None
+    when indexing would not pick it up."""
+    ws = project.ws
+    if project.root is None:
+        return None
+    rel = ws.relpath(path)
+    if rel is None or _excluded(project, path):
+        return None
+    from taskdroid.core.discovery import classify_path
+
+    return classify_path(rel, ws.settings)
+
+
+def _forget(project: Project, path: str) -> None:
+    ws = project.ws
+    if path in ws.task_docs or path in ws.droid_docs:  # (removing bumps the core's versions)
+        ws.remove(path)
+    project.droid_texts.pop(path, None)
+    project.ref_cache.pop(path, None)
+
+
+# -- start-up --------------------------------------------------------------------------------------
+
+
+async def startup(server: TaskdroidServer) -> None:
+    """After ``initialized``: settings, watcher registration, indexing, first diagnostics."""
+    try:
+        if server.deferred_problems:
+            server.show_problems(server.deferred_problems)
+        server.spawn(register_dynamic(server), name="register capabilities")
+        projects = []
+        for uri, path in server.folders:
+            projects.append(await new_project(server, uri, path))
+        server.projects = projects
+        server.fallback = await new_project(server, None, None)
+        await index_projects(server, server.projects)
+    except Exception:
+        log.exception("start-up failed")
+        if server.fallback is None:
+            try:
+                server.fallback = await new_project(server, None, None)
+            except Exception:
+                log.exception("cannot create the fallback project")
+    finally:
+        server.ready_event.set()
+    _freeze_heap()
+    from taskdroid.lsp import diagnostics
+
+    try:
+        diagnostics.analyse_all(server)
+    except Exception:
+        log.exception("first analysis failed")
+    if server.options.poll_interval > 0 and not _client_watches(server):
+        server.spawn(poll_loop(server), name="poll")
+
+
+def _freeze_heap() -> None:
+    """Move the freshly built index out of the cyclic GC's sight: its millions of objects are
+    long-lived, and full collections over them cost 100 ms+ pauses in the middle of typing.
+    (Objects freed later are still reclaimed by reference counting.)"""
+    gc.freeze()
+
+
+async def new_project(server: TaskdroidServer, uri: str | None, path: str | None) -> Project:
+    from taskdroid.core.workspace import Workspace
+    from taskdroid.lsp.config import load_project_settings
+
+    project = Project(root=path, uri=uri, ws=Workspace(None))
+    loaded = await load_project_settings(server, project)
+    server.show_problems(loaded.problems)
+    project.loaded = loaded
+    project.ws = _workspace_for(project, loaded)
+    return project
+
+
+def _workspace_for(project: Project, loaded: LoadedSettings):
+    from taskdroid.core.workspace import Workspace, norm
+
+    ws = Workspace(project.root, loaded.settings)
+    if loaded.project_file is not None and loaded.project_diagnostics:
+        ws.extra_diagnostics[norm(loaded.project_file)] = list(loaded.project_diagnostics)
+    return ws
+
+
+async def rebuild_project(
+    server: TaskdroidServer, project: Project, loaded: LoadedSettings
+) -> None:
+    """New settings: a fresh index of the project (globs, aliases, tools may all have changed)."""
+    from taskdroid.lsp import diagnostics
+
+    project.loaded = loaded
+    project.ws = _workspace_for(project, loaded)
+    project.droid_texts.clear()
+    project.ref_cache.clear()
+    project.droid_sig = ()
+    project.cycle_paths = set()
+    project.indexed = False
+    if project.root is not None:
+        await index_projects(server, [project])
+        _freeze_heap()
+    for doc in server.docs.values():
+        doc.synced = -1
+    analyse_project_all(server, project)
+    diagnostics.request_refresh(server)
+
+
+def analyse_project_all(server: TaskdroidServer, project: Project) -> None:
+    from taskdroid.lsp import diagnostics
+
+    for uri, doc in server.docs.items():
+        if doc.path is not None and server.project_for(doc.path) is project:
+            server.sync(uri)
+    diagnostics.analyse_project(server, project)
+
+
+async def register_dynamic(server: TaskdroidServer) -> None:
+    """Watch task, droid and settings files (and creations/deletions of any file, for TD031), and
+    ask for configuration change notifications — where the client allows dynamic registration."""
+    registrations = []
+    if _client_watches(server):
+        kinds = types.WatchKind.Create | types.WatchKind.Delete
+        registrations.append(
+            types.Registration(
+                id=new_token(),
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[
+                        types.FileSystemWatcher(glob_pattern="**/*.md"),
+                        types.FileSystemWatcher(glob_pattern=f"**/{PROJECT_FILE}"),
+                        types.FileSystemWatcher(glob_pattern="**/*", kind=kinds),
+                    ]
+                ),
+            )
+        )
+    if server.capability("workspace.did_change_configuration.dynamic_registration", False):
+        registrations.append(
+            types.Registration(
+                id=new_token(),
+                method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                register_options=types.DidChangeConfigurationRegistrationOptions(
+                    section="taskdroid"
+                ),
+            )
+        )
+    if not registrations:
+        return
+    try:
+        await asyncio.wait_for(
+            server.client_register_capability_async(
+                types.RegistrationParams(registrations=registrations)
+            ),
+            5.0,
+        )
+    except Exception as e:
+        log.warning("client/registerCapability failed: %s", e)
+
+
+def _client_watches(server: TaskdroidServer) -> bool:
+    return bool(server.capability("workspace.did_change_watched_files.dynamic_registration", False))
+
+
+# -- indexing --------------------------------------------------------------------------------------
+
+
+def _scan(root: str, settings: Any) -> list[tuple[str, str, tuple[int, int] | None]]:
+    """(path, kind, (mtime_ns, size)) of every task and droid file under ``root`` (in a thread)."""
+    from taskdroid.core.discovery import discover
+    from taskdroid.core.workspace import norm
+
+    found = discover(Path(root), settings)
+    out = []
+    for kind, files in (("droid", found.droid_files), ("task", found.task_files)):
+        for f in files:
+            p = norm(f)
+            try:
+                st = os.stat(p)
+                sig = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                sig = None
+            out.append((p, kind, sig))
+    proj = os.path.join(root, PROJECT_FILE)
+    try:
+        st = os.stat(proj)
+        out.append((norm(proj), "config", (st.st_mtime_ns, st.st_size)))
+    except OSError:
+        pass
+    return out
+
+
+def _read_many(paths: list[str]) -> list[tuple[str | None, str | None]]:
+    from taskdroid.core.workspace import ReadError, read_text
+
+    out: list[tuple[str | None, str | None]] = []
+    for p in paths:
+        try:
+            out.append((read_text(p), None))
+        except ReadError as e:
+            out.append((None, str(e)))
+        except Exception as e:  # pragma: no cover - read_text wraps OSError
+            out.append((None, str(e)))
+    return out
+
+
+async def index_projects(server: TaskdroidServer, projects: list[Project]) -> None:
+    loop = asyncio.get_running_loop()
+    plan: list[tuple[Project, list[tuple[str, str]]]] = []
+    for project in projects:
+        if project.root is None:
+            continue
+        try:
+            scanned = await loop.run_in_executor(None, _scan, project.root, project.ws.settings)
+        except Exception:
+            log.exception("cannot scan %s", project.root)
+            scanned = []
+        project.snapshot = {p: sig for p, _k, sig in scanned if sig is not None}
+        plan.append((project, [(p, k) for p, k, _ in scanned if k != "config"]))
+    total = sum(len(files) for _, files in plan)
+    progress = None
+    if (
+        total
+        and total >= server.options.progress_threshold
+        and server.capability("window.work_done_progress", False)
+    ):
+        progress = await _begin_progress(server, total)
+    done = 0
+    try:
+        for project, files in plan:
+            ws = project.ws
+            for i in range(0, len(files), _BATCH):
+                batch = files[i : i + _BATCH]
+                texts = await loop.run_in_executor(None, _read_many, [p for p, _ in batch])
+                slice_start = time.monotonic()
+                for (path, kind), (text, error) in zip(batch, texts, strict=True):
+                    done += 1
+                    if path in server.open_paths:
+                        continue  # the open document wins; it is synced separately
+                    if text is None:
+                        log.info("skipping %s: %s", path, error)
+                        continue
+                    try:
+                        ws.set_text(path, text, kind)
+                    except Exception:
+                        log.exception("cannot analyse %s", path)
+                        continue
+                    if kind == "droid":
+                        project.droid_texts[path] = text
+                    if time.monotonic() - slice_start > _SLICE_SECONDS:
+                        await asyncio.sleep(0)
+                        slice_start = time.monotonic()
+                if progress is not None:
+                    _report_progress(server, progress, done, total)
+                await asyncio.sleep(0)
+            project.indexed = True
+            try:
+                lint_nested_project_files(project)
+            except Exception:
+                log.exception("cannot lint nested project files of %s", project.root)
+    finally:
+        if progress is not None:
+            try:
+                server.work_done_progress.end(
+                    progress, types.WorkDoneProgressEnd(message=f"{total} files")
+                )
+            except Exception:
+                log.exception("cannot end progress")
+
+
+async def _begin_progress(server: TaskdroidServer, total: int) -> str | None:
+    token = new_token()
+    try:
+        await asyncio.wait_for(server.work_done_progress.create_async(token), 5.0)
+        server.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title="taskdroid: indexing",
+                message=f"0/{total} files",
+                percentage=0,
+                cancellable=False,
+            ),
+        )
+    except Exception as e:
+        log.warning("cannot create progress: %s", e)
+        return None
+    return token
+
+
+def _report_progress(server: TaskdroidServer, token: str, done: int, total: int) -> None:
+    try:
+        server.work_done_progress.report(
+            token,
+            types.WorkDoneProgressReport(
+                message=f"{done}/{total} files", percentage=int(done * 100 / max(total, 1))
+            ),
+        )
+    except Exception:
+        log.exception("cannot report progress")
+
+
+def lint_nested_project_files(project: Project) -> set[str]:
+    """CF001 for the ``.taskdroid.toml`` of nested projects (as ``taskdroid check`` reports them).
+
+    Only the root's file is applied (SPEC §10); a runner set in any project file is still a
+    mistake worth showing. Returns the project files whose diagnostics were (re)computed."""
+    from taskdroid.core.config import project_file_diagnostics
+    from taskdroid.core.workspace import norm
+
+    ws = project.ws
+    if project.root is None:
+        return set()
+    root_file = norm(os.path.join(project.root, PROJECT_FILE))
+    seen: set[str] = set()
+    out: set[str] = set()
+    for path in (*ws.task_docs, *ws.droid_docs):
+        proj = ws.project_root(path)
+        if proj is None or proj in seen:
+            continue
+        seen.add(proj)
+        f = norm(os.path.join(proj, PROJECT_FILE))
+        if f == root_file:
+            continue
+        out.add(f)
+        diags = project_file_diagnostics(Path(f)) if os.path.isfile(f) else []
+        if diags:
+            ws.extra_diagnostics[f] = diags
+        else:
+            ws.extra_diagnostics.pop(f, None)
+    return out
+
+
+# -- file events -----------------------------------------------------------------------------------
+
+CREATED, CHANGED, DELETED = 1, 2, 3
+
+
+def _excluded(project: Project, path: str) -> bool:
+    """Inside a skipped folder (.git, node_modules, virtual environments, ``exclude``)?"""
+    from taskdroid.core.discovery import SKIPPED_DIRS
+    from taskdroid.core.globs import compile_globs
+
+    rel = project.ws.relpath(path)
+    if rel is None:
+        return False
+    parts = rel.split("/")
+    if any(p in SKIPPED_DIRS for p in parts[:-1]):
+        return True
+    rx = compile_globs(tuple(project.ws.settings.exclude))
+    if rx is not None:
+        for i in range(1, len(parts) + 1):
+            if rx.match("/".join(parts[:i])):
+                return True
+    if project.root is not None:
+        folder = os.path.dirname(path)
+        while folder.startswith(project.root) and folder != project.root:
+            if os.path.exists(os.path.join(folder, "pyvenv.cfg")):
+                return True
+            folder = os.path.dirname(folder)
+    return False
+
+
+async def apply_file_events(server: TaskdroidServer, events: list[tuple[str, int]]) -> None:
+    """Bring the index in line with files created, changed or deleted on disk."""
+    from taskdroid.core.workspace import ReadError, read_text
+
+    await server.wait_ready()
+    loop = asyncio.get_running_loop()
+    changed: dict[int, tuple[Project, set[str]]] = {}
+    existence: dict[int, Project] = {}
+    reload_config = False
+    nested: set[int] = set()
+    for path, typ in events:
+        if os.path.basename(path) == PROJECT_FILE:
+            if any(p.root == os.path.dirname(path) for p in server.projects):
+                reload_config = True
+            else:
+                project = server.project_for(path)
+                if project is not None and project.root is not None:
+                    project.ws._project_roots.clear()  # a project marker appeared or went
+                    nested.add(id(project))
+                    changed.setdefault(id(project), (project, set()))
+            continue
+        project = server.project_for(path)
+        if project is None or project.root is None or not project.contains(path):
+            continue
+        if path in server.open_paths:
+            continue  # open documents win over the disk
+        if _excluded(project, path):
+            continue
+        ws = project.ws
+        bucket = changed.setdefault(id(project), (project, set()))[1]
+        ws.invalidate_files([path])
+        if typ == DELETED:
+            gone = [p for p in (*ws.task_docs, *ws.droid_docs) if p == path]
+            prefix = path.rstrip(os.sep) + os.sep
+            gone.extend(p for p in (*ws.task_docs, *ws.droid_docs) if p.startswith(prefix))
+            for p in gone:
+                if p in server.open_paths:
+                    continue
+                _forget(project, p)
+                bucket.add(p)
+            if not gone:
+                existence[id(project)] = project
+            continue
+        kind = _disk_kind(project, path)
+        if kind is None:
+            if typ == CREATED:
+                existence[id(project)] = project
+            continue
+        try:
+            text = await loop.run_in_executor(None, read_text, path)
+        except ReadError:
+            if path in ws.task_docs or path in ws.droid_docs:
+                _forget(project, path)
+                bucket.add(path)
+            continue
+        if path in server.open_paths:
+            continue
+        try:
+            ws.set_text(path, text, kind)
+        except Exception:
+            log.exception("cannot analyse %s", path)
+            continue
+        if kind == "droid":
+            project.droid_texts[path] = text
+        if typ == CREATED:
+            existence[id(project)] = project
+        bucket.add(path)
+    for key in nested:
+        project, bucket = changed[key]
+        bucket.update(lint_nested_project_files(project))
+    for key, project in existence.items():
+        # a file appeared or disappeared: Files entries (TD031) and references may resolve now
+        project.ws.invalidate_files()
+        bucket = changed.setdefault(key, (project, set()))[1]
+        bucket.update(project.ws.task_docs)
+    for project, paths in changed.values():
+        if paths:
+            queue_paths(server, project, paths)
+    if reload_config:
+        from taskdroid.lsp.config import reload_settings
+
+        server.spawn(reload_settings(server), name="reload settings")
+
+
+def queue_paths(server: TaskdroidServer, project: Project, paths: set[str]) -> None:
+    """Analyse ``paths`` (and what depends on them) after the debounce delay, batching bursts."""
+    from taskdroid.lsp import diagnostics
+
+    key = f"files:{project.root}"
+    pending = server.file_queue.setdefault(key, set())
+    pending.update(paths)
+
+    def run() -> None:
+        batch = server.file_queue.pop(key, set())
+        if batch:
+            diagnostics.analyse(server, project, batch, origin=None)
+
+    server.schedule(key, server.options.debounce, run)
+
+
+# -- polling (clients that cannot watch files) -----------------------------------------------------
+
+
+async def poll_loop(server: TaskdroidServer) -> None:
+    loop = asyncio.get_running_loop()
+    interval = server.options.poll_interval
+    while True:
+        await asyncio.sleep(interval)
+        for project in list(server.projects):
+            if project.root is None or project.snapshot is None:
+                continue
+            try:
+                scanned = await loop.run_in_executor(None, _scan, project.root, project.ws.settings)
+            except Exception:
+                log.exception("poll of %s failed", project.root)
+                continue
+            now = {p: sig for p, _k, sig in scanned if sig is not None}
+            before = project.snapshot
+            project.snapshot = now
+            events: list[tuple[str, int]] = []
+            for p, sig in now.items():
+                old = before.get(p)
+                if old is None:
+                    events.append((p, CREATED))
+                elif old != sig:
+                    events.append((p, CHANGED))
+            events.extend((p, DELETED) for p in before if p not in now)
+            if events:
+                log.debug("poll: %d change(s) in %s", len(events), project.root)
+                await apply_file_events(server, events)

@@ -1,0 +1,219 @@
+"""Hover (SPEC §8): short markdown about the token under the cursor.
+
+* task (its ID or title): status, droid, dependencies with their statuses, dependents, ready or
+  not;
+* droid reference: description, model, tools, version, file;
+* dependency reference: the target task (or why it does not resolve);
+* marker: its meaning; field key: what the field is for; section: tasks done;
+* droid file: a front matter key's rule, the droid's users on its name.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from taskdroid.core.text import Position, Range
+from taskdroid.lsp.convert import markup
+from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
+
+if TYPE_CHECKING:
+    from taskdroid.core.document import Located, TaskDocument
+    from taskdroid.core.droids import DroidDocument
+    from taskdroid.core.query import Token
+    from taskdroid.core.workspace import Workspace
+
+_MAX_LIST = 8
+
+
+def register(server: TaskdroidServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    @safe()
+    async def hover(ls: TaskdroidServer, params: types.HoverParams) -> types.Hover | None:
+        await ls.wait_ready()
+        ctx = ls.context(params.text_document.uri)
+        if ctx is None or ctx.kind is None:
+            return None
+        pos = ls.conv.to_core(ctx.lines, params.position)
+        found = hover_text(ls, ctx, pos)
+        if found is None:
+            return None
+        text, rng = found
+        md = ls.markdown_supported("text_document.hover.content_format")
+        return types.Hover(contents=markup(text, md), range=ls.conv.range(ctx.lines, rng))
+
+
+def hover_text(server: TaskdroidServer, ctx: DocContext, pos: Position) -> tuple[str, Range] | None:
+    from taskdroid.core import query
+
+    ws = ctx.project.ws
+    if ctx.task_doc is not None:
+        tok = query.task_token_at(ctx.task_doc, pos)
+        if tok is None:
+            return None
+        text = _task_hover(server, ws, ctx.task_doc, tok)
+        return (text, tok.range) if text else None
+    if ctx.droid_doc is not None:
+        tok = query.droid_token_at(ctx.droid_doc, ctx.lines.lines(), pos)
+        if tok is None:
+            return None
+        text = _droid_file_hover(ws, ctx.droid_doc, tok)
+        return (text, tok.range) if text else None
+    return None
+
+
+def _task_hover(
+    server: TaskdroidServer, ws: Workspace, doc: TaskDocument, tok: Token
+) -> str | None:
+    from taskdroid.core import query
+
+    if tok.kind == query.MARKER and tok.task is not None:
+        return query.marker_hover_text(tok.task.task)
+    if tok.kind in (query.TASK_ID, query.TASK_TITLE) and tok.task is not None:
+        return task_summary(ws, doc, tok.task)
+    if tok.kind == query.DEP_REF and tok.ref is not None:
+        target, problem = ws.resolve_ref(doc, tok.ref)
+        if target is None:
+            if problem:
+                return f"`{tok.ref.text}`: {problem}"
+            return f"`{tok.ref.text}`: a dependency on the whole file"
+        tdoc, tloc = target
+        where = "" if tdoc.path == doc.path else f" in `{_show(ws, tdoc.path)}`"
+        return f"→ {_task_line(tloc)}{where}, line {tloc.line + 1}"
+    if tok.kind == query.DROID_REF:
+        return droid_summary(ws, tok.text)
+    if tok.kind == query.FIELD_KEY and tok.field is not None:
+        name = tok.field.canonical or tok.field.key
+        return f"**{name}** — {query.field_help(tok.field.key)}"
+    if tok.kind == query.SECTION and tok.section is not None:
+        return _section_hover(doc, tok)
+    return None
+
+
+def _status(loc: Located) -> str:
+    t = loc.task
+    if t.status is None:
+        return f"malformed marker `[{t.marker_text}]`"
+    return t.status.label
+
+
+def _task_line(loc: Located) -> str:
+    t = loc.task
+    name = f"`{t.id}` {t.title}".strip() if t.id else t.title
+    return f"**{name.strip()}** — {_status(loc)}"
+
+
+def task_summary(ws: Workspace, doc: TaskDocument, loc: Located) -> str:
+    from taskdroid.core import query
+
+    t = loc.task
+    out = [_task_line(loc)]
+    if t.optional:
+        out[0] += " (optional)"
+    droid = t.droid
+    if droid:
+        resolved = ws.resolve_droid(droid)
+        out.append(f"Droid: `{droid}`" + ("" if resolved else " (no such droid)"))
+    deps = query.dependencies_of(ws, doc, loc)
+    if deps:
+        parts = []
+        for dep in deps[:_MAX_LIST]:
+            if dep.target is None:
+                parts.append(
+                    f"`{dep.ref.text}` (unresolved)" if dep.problem else f"`{dep.ref.text}`"
+                )
+            else:
+                parts.append(f"`{dep.ref.text}` {_status(dep.target[1])}")
+        more = f", +{len(deps) - _MAX_LIST} more" if len(deps) > _MAX_LIST else ""
+        out.append("Depends on: " + ", ".join(parts) + more)
+    dependents = query.dependents_of(ws, doc, loc)
+    if dependents:
+        parts = []
+        for hit in dependents[:_MAX_LIST]:
+            label = hit.task.task.id or hit.task.task.title[:30]
+            if hit.doc.path != doc.path:
+                label = f"{os.path.basename(hit.doc.path)}#{label}"
+            parts.append(f"`{label}` {_status(hit.task)}")
+        more = f", +{len(dependents) - _MAX_LIST} more" if len(dependents) > _MAX_LIST else ""
+        out.append("Needed by: " + ", ".join(parts) + more)
+    ready, reasons = query.is_ready(ws, doc, loc)
+    if ready:
+        out.append("Ready to start.")
+    elif t.status is not None and t.status.value == "pending":
+        out.append("Not ready: " + "; ".join(reasons[:3]) + ".")
+    return "\n\n".join(out)
+
+
+def droid_summary(ws: Workspace, name: str) -> str:
+    droid = ws.resolve_droid(name)
+    if droid is None:
+        return f"No droid named `{name}` (looked in .factory/droids, .claude/agents and personal folders)."
+    return _droid_card(ws, droid)
+
+
+def _droid_card(ws: Workspace, droid: DroidDocument) -> str:
+    out = [f"**{droid.name}**"]
+    if droid.description:
+        desc = droid.description.strip()
+        if len(desc) > 300:
+            desc = desc[:299] + "…"
+        out.append(desc)
+    facts = []
+    if droid.model:
+        facts.append(f"model `{droid.model}`")
+    if droid.tools:
+        tools = ", ".join(droid.tools[:12]) + (" …" if len(droid.tools) > 12 else "")
+        facts.append(f"tools: {tools}")
+    if droid.version:
+        facts.append(f"version {droid.version}")
+    if facts:
+        out.append(" · ".join(facts))
+    out.append(f"`{_show(ws, droid.path)}`")
+    return "\n\n".join(out)
+
+
+def _section_hover(doc: TaskDocument, tok: Token) -> str | None:
+    from taskdroid.core import query
+
+    for node in _walk(query.outline(doc)):
+        if node.kind == "section" and node.selection == tok.range:
+            text = f"**{node.name}**"
+            if node.detail:
+                text += f" — {node.detail}"
+            return text
+    return None
+
+
+def _walk(nodes):
+    for n in nodes:
+        yield n
+        yield from _walk(n.children)
+
+
+def _droid_file_hover(ws: Workspace, droid: DroidDocument, tok: Token) -> str | None:
+    from taskdroid.core import query
+    from taskdroid.core.droids import KEY_RULES
+
+    if tok.kind == query.FM_KEY and tok.key is not None:
+        rule = KEY_RULES.get(tok.key)
+        if rule:
+            return f"**{tok.key}** — {rule}"
+        return f"**{tok.key}** — not a droid front matter key taskdroid knows."
+    if tok.kind == query.FM_NAME and droid.name:
+        users = query.droid_users(ws, droid.name, droid)
+        n = len(users)
+        used = f"used by {n} task{'s' if n != 1 else ''}" if n else "not used by any task"
+        return f"**{droid.name}** — {used}."
+    if tok.kind == query.FM_VALUE and tok.key is not None:
+        rule = KEY_RULES.get(tok.key)
+        return f"**{tok.key}** — {rule}" if rule else None
+    if tok.kind == query.FM_TOOL:
+        return f"**tools** — {KEY_RULES.get('tools', '')}"
+    return None
+
+
+def _show(ws: Workspace, path: str) -> str:
+    rel = ws.relpath(path)
+    return rel if rel is not None else path
