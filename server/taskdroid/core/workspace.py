@@ -70,9 +70,6 @@ class DependencyGraph:
     #: SCC number -> members in a stable order
     members: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
     #: path -> {(absolute task line, ref index): [(path, range, label)]}
-    cycle_edges: dict[str, dict[tuple[int, int], list[tuple[str, Range, str]]]] = field(
-        default_factory=dict
-    )
 
 
 class Workspace:
@@ -87,6 +84,7 @@ class Workspace:
         self.settings: Settings = settings or DEFAULT_SETTINGS
         self.task_docs: dict[str, TaskDocument] = {}
         self.droid_docs: dict[str, DroidDocument] = {}
+        self._droid_texts: dict[str, str] = {}
         self.personal_droids: dict[str, DroidDocument] = {}
         self.extra_diagnostics: dict[str, list[Diagnostic]] = {}  # e.g. CF001 for .taskdroid.toml
         self._external: dict[str, TaskDocument | None] = {}  # task files outside the index
@@ -120,7 +118,7 @@ class Workspace:
         self.fs_version += 1
         if old.extraTools != settings.extraTools:
             for p, d in list(self.droid_docs.items()):
-                self.set_droid_text(p, d.text)
+                self.set_droid_text(p, self._droid_texts.get(p, ""))
         if old.droidPaths != settings.droidPaths:
             self.personal_droids.clear()
             self._personal_loaded = False
@@ -245,6 +243,7 @@ class Workspace:
         path = norm(path)
         d = parse_droid(text, path, self.settings)
         self.droid_docs[path] = d
+        self._droid_texts[path] = text
         self._invalidate()
         return d
 
@@ -254,6 +253,7 @@ class Workspace:
             self._external.pop(path, None)
             self._task_docs_changed(path)
         if self.droid_docs.pop(path, None) is not None:
+            self._droid_texts.pop(path, None)
             self._invalidate()
         self._exists.pop(path, None)
         self.fs_version += 1
@@ -413,6 +413,11 @@ class Workspace:
             if hit:
                 return True
         return False
+
+    def invalidate_project_roots(self) -> None:
+        """Forget which folders are project roots (a .taskdroid.toml, .git … appeared or went)."""
+        self._project_roots.clear()
+        self.fs_version += 1
 
     def project_root(self, doc_path: str) -> str | None:
         """The nearest folder above a file (up to the workspace root) that looks like a project

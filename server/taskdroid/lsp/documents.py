@@ -553,7 +553,7 @@ async def apply_file_events(server: TaskdroidServer, events: list[tuple[str, int
             else:
                 project = server.project_for(path)
                 if project is not None and project.root is not None:
-                    project.ws._project_roots.clear()  # a project marker appeared or went
+                    project.ws.invalidate_project_roots()  # a project marker appeared or went
                     nested.add(id(project))
                     changed.setdefault(id(project), (project, set()))
             continue
