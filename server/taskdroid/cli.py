@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import json
 import os
+import stat
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from taskdroid import __version__
@@ -50,6 +55,38 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the droid front matter JSON Schema")
 
+    st = sub.add_parser(
+        "status",
+        help="set a task's status (SPEC §5), written atomically",
+        description="Set the status of one task in a task file: the marker, the trailing emoji "
+        "and the status field change; every other byte of the file stays.",
+    )
+    st.add_argument("file", metavar="FILE", help="the task file")
+    st.add_argument("task_id", metavar="TASK_ID", help="the task's ID, e.g. 1.3 or T012")
+    st.add_argument(
+        "status",
+        metavar="STATUS",
+        help="pending, in_progress (or in-progress), completed, blocked or cancelled",
+    )
+    st.add_argument(
+        "--note", metavar="TEXT", help="why: the Issue of a blocked task, the reason of a cancel"
+    )
+    common(st)
+
+    nx = sub.add_parser("next", help="list ready tasks: pending, every dependency completed")
+    nx.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
+    )
+    nx.add_argument("--format", choices=["text", "json"], default="text")
+    common(nx)
+
+    gr = sub.add_parser("graph", help="print the task dependency graph (Mermaid or DOT)")
+    gr.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
+    )
+    gr.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    common(gr)
+
     lsp = sub.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument(
         "--stdio",
@@ -82,6 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "schema":
             return cmd_schema()
+        if args.command == "status":
+            return cmd_status(args)
+        if args.command == "next":
+            return cmd_next(args)
+        if args.command == "graph":
+            return cmd_graph(args)
         if args.command == "lsp":
             from taskdroid.lsp.server import run
 
@@ -96,7 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a bug: one line for the user, the traceback on request
         if os.environ.get("TASKDROID_DEBUG"):
             raise
-        print(f"taskdroid: internal error: {type(e).__name__}: {e} (set TASKDROID_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"taskdroid: internal error: {type(e).__name__}: {e} (set TASKDROID_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     parser.print_help(sys.stderr)
     return EXIT_USAGE
@@ -274,6 +320,222 @@ def _nested_project_files(ws, targets: list[str]) -> None:
     if root_file and root_file in ws.extra_diagnostics and root_file not in targets:
         if any(t.startswith(os.path.dirname(root_file) + os.sep) for t in targets):
             targets.append(root_file)
+
+
+# -- status / next / graph ---------------------------------------------------------------------------
+
+
+class WriteConflict(Exception):
+    """The file changed on disk between reading it and replacing it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    mtime_ns: int
+    size: int
+    digest: bytes
+
+
+def _read_snapshot(path: str) -> tuple[bytes, _Snapshot]:
+    from taskdroid.core.workspace import MAX_FILE_BYTES, ReadError
+
+    try:
+        st = os.stat(path)
+        if st.st_size > MAX_FILE_BYTES:
+            raise ReadError(f"file is too large to edit ({st.st_size // (1024 * 1024)} MB)")
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        raise ReadError(f"cannot read: {e.strerror or e}") from None
+    return data, _Snapshot(st.st_mtime_ns, st.st_size, hashlib.sha256(data).digest())
+
+
+def _write_temp(folder: str, name: str, data: bytes, mode: int, owner: tuple[int, int]) -> str:
+    """Write ``data`` to a new temporary file next to the target; return its path."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".taskdroid-tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if hasattr(os, "chown"):
+            with contextlib.suppress(OSError):  # not allowed to give it away: it stays ours
+                os.chown(tmp, *owner)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_atomically(path: str, data: bytes, before: _Snapshot) -> None:
+    """Replace ``path`` with ``data`` through a temporary file in the same folder and
+    ``os.replace``, keeping the file's mode (and owner when allowed). Raises
+    :class:`WriteConflict`, leaving the file untouched, when it is no longer what was read."""
+    st = os.stat(path)
+    folder, name = os.path.split(path)
+    tmp = _write_temp(folder or ".", name, data, stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid))
+    try:
+        try:
+            _now_data, now = _read_snapshot(path)
+        except Exception:
+            raise WriteConflict("it can no longer be read") from None
+        if now != before:
+            raise WriteConflict("it changed on disk while taskdroid was editing it")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from taskdroid.core.document import TaskDocument
+    from taskdroid.core.edits import (
+        EditError,
+        apply_edits,
+        find_task,
+        parse_status,
+        status_edits,
+    )
+    from taskdroid.core.workspace import ReadError, decode_text, norm
+
+    try:
+        status = parse_status(args.status)
+    except EditError as e:
+        raise UsageError(str(e)) from None
+    shown = display_path(norm(args.file))
+    if not os.path.isfile(args.file):
+        raise UsageError(f"{shown}: no such file")
+    root = resolve_root(args.root)
+    aliases = dict(load_workspace_settings(root, args).settings.markerAliases)
+    target = os.path.realpath(args.file)  # edit the file a symlink points to, keep the link
+    try:
+        data, before = _read_snapshot(target)
+        text = decode_text(data)
+    except ReadError as e:
+        raise UsageError(f"{shown}: {e}") from None
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    doc = TaskDocument.parse(target, text, aliases)
+    try:
+        edits = status_edits(text, doc, args.task_id, status, note=args.note)
+    except EditError as e:
+        raise UsageError(f"{shown}: {e}") from None
+    loc = find_task(doc, args.task_id)
+    assert loc is not None  # status_edits found it
+    label = loc.task.id or args.task_id
+    if args.note and status.value not in ("blocked", "cancelled"):
+        print(
+            "taskdroid: --note is written only for blocked and cancelled; ignored", file=sys.stderr
+        )
+    if not edits:
+        _say(f"{shown}: {label} is already {status.value} (nothing to change)")
+        return EXIT_OK
+    new = bom + apply_edits(text, edits).encode("utf-8")
+    try:
+        write_atomically(target, new, before)
+    except WriteConflict as e:
+        print(f"taskdroid: {shown}: not written — {e}; run the command again", file=sys.stderr)
+        return EXIT_ERRORS
+    except OSError as e:
+        raise UsageError(f"{shown}: cannot write: {e.strerror or e}") from None
+    was = loc.task.status.value if loc.task.status is not None else "a malformed marker"
+    _say(f"{shown}: {label} → {status.value} (was {was})")
+    return EXIT_OK
+
+
+def _say(line: str) -> None:
+    """Print a line even where stdout cannot encode ``→`` or emoji."""
+    try:
+        print(line)
+    except UnicodeEncodeError:
+        enc = sys.stdout.encoding or "ascii"
+        print(line.encode(enc, "replace").decode(enc))
+
+
+def _task_targets(ws, raw_paths: list[str], problems: dict[str, str]) -> list[str] | None:
+    """The task files named by PATH arguments (files, or folders searched with the globs), added
+    to the workspace when outside its index; None without arguments (every indexed file)."""
+    from taskdroid.core.discovery import discover
+    from taskdroid.core.workspace import ReadError, norm, read_text
+
+    if not raw_paths:
+        for q, why in sorted(problems.items()):
+            print(f"taskdroid: {display_path(q)}: {why}", file=sys.stderr)
+        return None
+    targets: list[str] = []
+    missing = []
+
+    def add(q: str, f) -> None:
+        if q not in ws.task_docs:
+            try:
+                ws.set_task_text(q, read_text(f))
+            except ReadError as e:
+                print(f"taskdroid: {display_path(q)}: {e}", file=sys.stderr)
+                return
+        targets.append(q)
+
+    for raw in raw_paths:
+        p = Path(raw)
+        if p.is_dir():
+            ap = norm(p)
+            prefix = ap + os.sep
+            targets.extend(q for q in sorted(ws.task_docs) if q.startswith(prefix))
+            for q in sorted(problems):
+                if q.startswith(prefix):
+                    print(f"taskdroid: {display_path(q)}: {problems[q]}", file=sys.stderr)
+            for f in discover(p, ws.settings).task_files:
+                q = norm(f)
+                if q not in problems:
+                    add(q, f)
+        elif p.is_file():
+            q = norm(p)
+            if q in problems:
+                print(f"taskdroid: {display_path(q)}: {problems[q]}", file=sys.stderr)
+                continue
+            add(q, p)
+        else:
+            missing.append(raw)
+    if missing:
+        raise UsageError(f"{missing[0]}: no such file or folder")
+    return list(dict.fromkeys(targets))
+
+
+def cmd_next(args: argparse.Namespace) -> int:
+    from taskdroid.core.ready import next_tasks
+
+    root = resolve_root(args.root)
+    ws, problems = build_workspace(root, args, personal=False)
+    ready = next_tasks(ws, _task_targets(ws, args.paths, problems))
+    if args.format == "json":
+        json.dump(
+            [r.to_json(display_path(r.path)) for r in ready],
+            sys.stdout,
+            indent=2,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not ready:
+        _say("no ready tasks")
+    for r in ready:
+        head = (
+            f"{display_path(r.path)}:{r.line + 1}: {r.task_id + ' ' if r.task_id else ''}{r.title}"
+        )
+        extra = [p for p in (r.priority, f"droid: {r.droid}" if r.droid else None) if p]
+        _say(head + (f" ({', '.join(extra)})" if extra else ""))
+    return EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from taskdroid.core.graph import render_graph
+
+    root = resolve_root(args.root)
+    ws, problems = build_workspace(root, args, personal=False)
+    targets = _task_targets(ws, args.paths, problems)
+    sys.stdout.write(render_graph(ws, targets, args.format, show_path=display_path))
+    return EXIT_OK
 
 
 def display_path(path: str) -> str:
