@@ -91,6 +91,12 @@ class Field:
     bullet_span: Span
     has_children: bool = False
     refs: list[Ref] = field(default_factory=list)  #: for Dependencies
+    #: the first line of each list item nested under the field (text from its content column,
+    #: trailing blanks dropped, and its span) — e.g. Files or Dependencies written one per line
+    items: list[tuple[str, Span]] = field(default_factory=list)
+    #: for a field outside any task: the item before it in its list is a task, or another such
+    #: field (a field that lost its indentation); False for a metadata list before any task
+    after_task: bool = False
 
     @property
     def canonical_or_key(self) -> str:

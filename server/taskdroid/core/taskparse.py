@@ -51,11 +51,11 @@ def likely_status(inner: str) -> Status | None:
     t = inner.strip().lower()
     if not t:
         return Status.PENDING
-    if t in ("x", "✓", "✔", "v", "✅", "xx", "√", "done"):
+    if t in ("x", "✓", "✔", "✔️", "☑", "☑️", "v", "✅", "xx", "√", "+", "done"):
         return Status.COMPLETED
-    if t in ("~", "/", "-", ">", "…", "..", "wip"):
+    if t in ("~", "/", "\\", "-", ">", "…", "..", "...", "wip", "📍", "🚧", "⏳", "🔄", "▶", "→"):
         return Status.IN_PROGRESS
-    if t in ("!", "!!", "?", "⚠"):
+    if t in ("!", "!!", "?", "⚠", "⚠️", "❌", "✗", "✘"):
         return Status.BLOCKED
     return None
 
@@ -64,13 +64,18 @@ def likely_status(inner: str) -> Status | None:
 
 _ID_CORE = r"(?:T\d+(?:\.\d+)*[A-Z]?|\d+(?:\.\d+)*[A-Z]?)"
 _ID_AT = re.compile(r"(" + _ID_CORE + r")(\.?)(?=[ \t]|$|\*\*|~~|:)")
-_FAILED = re.compile(r"(?:^|(?<=[\s*_~]))FAILED$")
+_FAILED = re.compile(r"(?<![A-Za-z0-9_])FAILED$")
+_STATUS_TOKENS = ("⚠️", "✅", "🔄", "❌", "⚠")
 _DEPENDS_GROUP = re.compile(r"\(\s*depends\s+on\b:?\s*([^)]*)\)", re.I)
 
 
 def _parse_title(line: str, start: int) -> tuple[str | None, Span | None, str, int, int, list]:
     """Parse ``[ID] title [emoji…]`` from ``start``. Returns id, id span (line 0), title, title
-    start/end columns and the trailing status tokens (text, start, end)."""
+    start/end columns and the trailing status tokens (text, start, end).
+
+    ``**1.0 Title**``, ``**1.0** Title`` and ``~~1.2 Title~~`` give the ID and the title without
+    the wrapper; a wrapped title without an ID is kept as written.
+    """
     n = len(line)
     i = start
     while i < n and line[i] in " \t":
@@ -88,40 +93,38 @@ def _parse_title(line: str, start: int) -> tuple[str | None, Span | None, str, i
         task_id = m.group(1)
         id_span = (m.start(1), m.end(1))
         i = m.end()
+        if wrap and line.startswith(wrap, i):
+            wrap = ""  # ``**1.0** Title``: the wrapper closes right after the ID
+            i += 2
         while i < n and line[i] in " \t:":
             i += 1
-    elif wrap:
-        pass
-    # title end: strip trailing emoji / FAILED tokens
-    e = len(line.rstrip(" \t"))
+    # title end: strip trailing emoji / FAILED tokens, and the closing wrapper of ``**1.0 …**``
+    e = max(len(line.rstrip(" \t")), i)
     trailing: list[tuple[str, int, int]] = []
+    unwrapped = not (wrap and task_id is not None)
     while e > i:
         seg = line[i:e]
         found = None
-        for emo in ("⚠️", "✅", "🔄", "❌", "⚠"):
+        for emo in _STATUS_TOKENS:
             if seg.endswith(emo):
                 found = emo
                 break
         if found is None and _FAILED.search(seg):
             found = "FAILED"
         if found is None:
+            if not unwrapped and seg.endswith(wrap) and e - 2 > i:
+                unwrapped = True
+                e -= 2
+                while e > i and line[e - 1] in " \t":
+                    e -= 1
+                continue
             break
         trailing.append((found, e - len(found), e))
         e -= len(found)
         while e > i and line[e - 1] in " \t":
             e -= 1
     trailing.reverse()
-    ts = i
-    te = e
-    if wrap:
-        # ``**1.0 Title**`` — drop the closing wrapper from the title
-        if task_id is not None and line[ts:te].endswith(wrap):
-            te -= 2
-            while te > ts and line[te - 1] in " \t":
-                te -= 1
-        elif task_id is None:
-            ts = i  # keep the bold title as written
-    return task_id, (Span(0, *id_span) if id_span else None), line[ts:te], ts, te, trailing
+    return task_id, (Span(0, *id_span) if id_span else None), line[i:e], i, e, trailing
 
 
 # -- dependency references ---------------------------------------------------------------------------
@@ -131,8 +134,12 @@ _XREF = re.compile(
     + _ID_CORE
     + r"))?(?![\w])"
 )
-_DOTTED = re.compile(r"(?<![\w.#/-])(\d+(?:\.\d+)+[A-Z]?)(?![\w]|\.\d)")
-_SPECKIT = re.compile(r"(?<![\w.#/-])(T\d+(?:\.\d+)*[A-Z]?)(?![\w]|\.\d)")
+# Not after ``@ ^ ~ = < >`` and not before ``+`` / ``.x``: ``react@18.2``, ``>=3.11``, ``5.0+`` and
+# ``1.2.x`` are versions, not task IDs. A ``-`` or ``~`` before an ID only in a range
+# (``1.1-1.3``, ``T030.2~T030.6``).
+_NOT_AFTER = r"(?<![\w.#/@^=<>])(?<!(?<![\dA-Z])[-~])"
+_DOTTED = re.compile(_NOT_AFTER + r"(\d+(?:\.\d+)+[A-Z]?)(?![\w+]|\.[\dxX*])")
+_SPECKIT = re.compile(_NOT_AFTER + r"(T\d+(?:\.\d+)*[A-Z]?)(?![\w+]|\.[\dxX*])")
 _AFTER_TASK = re.compile(r"(?:\b[Tt]asks?\b[ \t]*#?|(?<![\w/])#)[ \t]*")
 _ID_LIST_ITEM = re.compile(r"(" + _ID_CORE + r")(?![\w]|\.\d)")
 _SEP = re.compile(r"[ \t]*(?:,|;|&|\band\b|/|\+)?[ \t]*")
@@ -259,8 +266,10 @@ def _parse_field(line: str, n: int, start: int, bullet_start: int, bullet_end: i
 # -- sections --------------------------------------------------------------------------------------
 
 _TRAILING_HEADING_CHARS = frozenset(" \t✅🔄⚠❌\ufe0f")
-_SECTION_NUM = re.compile(r"(\d+)(?:\.0)?\.?(?=[ \t]|$)")
-_PRIORITY = re.compile(r"\(([A-Z][A-Z_-]*[A-Z]|[A-Z])\)$")
+#: ``N.`` or ``N.0`` (optionally ``N.0.``) at the start of a heading: ``### 3. API``, ``## 1.0 Setup``
+_SECTION_NUM = re.compile(r"(\d+)(?:\.0\.?|\.)(?=[ \t:]|$)")
+#: an upper-case word in parentheses at the end of a heading: ``(HIGH)``, ``(P0)`` when configured
+_PRIORITY = re.compile(r"\(([A-Z][A-Z0-9_-]*)\)$")
 
 
 def _parse_section(line: str, n: int, level: int, ts: int, te: int) -> Section:
@@ -286,6 +295,20 @@ def _parse_section(line: str, n: int, level: int, ts: int, te: int) -> Section:
 
 
 # -- building a chunk -----------------------------------------------------------------------------
+
+
+def _nested_items(lines: list[str], items, idx: int, end_line: int) -> list[tuple[str, Span]]:
+    """The first line of every list item nested in item ``idx`` (up to ``end_line``)."""
+    out: list[tuple[str, Span]] = []
+    for k in range(idx + 1, len(items)):
+        sub = items[k]
+        if sub.line > end_line:
+            break
+        sl = lines[sub.line]
+        start = sub.content_char
+        end = max(start, len(sl.rstrip(" \t")))
+        out.append((sl[start:end], Span(sub.line, start, end)))
+    return out
 
 
 def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> ChunkParse:
@@ -316,12 +339,17 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
     list_ids: dict[tuple[int, int, int], int] = {}
     next_list = 0
     items = scan.items
+    last_child: dict[int, int] = {}  # parent item index -> its latest child item
+    #: task items, and orphan field items that follow one (directly or through such fields)
+    lost_field_items: set[int] = set()
     for idx, it in enumerate(items):
         while h_ptr < n_heads and heading_lines[h_ptr] <= it.line:
             sec_idx = h_ptr if sections[h_ptr] is not None else -1
             h_ptr += 1
         if it.in_quote:
             continue
+        prev_sibling = last_child.get(it.parent, -1)
+        last_child[it.parent] = idx
         line = lines[it.line]
         c = it.content_char
         bullet = line[it.char : it.marker_end]
@@ -374,6 +402,7 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
                 tasks[parent_task].children.append(len(tasks))
                 task.depth = tasks[parent_task].depth + 1
             item_task[idx] = len(tasks)
+            lost_field_items.add(idx)
             tasks.append(task)
             continue
         f = _parse_field(line, it.line, c, it.char, it.marker_end) if c < len(line) else None
@@ -382,19 +411,20 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
         f.end_line = it.last_line
         f.has_children = it.last_line > it.line
         if direct_parent_task != -1:
+            if f.has_children:
+                f.items = _nested_items(lines, items, idx, f.end_line)
             if f.canonical == "Dependencies":
                 f.refs = extract_refs(f.value, it.line, f.value_span.start)
-                if not f.value.strip() and f.has_children:
-                    for k in range(idx + 1, len(items)):
-                        sub = items[k]
-                        if sub.line > f.end_line:
-                            break
-                        sl = lines[sub.line]
-                        f.refs.extend(
-                            extract_refs(sl[sub.content_char :], sub.line, sub.content_char)
-                        )
+                if not f.value.strip():
+                    for text, span in f.items:
+                        f.refs.extend(extract_refs(text, span.line, span.start))
             tasks[direct_parent_task].fields.append(f)
         elif parent_task == -1:
+            if f.has_children:
+                f.items = _nested_items(lines, items, idx, f.end_line)
+            f.after_task = prev_sibling != -1 and prev_sibling in lost_field_items
+            if f.after_task:
+                lost_field_items.add(idx)
             orphans.append(f)
 
     real_sections = [s for s in sections if s is not None]

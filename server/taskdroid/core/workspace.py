@@ -316,9 +316,28 @@ class Workspace:
         return sorted(self.droid_index())
 
     def _duplicates(self) -> dict[str, list[Diagnostic]]:
+        """DR007, per project: droids of nested projects (each with its own .factory/.claude or
+        .git) never clash with each other."""
         if self._dup is None:
-            self._dup = duplicate_droid_diagnostics(list(self.droid_docs.values()))
+            groups: dict[str | None, list[DroidDocument]] = {}
+            for d in self.droid_docs.values():
+                groups.setdefault(self._droid_project(d.path), []).append(d)
+            out: dict[str, list[Diagnostic]] = {}
+            for docs in groups.values():
+                if len(docs) > 1:
+                    out.update(duplicate_droid_diagnostics(docs))
+            self._dup = out
         return self._dup
+
+    def _droid_project(self, path: str) -> str | None:
+        """The project a droid file belongs to: the folder holding its .factory/.claude folder
+        (or the nearest project root above a plain droids/ folder)."""
+        parts = path.replace(os.sep, "/").split("/")
+        for marker in (".factory", ".claude"):
+            if marker in parts:
+                i = len(parts) - 1 - parts[::-1].index(marker)
+                return "/".join(parts[:i]) or "/"
+        return self.project_root(path)
 
     # -- tasks and references -------------------------------------------------------------------
     def id_index(self, doc: TaskDocument) -> dict[str, Located]:

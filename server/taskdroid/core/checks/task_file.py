@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
 from taskdroid.core.document import TaskDocument, normalize_id
 from taskdroid.core.model import Status
+from taskdroid.core.suggest import closest, edit_distance
 
 
 def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     first_seen: dict[str, tuple[int, object]] = {}
     completed_missing = []
-    any_completed_field = False
+    n_with = 0
     for c in doc.chunks:
         base = c.line
         for t in c.parse.tasks:
@@ -39,17 +40,19 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
                     )
             if t.status is Status.COMPLETED:
                 if t.field("Completed") is not None:
-                    any_completed_field = True
+                    n_with += 1
                 else:
                     completed_missing.append((base, t))
-    if any_completed_field:
+    if n_with:
         for base, t in completed_missing:
             out.append(
                 diag(
                     "TD022",
                     t.marker_span.range.shifted(base),
-                    f"task {t.id or ''} is completed but has no `**Completed**:` timestamp, "
-                    "unlike other completed tasks in this file".replace("task  is", "task is"),
+                    f"task {_name(t)} is marked completed `[{t.marker_text}]` but has no "
+                    f"`**Completed**:` timestamp, unlike {n_with} other completed "
+                    f"task{'s' if n_with != 1 else ''} in this file — add "
+                    "`**Completed**: YYYY-MM-DD HH:MM` under it",
                 )
             )
     known = {p.upper() for p in priorities}
@@ -60,16 +63,52 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
             continue
         if s.priority in known:
             uses_known = True
-        else:
+        elif looks_like_priority(s.priority, known):
             unknown.append((s, c.line))
     if uses_known:
         for s, base in unknown:
+            sugg = closest(s.priority, sorted(known), substring=True)  # type: ignore[arg-type]
+            hint = f"did you mean `{sugg}`? Known priorities: " if sugg else "use one of "
             out.append(
                 diag(
                     "TD030",
                     s.priority_span.range.shifted(base),  # type: ignore[union-attr]
-                    f"`{s.priority}` is not a known priority — use one of {', '.join(priorities)}",
-                    data={"known": list(priorities)},
+                    f"`({s.priority})` is not a known priority — {hint}{', '.join(priorities)}",
+                    data={"known": list(priorities), "suggestion": sugg},
                 )
             )
     return out
+
+
+#: words people use as priorities
+_PRIORITY_WORDS = frozenset(
+    {
+        "URGENT", "IMPORTANT", "NORMAL", "MAJOR", "MINOR", "TRIVIAL", "SEVERE", "MED", "MID",
+        "HI", "LO", "HIGHEST", "LOWEST", "HIGHER", "LOWER", "TOP", "BLOCKING", "NICE-TO-HAVE",
+        "OPTIONAL", "P0", "P1", "P2", "P3", "P4", "P5",
+        "BLOCKER", "CRITICAL", "HIGH", "MEDIUM", "LOW",  # the defaults, when not configured
+    }
+)  # fmt: skip
+
+
+def looks_like_priority(word: str, known: set[str] | frozenset[str]) -> bool:
+    """Is an upper-case word in parentheses at the end of a heading meant as a priority (TD030)?
+
+    Headings end in acronyms too — ``### 3. Authentication (JWT)``, ``## Phase 3 (MVP)``,
+    ``### Tests (P)`` — which are not priorities. A word counts when it is a common priority word
+    or close to a known priority (``HIHG``, ``CRITCAL``)."""
+    w = word.upper()
+    if w in _PRIORITY_WORDS:
+        return True
+    for k in known:
+        limit = 1 if len(k) <= 6 else 2
+        if edit_distance(w, k, limit) > limit:
+            continue
+        if len(k) <= 5 and len(w) == len(k) and sorted(w) != sorted(k):
+            continue  # one letter replaced in a short word is another word: LOG, HOW, not LOW
+        return True
+    return False
+
+
+def _name(t) -> str:
+    return f"`{t.id}`" if t.id else f"“{t.title[:40]}”"

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
 from taskdroid.core.model import (
     CANONICAL_MARKERS,
+    FIELD_ALIASES,
     KNOWN_FIELDS,
     REASON_FIELDS,
     STATUS_EMOJI,
@@ -23,7 +24,7 @@ from taskdroid.core.model import (
     Task,
     droid_name,
 )
-from taskdroid.core.suggest import closest
+from taskdroid.core.suggest import edit_distance
 from taskdroid.core.taskparse import likely_status, parse_timestamp
 from taskdroid.core.text import Range, Span
 
@@ -49,13 +50,14 @@ def check_chunk(chunk: ChunkParse) -> list[Diagnostic]:
         _markers(t, out)
         _emoji(t, out)
         _fields(t, out)
-        if t.status is Status.BLOCKED and not any(f.canonical in REASON_FIELDS for f in t.fields):
+        if t.status is Status.BLOCKED and not any(_gives_reason(f) for f in t.fields):
             out.append(
                 diag(
                     "TD023",
                     _r(t.marker_span),
-                    f"task {_name(t)} is blocked but does not say why — add an `**Issue**:` "
-                    "(or Blocker, Error, Root Cause, Action Required) field under it",
+                    f"task {_name(t)} is marked blocked `[{t.marker_text}]` but does not say why — "
+                    "add an `**Issue**:` (or Blocker, Error, Root Cause, Action Required, Status) "
+                    "field under it",
                 )
             )
     _missing_ids(chunk, out)
@@ -63,6 +65,14 @@ def check_chunk(chunk: ChunkParse) -> list[Diagnostic]:
     for f in chunk.orphan_fields:
         _orphan(f, out)
     return out
+
+
+def _gives_reason(f: Field) -> bool:
+    """Does this field say why a task is blocked? The reason fields of SPEC §4 (TD023), and a
+    ``**Blocked by**:`` field, whose key says it all."""
+    if f.canonical in REASON_FIELDS:
+        return True
+    return f.key.lower() == "blocked by" and bool(f.value.strip() or f.items)
 
 
 def _name(t: Task) -> str:
@@ -138,8 +148,8 @@ def _fields(t: Task, out: list[Diagnostic]) -> None:
             seen[key] = f
         canon = f.canonical
         if canon is None:
-            sugg = closest(f.key, KNOWN_FIELDS, substring=False)
-            if sugg and sugg.lower() != f.key.lower():
+            sugg = misspelled_field(f.key)
+            if sugg:
                 out.append(
                     diag(
                         "TD040",
@@ -178,11 +188,12 @@ def _fields(t: Task, out: list[Diagnostic]) -> None:
                         diag(
                             "TD032",
                             _r(span),
-                            f"`{path}` should never be listed as a task file: "
+                            f"`{path}` is listed in Files — "
                             + (
-                                "`.env` holds secrets"
+                                "`.env` files hold secrets and should not be part of a task's "
+                                "files (list `.env.example` instead)"
                                 if not _under_git(path)
-                                else "files under `.git/` are git's internals"
+                                else "files under `.git/` are git's internals, not project files"
                             ),
                             data={"path": path},
                         )
@@ -195,11 +206,64 @@ def _fields(t: Task, out: list[Diagnostic]) -> None:
                     diag(
                         "TD025",
                         _r(cf.value_span),
-                        f"completed ({_fmt(cv)}) before it was started ({_fmt(sv)})",
+                        f"task {_name(t)} is marked completed at {_fmt(cv)}, before it was "
+                        f"started ({_fmt(sv)}, `{sf.key}`) — one of the two timestamps is wrong",
                         related=[Related(None, _r(sf.value_span), f"`{sf.key}` time")],
                     )
                 )
                 break
+
+
+_SUGGESTABLE = [
+    *KNOWN_FIELDS,
+    *(k.title().replace(" On", " on").replace(" By", " by") for k in FIELD_ALIASES),
+]
+
+
+def _singular(w: str) -> str:
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def misspelled_field(key: str) -> str | None:
+    """The known field key that ``key`` is a misspelling of (TD040), or None.
+
+    A misspelling keeps the words of the known key, each either equal, in the other grammatical
+    number (``Dependency``/``Dependencies``, ``Test``/``Tests``), or a small typo of it with the
+    same first letter (one edit for words up to 8 letters, two for longer ones; no replaced letter
+    in words of up to 5 letters). Other keys are a different field on purpose: ``Current state``
+    is not ``Current Step``, ``Tasks`` is not ``Tests``, ``Process`` is not ``Progress``.
+    """
+    words = key.lower().split()
+    if not words:
+        return None
+    best: tuple[int, str] | None = None
+    for cand in _SUGGESTABLE:
+        cw = cand.lower().split()
+        if words == cw:
+            return None  # a known key (any capitalisation) is not misspelled
+        if len(cw) != len(words):
+            if "".join(words) == "".join(cw):  # ``RootCause``, ``InProgress``
+                best = min(best or (0, cand), (0, cand))
+            continue
+        total = 0
+        for a, b in zip(words, cw, strict=True):
+            if a == b or _singular(a) == _singular(b):
+                continue
+            limit = 1 if len(b) <= 8 else 2
+            if a[0] != b[0] or len(a) < 4:
+                break
+            d = edit_distance(a, b, limit)
+            if d > limit or (len(b) <= 5 and len(a) == len(b) and sorted(a) != sorted(b)):
+                break  # a short word with one letter replaced is another word: Nodes, Notes
+            total += d
+        else:
+            if best is None or (total, cand) < best:
+                best = (total, cand)
+    return best[1] if best else None
 
 
 def _fmt(v: datetime | date) -> str:
@@ -219,42 +283,61 @@ def _before(a: datetime | date, b: datetime | date) -> bool:
     return da < db
 
 
-_ENTRY_SPLIT = re.compile(r"`([^`]+)`|\(|\)|,|[^\s,()`]+")
+_ENTRY_TOKEN = re.compile(r"\[([^\]\n]*)\]\(([^()\s]*)\)|`([^`]+)`|\(|\)|,|[^\s,()`]+")
 
 
 def file_entries(f: Field) -> list[tuple[str, Span]]:
-    """Entries of a Files value: comma-separated; an entry is its first backticked span, else its
-    first white-space-delimited token; parenthesised text is an annotation."""
-    v = f.value
+    """Entries of a Files value (SPEC §2): comma-separated; an entry is its first backticked span,
+    else its first white-space-delimited token; text in parentheses is an annotation (commas in
+    it do not split). A markdown link ``[text](path)`` names its target. A Files field with no
+    value lists its entries as nested items (``- **Files**:`` then ``  - `src/a.ts` …``)."""
+    out = _entries(f.value, f.line, f.value_span.start)
+    if not f.value.strip():
+        for text, span in f.items:
+            out.extend(_entries(text, span.line, span.start))
+    return out
+
+
+def _entries(v: str, line: int, base: int) -> list[tuple[str, Span]]:
     out: list[tuple[str, Span]] = []
     depth = 0
-    have = False
-    for m in _ENTRY_SPLIT.finditer(v):
+    code: tuple[str, int] | None = None  # first backticked span of the current entry
+    plain: tuple[str, int] | None = None  # first plain token (or link) of the current entry
+
+    def flush() -> None:
+        pick = code or plain
+        if pick and pick[0]:
+            out.append((pick[0], Span(line, base + pick[1], base + pick[1] + len(pick[0]))))
+
+    for m in _ENTRY_TOKEN.finditer(v):
         tok = m.group(0)
         if tok == "(":
             depth += 1
-            continue
-        if tok == ")":
+        elif tok == ")":
             depth = max(0, depth - 1)
+        elif depth:
             continue
-        if depth:
-            continue
-        if tok == ",":
-            have = False
-            continue
-        if have:
-            continue
-        have = True
-        if m.group(1) is not None:
-            path = m.group(1).strip()
-            s = m.start(1) + (len(m.group(1)) - len(m.group(1).lstrip()))
-        else:
-            path = tok.strip("*_;:.")  # punctuation around a plain token
-            s = m.start() + (len(tok) - len(tok.lstrip("*_")))
-        if not path:
-            continue
-        base = f.value_span.start
-        out.append((path, Span(f.line, base + s, base + s + len(path))))
+        elif tok == ",":
+            flush()
+            code = plain = None
+        elif m.group(3) is not None:  # `path`
+            if code is None:
+                inner = m.group(3)
+                path = inner.strip()
+                code = (path, m.start(3) + (len(inner) - len(inner.lstrip())))
+        elif plain is None and code is None:
+            if m.group(2) is not None:  # [text](target)
+                target = m.group(2)
+                if target and not target.startswith(("http://", "https://", "#", "mailto:")):
+                    plain = (target, m.start(2))
+                else:
+                    text = m.group(1).strip().strip("`").strip()
+                    plain = (text, m.start(1) + max(m.group(1).find(text), 0))
+            else:
+                # punctuation around a plain token (keep a leading dot: .env)
+                path = tok.strip("*_").rstrip(";:.")
+                plain = (path, m.start() + (len(tok) - len(tok.lstrip("*_"))))
+    flush()
     return out
 
 
@@ -347,8 +430,8 @@ def _section_mismatch(chunk: ChunkParse, out: list[Diagnostic]) -> None:
 def _orphan(f: Field, out: list[Diagnostic]) -> None:
     canon = f.canonical
     v = f.value.strip()
-    if not v:
-        return
+    if not v or not f.after_task:
+        return  # a metadata list (before any task) is not a lost field
     kind_ok = False
     if canon == "Droid":
         name = droid_name(v)
