@@ -23,7 +23,6 @@ from taskdroid.core.droids import (
     parse_droid,
 )
 from taskdroid.core.settings import DEFAULT_SETTINGS, Settings
-from taskdroid.core.text import Range
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -117,7 +116,7 @@ class Workspace:
             self._external.clear()
         self.fs_version += 1
         if old.extraTools != settings.extraTools:
-            for p, d in list(self.droid_docs.items()):
+            for p in list(self.droid_docs):
                 self.set_droid_text(p, self._droid_texts.get(p, ""))
         if old.droidPaths != settings.droidPaths:
             self.personal_droids.clear()
