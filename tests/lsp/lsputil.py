@@ -160,15 +160,25 @@ async def start_session(
 ) -> Session:
     applied: list[types.ApplyWorkspaceEditParams] = []
     registrations: list[types.Registration] = []
+    #: a test may answer workspace/applyEdit itself (e.g. reject it after changing the document)
+    lsp_client.apply_hook = None  # type: ignore[attr-defined]
+    lsp_client.code_lens_refreshes = 0  # type: ignore[attr-defined]
 
     @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         applied.append(params)
+        hook = lsp_client.apply_hook  # type: ignore[attr-defined]
+        if hook is not None:
+            return hook(params)
         return types.ApplyWorkspaceEditResult(applied=True)
 
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:
         registrations.extend(params.registrations)
+
+    @lsp_client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def code_lens_refresh(params: None) -> None:
+        lsp_client.code_lens_refreshes += 1  # type: ignore[attr-defined]
 
     if configuration is not None:
         lsp_client.set_configuration(configuration, section="taskdroid")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
+from taskdroid.core.edits import TextEdit
 from taskdroid.core.model import (
     CANONICAL_MARKERS,
     FIELD_LOOKUP,
@@ -369,12 +370,6 @@ def valid_droid_name(name: str) -> bool:
 
 def valid_task_id(task_id: str) -> bool:
     return bool(_TASK_ID.match(task_id))
-
-
-@dataclass(frozen=True, slots=True)
-class TextEdit:
-    range: Range
-    new_text: str
 
 
 @dataclass(slots=True)

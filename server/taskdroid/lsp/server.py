@@ -535,6 +535,9 @@ def create_server(args: Any = None) -> TaskdroidServer:
 
     for module in (config, documents, diagnostics, hover, completion, navigation, symbols, inlay):
         module.register(server)
+    __import__("taskdroid.lsp.runs", fromlist=["register"]).register(server)  # droid runs (§7)
+    for name in ("commands", "actions", "codelens"):  # editing: §5, §6, code actions and lenses
+        __import__(f"taskdroid.lsp.{name}", fromlist=["register"]).register(server)
     return server
 
 

@@ -1,0 +1,230 @@
+"""Code lens (SPEC §8) in task files.
+
+* on each task with an ID: "▶ Run <droid>" (``taskdroid.runTask``) when it names a droid and is
+  neither completed nor cancelled, and its next status (``taskdroid.setStatus``): pending → in
+  progress, in progress → completed, blocked → in progress;
+* on each section heading (level 2 or deeper) with tasks below it: ``done/total done, n blocked``
+  (a label; its command does nothing).
+
+Lenses depend only on the document's own text and are cheap, so they come complete (no
+``codeLens/resolve``). After each analysis of an open task file whose text changed, clients that
+support it are asked to re-request them (``workspace/codeLens/refresh``, coalesced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+
+from taskdroid.core.text import Range
+from taskdroid.lsp.convert import RawJSON
+from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
+
+log = logging.getLogger("taskdroid.lsp.codelens")
+
+RUN_TASK = "taskdroid.runTask"
+SET_STATUS = "taskdroid.setStatus"
+
+#: the status a task's lens moves it to, and the lens title
+_NEXT = {
+    "pending": ("in_progress", "Start (→ in progress)"),
+    "in_progress": ("completed", "Complete (→ completed)"),
+    "blocked": ("in_progress", "Resume (→ in progress)"),
+}
+
+
+def register(server: TaskdroidServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    @safe()
+    async def code_lens(ls: TaskdroidServer, params: types.CodeLensParams) -> list[dict] | None:
+        await ls.wait_ready()
+        ctx = ls.context(params.text_document.uri)
+        if ctx is None or ctx.task_doc is None:
+            return None
+        return RawJSON(code_lenses(ls, ctx))  # type: ignore[return-value]
+
+    _install_refresh()
+
+
+def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
+    """The lenses of a task file as protocol JSON (task lenses cached per chunk)."""
+    from taskdroid.core import query
+
+    doc = ctx.task_doc
+    assert doc is not None
+    conv = server.conv
+    lines = ctx.lines
+    out: list[dict[str, Any]] = []
+    #: open headings: [level, title range, done, total, blocked]
+    stack: list[list] = []
+
+    def close() -> None:
+        level, sel, done, total, blocked = stack.pop()
+        if level >= 2 and total:
+            out.append(
+                _lens(conv.range_json(lines, sel), f"{done}/{total} done, {blocked} blocked", "")
+            )
+        if stack:
+            parent = stack[-1]
+            parent[2] += done
+            parent[3] += total
+            parent[4] += blocked
+
+    for chunk in doc.chunks:
+        task_lenses, stats = _chunk_lenses(server, ctx.uri, chunk)
+        out.extend(task_lenses)
+        heads = query.chunk_headings(chunk)
+        if not heads:
+            if stack:
+                top = stack[-1]
+                for _line, status in stats:
+                    top[3] += 1
+                    top[2] += status == "completed"
+                    top[4] += status == "blocked"
+            continue
+        events = sorted(
+            [(h.range.start.line, 0, h) for h in heads] + [(line, 1, st) for line, st in stats],
+            key=lambda ev: (ev[0], ev[1]),
+        )
+        for _line, kind, obj in events:
+            if kind == 0:
+                while stack and stack[-1][0] >= obj.level:
+                    close()
+                stack.append([obj.level, obj.selection, 0, 0, 0])
+            elif stack:
+                top = stack[-1]
+                top[3] += 1
+                top[2] += obj == "completed"
+                top[4] += obj == "blocked"
+    while stack:
+        close()
+    return out
+
+
+def _lens(rng: dict, title: str, command: str, arguments: list | None = None) -> dict[str, Any]:
+    cmd: dict[str, Any] = {"title": title, "command": command}
+    if arguments is not None:
+        cmd["arguments"] = arguments
+    return {"range": rng, "command": cmd}
+
+
+class _ChunkLines:
+    """Line access for one chunk, by absolute line (what Converter needs)."""
+
+    __slots__ = ("base", "lines")
+
+    def __init__(self, chunk) -> None:
+        from taskdroid.core.text import split_lines
+
+        self.base = chunk.line
+        self.lines = split_lines(chunk.text)
+
+    def line(self, i: int) -> str:
+        i -= self.base
+        return self.lines[i] if 0 <= i < len(self.lines) else ""
+
+
+_CHUNK_CACHE: dict[tuple, tuple[object, list[dict], list[tuple[int, str | None]]]] = {}
+_CHUNK_CACHE_MAX = 50_000
+
+
+def _chunk_lenses(
+    server: TaskdroidServer, uri: str, chunk
+) -> tuple[list[dict], list[tuple[int, str | None]]]:
+    """The task lenses of one chunk and (line, status) of each of its tasks, cached by the
+    chunk's parse, line, the encoding and the uri (typing re-converts only the chunk touched)."""
+    key = (id(chunk.parse), chunk.line, server.conv.encoding, uri)
+    hit = _CHUNK_CACHE.get(key)
+    if hit is not None and hit[0] is chunk.parse:
+        return hit[1], hit[2]
+    conv = server.conv
+    lines = _ChunkLines(chunk)
+    lenses: list[dict] = []
+    stats: list[tuple[int, str | None]] = []
+    for task in chunk.parse.tasks:
+        line = chunk.line + task.line
+        status = task.status.value if task.status is not None else None
+        stats.append((line, status))
+        if not task.id:
+            continue
+        droid = task.droid if status not in ("completed", "cancelled") else None
+        nxt = _NEXT.get(status or "")
+        if droid is None and nxt is None:
+            continue
+        span = task.marker_span
+        rng = conv.range_json(lines, Range.of(line, span.start, span.end))  # type: ignore[arg-type]
+        if droid:
+            lenses.append(_lens(rng, f"▶ Run {droid}", RUN_TASK, [{"uri": uri, "taskId": task.id}]))
+        if nxt is not None:
+            args = [{"uri": uri, "taskId": task.id, "status": nxt[0]}]
+            lenses.append(_lens(rng, nxt[1], SET_STATUS, args))
+    if len(_CHUNK_CACHE) > _CHUNK_CACHE_MAX:
+        _CHUNK_CACHE.clear()
+    _CHUNK_CACHE[key] = (chunk.parse, lenses, stats)
+    return lenses, stats
+
+
+# -- refresh -----------------------------------------------------------------------------------------
+
+_refreshed: dict[str, int | None] = {}
+_pending = False
+
+
+def _install_refresh() -> None:
+    """Ask for a code lens refresh after each analysis of an open task file whose text changed.
+
+    The analysis of an open document is ``documents.analyse_open`` (called through the module on
+    didOpen, didChange and pull requests); it is wrapped once, here."""
+    from taskdroid.lsp import documents
+
+    original = documents.analyse_open
+    if getattr(original, "_codelens_refresh", False):
+        return
+
+    def analyse_open(server: TaskdroidServer, uri: str) -> None:
+        original(server, uri)
+        try:
+            after_analysis(server, uri)
+        except Exception:
+            log.exception("code lens refresh failed")
+
+    analyse_open._codelens_refresh = True  # type: ignore[attr-defined]
+    analyse_open.__doc__ = original.__doc__
+    documents.analyse_open = analyse_open
+
+
+def after_analysis(server: TaskdroidServer, uri: str) -> None:
+    global _pending
+    if not server.capability("workspace.code_lens.refresh_support", False):
+        return
+    doc = server.docs.get(uri)
+    if doc is None or doc.path is None:
+        return
+    project = server.project_for(doc.path)
+    if project is None or doc.path not in project.ws.task_docs:
+        return
+    if uri in _refreshed and _refreshed[uri] == doc.version:
+        return
+    first = uri not in _refreshed
+    _refreshed[uri] = doc.version
+    if len(_refreshed) > 1000:
+        _refreshed.clear()
+    if first or _pending:
+        return  # a newly opened document: the client asks for its lenses anyway
+    _pending = True
+
+    def send() -> None:
+        global _pending
+        _pending = False
+        try:
+            server.workspace_code_lens_refresh(None)
+        except Exception:
+            log.exception("cannot request a code lens refresh")
+
+    try:
+        asyncio.get_running_loop().call_soon(send)
+    except RuntimeError:
+        send()

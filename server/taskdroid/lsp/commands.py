@@ -1,0 +1,379 @@
+"""Commands (SPEC §6, ``workspace/executeCommand``): ``taskdroid.setStatus``,
+``taskdroid.nextTasks`` and ``taskdroid.createDroid``.
+
+Each command takes **one JSON object** and validates it with a pydantic model (pygls cannot
+structure pydantic models, so the handlers take the raw arguments and validate them here). A
+wrong argument is answered with an ``InvalidParams`` error that says what was wrong and what the
+command expects; nothing is raised past the handler.
+
+* ``taskdroid.setStatus`` ``{uri, taskId, status, note?}`` — the status edit of SPEC §5, sent
+  with ``workspace/applyEdit`` through :func:`taskdroid.lsp.editing.apply_status` (versioned,
+  recomputed and retried once when the document changed in between). Returns ``{"applied"}``.
+* ``taskdroid.nextTasks`` ``{uri?}`` — ready tasks of a task file or folder (default: the whole
+  workspace) as ``[{uri, taskId, title, droid, priority, line}]`` (``line`` 0-based).
+* ``taskdroid.createDroid`` ``{name, folder?}`` — a droid file stub with valid front matter and a
+  body, ``<folder>/<name>.md`` (default folder: the project's ``.factory/droids``, or
+  ``.claude/agents`` / ``droids`` when only that exists); created with a ``CreateFile`` resource
+  operation when the client supports one, else written on disk. Shown to the user when the client
+  can show documents. Returns ``{"uri"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import from_fs_path
+
+from taskdroid.lsp.editing import apply_status, can_create_files
+from taskdroid.lsp.server import TaskdroidServer
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+log = logging.getLogger("taskdroid.lsp.commands")
+
+SET_STATUS = "taskdroid.setStatus"
+NEXT_TASKS = "taskdroid.nextTasks"
+CREATE_DROID = "taskdroid.createDroid"
+RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
+
+_USAGE = {
+    SET_STATUS: "{uri, taskId, status, note?}",
+    NEXT_TASKS: "{uri?}",
+    CREATE_DROID: "{name, folder?}",
+}
+
+#: a URI (a scheme of two or more characters: not a Windows drive letter)
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+#: droid folders, in the order a new droid goes into the first that exists (else the first)
+DROID_FOLDERS = (".factory/droids", ".claude/agents", "droids")
+
+
+def register(server: TaskdroidServer) -> None:
+    @server.command(SET_STATUS)
+    async def set_status(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        return await _set_status(ls, args)
+
+    @server.command(NEXT_TASKS)
+    async def next_tasks(ls: TaskdroidServer, *args: Any) -> list[dict[str, Any]]:
+        return await _next_tasks(ls, args)
+
+    @server.command(CREATE_DROID)
+    async def create_droid(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        return await _create_droid(ls, args)
+
+
+# -- argument models (pydantic is imported on first use, not at start-up) ----------------------------
+
+
+@functools.cache
+def _models() -> dict[str, type[BaseModel]]:
+    from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+    from taskdroid.core.edits import EditError, parse_status
+
+    class Args(BaseModel):
+        model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    class SetStatusArgs(Args):
+        uri: str = Field(min_length=1)
+        taskId: str = Field(min_length=1)
+        status: str
+        note: str | None = None
+
+        @field_validator("status")
+        @classmethod
+        def _status(cls, value: str) -> str:
+            try:
+                return parse_status(value).value
+            except EditError as e:
+                raise ValueError(str(e)) from None
+
+    class NextTasksArgs(Args):
+        uri: str | None = None
+
+    class CreateDroidArgs(Args):
+        name: str = Field(min_length=1)
+        folder: str | None = None
+
+        @field_validator("name")
+        @classmethod
+        def _name(cls, value: str) -> str:
+            from taskdroid.core.query import valid_droid_name
+
+            if not valid_droid_name(value):
+                hint = ""
+                stem = value[:-3] if value.lower().endswith(".md") else value
+                if stem != value and valid_droid_name(stem):
+                    hint = f" (give the name without `.md`: `{stem}`)"
+                raise ValueError(
+                    f"`{value}` is not a valid droid name — use lowercase letters, digits, `-` "
+                    f"and `_`, starting with a letter or digit{hint}"
+                )
+            return value
+
+    return {SET_STATUS: SetStatusArgs, NEXT_TASKS: NextTasksArgs, CREATE_DROID: CreateDroidArgs}
+
+
+def invalid(command: str, message: str) -> JsonRpcInvalidParams:
+    return JsonRpcInvalidParams(f"{command}: {message}")
+
+
+def validate(command: str, args: tuple[Any, ...], *, optional: bool = False) -> Any:
+    """The single object argument of ``command`` as its model, or an InvalidParams error."""
+    from pydantic import ValidationError
+
+    usage = _USAGE[command]
+    model = _models()[command]
+    if not args and optional:
+        return model()
+    if len(args) != 1 or not isinstance(args[0], dict):
+        got = "no arguments" if not args else f"{len(args)} arguments"
+        if len(args) == 1:
+            got = f"a {_json_type(args[0])}"
+        raise invalid(command, f"expected one JSON object argument {usage}, got {got}")
+    try:
+        return model.model_validate(args[0])
+    except ValidationError as e:
+        problems = []
+        for err in e.errors(include_url=False):
+            where = ".".join(str(p) for p in err.get("loc") or ()) or "argument"
+            kind = err.get("type")
+            if kind == "missing":
+                problems.append(f"`{where}` is required")
+            elif kind == "extra_forbidden":
+                problems.append(f"unknown argument `{where}`")
+            else:
+                msg = str(err.get("msg", "invalid"))
+                if msg.startswith("Value error, "):
+                    msg = msg[len("Value error, ") :]
+                problems.append(f"`{where}`: {msg}")
+        raise invalid(command, "; ".join(problems) + f" (expected {usage})") from None
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+def _file_path(ls: TaskdroidServer, command: str, uri: str, what: str = "uri") -> str:
+    path = ls.path_of(uri)
+    if path is None:
+        raise invalid(command, f"`{what}` must be a file: URI, got `{uri}`")
+    return path
+
+
+# -- taskdroid.setStatus ---------------------------------------------------------------------------
+
+
+async def _set_status(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    from taskdroid.core.edits import EditError
+
+    a = validate(SET_STATUS, args)
+    path = _file_path(ls, SET_STATUS, a.uri)
+    await ls.wait_ready()
+    uri = a.uri if a.uri in ls.docs else ls.open_paths.get(path, a.uri)
+    if uri not in ls.docs and not os.path.isfile(path):
+        raise invalid(SET_STATUS, f"no such file: {path}")
+    try:
+        applied = await apply_status(ls, uri, a.taskId, a.status, note=a.note)
+    except EditError as e:
+        raise invalid(SET_STATUS, str(e)) from None
+    if not applied:
+        _warn(
+            ls,
+            f"taskdroid: the status of {a.taskId} was not changed — the editor did not apply the edit",
+        )
+    return {"applied": applied}
+
+
+def _warn(ls: TaskdroidServer, message: str) -> None:
+    log.warning("%s", message)
+    try:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+    except Exception:
+        log.exception("cannot show a message")
+
+
+# -- taskdroid.nextTasks ---------------------------------------------------------------------------
+
+
+async def _next_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+    from taskdroid.core.ready import next_tasks
+
+    a = validate(NEXT_TASKS, args, optional=True)
+    path = _file_path(ls, NEXT_TASKS, a.uri) if a.uri else None
+    await ls.wait_ready()
+    for uri in list(ls.docs):  # open documents as the client sees them
+        ls.sync(uri)
+    ready = []
+    if path is not None:
+        project = ls.project_for(path)
+        if project is None:
+            raise invalid(NEXT_TASKS, f"{a.uri} is not in the workspace")
+        ws = project.ws
+        if path not in ws.task_docs and not os.path.exists(path):
+            raise invalid(NEXT_TASKS, f"no such file or folder: {path}")
+        ready = next_tasks(ws, [path])
+    else:
+        for project in ls.all_projects():
+            if project.ws.task_docs:
+                ready.extend(next_tasks(project.ws))
+    return [
+        {
+            "uri": ls.uri_of(r.path),
+            "taskId": r.task_id,
+            "title": r.title,
+            "droid": r.droid,
+            "priority": r.priority,
+            "line": r.line,
+        }
+        for r in ready
+    ]
+
+
+# -- taskdroid.createDroid -------------------------------------------------------------------------
+
+
+def default_droid_folder(root: str) -> str:
+    """Where a new droid goes: the first of :data:`DROID_FOLDERS` that exists under ``root``,
+    else ``.factory/droids``."""
+    for rel in DROID_FOLDERS:
+        p = os.path.join(root, *rel.split("/"))
+        if os.path.isdir(p):
+            return p
+    return os.path.join(root, *DROID_FOLDERS[0].split("/"))
+
+
+def droid_stub(name: str, eol: str = "\n") -> str:
+    """A new droid file: valid front matter (no diagnostics) and a prompt body to fill in."""
+    lines = [
+        "---",
+        f"name: {name}",
+        f"description: Describe what {name} does and when to use it.",
+        "model: inherit",
+        "---",
+        "",
+        f"You are {name}. Describe here what this droid does and how it works.",
+        "",
+        "When you work on a task from a task file:",
+        "",
+        "- mark it `[~]` when you start, and `[x]` with a `**Completed**` timestamp when done;",
+        "- when you cannot finish it, mark it `[!]` and say why in an `**Issue**` field.",
+        "",
+    ]
+    return eol.join(lines)
+
+
+def create_file_edit(uri: str, text: str) -> types.WorkspaceEdit:
+    """A WorkspaceEdit that creates ``uri`` (failing when it exists) holding ``text``."""
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.CreateFile(
+                uri=uri,
+                options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
+            ),
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                edits=[
+                    types.TextEdit(
+                        range=types.Range(
+                            start=types.Position(line=0, character=0),
+                            end=types.Position(line=0, character=0),
+                        ),
+                        new_text=text,
+                    )
+                ],
+            ),
+        ]
+    )
+
+
+def _droid_folder(ls: TaskdroidServer, folder: str | None) -> str:
+    roots = [p.root for p in ls.projects if p.root is not None]
+    if folder is None:
+        if not roots:
+            raise invalid(CREATE_DROID, "no workspace folder is open — give `folder`")
+        return default_droid_folder(roots[0])
+    if _URI_SCHEME.match(folder):
+        return _file_path(ls, CREATE_DROID, folder, "folder")
+    if os.path.isabs(folder):
+        return os.path.normpath(folder)
+    if not roots:
+        raise invalid(
+            CREATE_DROID, f"`folder` `{folder}` is relative but no workspace folder is open"
+        )
+    return os.path.normpath(os.path.join(roots[0], folder))
+
+
+async def _create_droid(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    from taskdroid.lsp.navigation import RequestFailed
+
+    a = validate(CREATE_DROID, args)
+    await ls.wait_ready()
+    folder = _droid_folder(ls, a.folder)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise invalid(CREATE_DROID, f"`folder` is a file, not a folder: {folder}")
+    path = os.path.join(folder, a.name + ".md")
+    if os.path.exists(path) or path in ls.open_paths:
+        raise invalid(CREATE_DROID, f"{path} already exists")
+    uri = from_fs_path(path) or ("file://" + path)
+    text = droid_stub(a.name)
+    if can_create_files(ls) and ls.capability("workspace.apply_edit", False):
+        params = types.ApplyWorkspaceEditParams(
+            edit=create_file_edit(uri, text), label=f"taskdroid: create droid {a.name}"
+        )
+        try:
+            result = await asyncio.wait_for(ls.workspace_apply_edit_async(params), 60)
+        except TimeoutError:
+            raise RequestFailed(f"the editor did not answer; {path} may not exist") from None
+        if not result.applied:
+            reason = f": {result.failure_reason}" if result.failure_reason else ""
+            raise RequestFailed(f"the editor did not create {path}{reason}")
+    else:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, _write_new, path, text)
+        except FileExistsError:
+            raise invalid(CREATE_DROID, f"{path} already exists") from None
+        except OSError as e:
+            raise RequestFailed(f"cannot create {path}: {e.strerror or e}") from None
+        from taskdroid.lsp.documents import CREATED, apply_file_events
+
+        await apply_file_events(ls, [(path, CREATED)])
+    await _show(ls, uri)
+    return {"uri": uri}
+
+
+def _write_new(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "x", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+
+
+async def _show(ls: TaskdroidServer, uri: str) -> None:
+    if not ls.capability("window.show_document.support", False):
+        return
+    try:
+        await asyncio.wait_for(
+            ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True)), 5
+        )
+    except Exception as e:
+        log.info("cannot show %s: %s", uri, e)
