@@ -73,6 +73,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(st)
 
+    rn = sub.add_parser(
+        "run",
+        help="run the droid named on a task (SPEC §7), with live progress",
+        description="Run the droid named on a task with the runner of your user settings "
+        "(runner.command), mark the task in progress, show the droid's latest output, and record "
+        "the outcome in the task file. Ctrl-C cancels (the task gets its previous status back). "
+        "Exit status: 0 completed, 1 blocked, 2 usage error or refused, 130 interrupted.",
+    )
+    rn.add_argument("file", metavar="FILE", help="the task file")
+    rn.add_argument("task_id", metavar="TASK_ID", help="the task's ID, e.g. 1.3 or T012")
+    rn.add_argument(
+        "--droid", metavar="NAME", help="the droid to run (default: the task's **Droid** field)"
+    )
+    rn.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when the task is completed or a dependency is not",
+    )
+    rn.add_argument(
+        "--runner",
+        metavar="ARGV",
+        help="runner command, a JSON array or a shell-like string (never run through a shell); "
+        "wins over the settings",
+    )
+    common(rn)
+
     nx = sub.add_parser("next", help="list ready tasks: pending, every dependency completed")
     nx.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
@@ -121,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_schema()
         if args.command == "status":
             return cmd_status(args)
+        if args.command == "run":
+            return cmd_run(args)
         if args.command == "next":
             return cmd_next(args)
         if args.command == "graph":
@@ -445,6 +473,41 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def write_status_to_disk(
+    path: str,
+    task_id: str,
+    status,
+    *,
+    note: str | None = None,
+    extra_fields: Sequence[tuple[str, str]] = (),
+    aliases: dict[str, str] | None = None,
+    attempts: int = 3,
+) -> bool:
+    """The status edit of SPEC §5 written atomically, as ``taskdroid status`` writes it; the file
+    is read again and the edit recomputed when something else changed it meanwhile. True when
+    the file has the change (or needed none), False when it kept changing. Raises ``ReadError``
+    and ``EditError``."""
+    from taskdroid.core.edits import apply_edits, status_edits
+    from taskdroid.core.workspace import decode_text
+
+    target = os.path.realpath(path)
+    for _ in range(attempts):
+        data, before = _read_snapshot(target)
+        text = decode_text(data)
+        bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+        edits = status_edits(
+            text, None, task_id, status, note=note, extra_fields=extra_fields, aliases=aliases
+        )
+        if not edits:
+            return True
+        try:
+            write_atomically(target, bom + apply_edits(text, edits).encode("utf-8"), before)
+        except WriteConflict:
+            continue
+        return True
+    return False
+
+
 def _say(line: str) -> None:
     """Print a line even where stdout cannot encode ``→`` or emoji."""
     try:
@@ -452,6 +515,194 @@ def _say(line: str) -> None:
     except UnicodeEncodeError:
         enc = sys.stdout.encoding or "ascii"
         print(line.encode(enc, "replace").decode(enc))
+
+
+# -- run -------------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from taskdroid.core.runner import RunError, prepare_run
+    from taskdroid.core.workspace import ReadError, norm, read_text
+
+    path = norm(args.file)
+    shown = display_path(path)
+    if not os.path.isfile(path):
+        raise UsageError(f"{shown}: no such file")
+    root = resolve_root(args.root)
+    ws, _problems = build_workspace(root, args)
+    try:
+        text = read_text(path)
+    except ReadError as e:
+        raise UsageError(f"{shown}: {e}") from None
+    try:
+        spec = prepare_run(
+            workspace=root,
+            task_path=path,
+            text=text,
+            task_id=args.task_id,
+            runner=ws.settings.runner,
+            aliases=dict(ws.settings.markerAliases),
+            droid=args.droid,
+            force=args.force,
+            ws=ws,
+        )
+    except RunError as e:
+        raise UsageError(str(e)) from None
+    return asyncio.run(_run_in_terminal(spec, shown))
+
+
+async def _run_in_terminal(spec, shown: str) -> int:
+    """One run with live progress; SIGINT/SIGTERM cancel it (a second one kills the droid)."""
+    import asyncio
+    import signal
+
+    from taskdroid.core.model import Status
+    from taskdroid.core.runner import RunError, RunManager
+
+    hooks = _TerminalHooks(sys.stdout, shown)
+    try:
+        run = RunManager().submit(spec, hooks)
+    except RunError as e:
+        raise UsageError(str(e)) from None
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def on_signal() -> None:
+        nonlocal interrupted
+        if interrupted:
+            hooks.line("stopping now (SIGKILL)")
+            run.kill()
+            return
+        interrupted = True
+        hooks.line("interrupted: stopping the droid (press Ctrl-C again to kill it at once)")
+        run.cancel("interrupted")
+
+    installed = []
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # a closed terminal, too: no orphan droid
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not on this platform
+            pass
+    ticker = asyncio.ensure_future(hooks.tick(run)) if hooks.tty else None
+    try:
+        result = await run.execute()
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    hooks.finished(run, result)
+    if interrupted or result.outcome == "cancelled":
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.final_status is Status.COMPLETED else EXIT_ERRORS
+
+
+class _TerminalHooks:
+    """Progress on a terminal: a status line redrawn in place (elapsed time, latest line) on a
+    TTY, plain lines otherwise; status edits written to disk atomically."""
+
+    def __init__(self, out, shown: str) -> None:
+        from taskdroid.core.runner import RunHooks
+
+        self._base = RunHooks()
+        self.out = out
+        self.shown = shown
+        try:
+            self.tty = bool(out.isatty())
+        except (AttributeError, ValueError):
+            self.tty = False
+        self.latest = ""
+        self._drawn = False
+
+    async def read_text(self, run):
+        return await self._base.read_text(run)
+
+    async def set_status(self, run, status, *, note=None, extra_fields=()):
+        return write_status_to_disk(
+            run.spec.task_path,
+            run.spec.task_id,
+            status,
+            note=note,
+            extra_fields=extra_fields,
+            aliases=dict(run.spec.aliases),
+        )
+
+    def progress(self, run, kind: str, message: str) -> None:
+        spec = run.spec
+        if kind == "started":
+            log_file = run.log_display()
+            self.line(
+                f"running droid {spec.droid} on {self.shown} {spec.task_id} “{spec.title}” "
+                f"(pid {run.pid}){f'; log: {log_file}' if log_file else ''}"
+            )
+        elif kind == "queued":
+            self.line(message)
+        elif kind == "output":
+            self.latest = message
+            if self.tty:
+                self._draw(run)
+            else:
+                self.line(f"[{_clock(run.elapsed)}] {message}")
+
+    async def tick(self, run) -> None:
+        import asyncio
+
+        while True:
+            await asyncio.sleep(0.5)
+            if run.state in ("running", "stopping"):
+                self._draw(run)
+
+    def _draw(self, run) -> None:
+        import shutil
+
+        width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+        text = f"[{_clock(run.elapsed)}] {run.spec.droid} · {run.spec.task_id} · {self.latest}"
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        self._write("\r\x1b[2K" + text)
+        self._drawn = True
+
+    def _clear(self) -> None:
+        if self._drawn:
+            self._write("\r\x1b[2K")
+            self._drawn = False
+
+    def _write(self, text: str) -> None:
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except UnicodeEncodeError:
+            enc = getattr(self.out, "encoding", None) or "ascii"
+            self.out.write(text.encode(enc, "replace").decode(enc))
+            self.out.flush()
+        except (OSError, ValueError):
+            pass
+
+    def line(self, text: str) -> None:
+        self._clear()
+        self._write(text + "\n")
+
+    def finished(self, run, result) -> None:
+        self._clear()
+        self.line(f"{self.shown}: {result.message}")
+        log_file = run.log_display()
+        if log_file:
+            self.line(f"log: {log_file}")
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return (
+        f"{s // 60:02d}:{s % 60:02d}"
+        if s < 3600
+        else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    )
 
 
 def _task_targets(ws, raw_paths: list[str], problems: dict[str, str]) -> list[str] | None:

@@ -1,0 +1,390 @@
+"""Droid runs in the server: ``taskdroid.runTask`` and ``taskdroid.cancelRun`` (SPEC §6, §7).
+
+The engine is :mod:`taskdroid.core.runner`; this module plugs the server into it:
+
+* ``taskdroid.runTask {uri, taskId, droid?, force?}`` checks the run (runner configured, droid,
+  dependencies, not already running — a refusal is an error response with a clear message),
+  answers ``{runId}`` at once and runs the droid in a tracked background task. The server keeps
+  answering requests meanwhile: the droid's output is read asynchronously.
+* Progress is ``$/progress`` on a token the server creates (``window/workDoneProgress/create``,
+  when the client supports it): begin with the task, report the latest line of the droid's
+  output, end with the outcome. The progress is cancellable: ``window/workDoneProgress/cancel``
+  stops the run like ``taskdroid.cancelRun {runId}`` does. Clients without work-done progress
+  get the outcome as a ``window/showMessage``.
+* Status edits: an open document is edited through the client (``workspace/applyEdit``,
+  versioned, see :mod:`taskdroid.lsp.editing`), so what the user typed meanwhile is kept; a
+  closed file is written on disk atomically (as ``taskdroid status`` does) and re-indexed.
+* ``shutdown`` stops every run first (the droids get SIGTERM, then SIGKILL), and each task is
+  left with a stated status (its previous status and ``**Status**: Run cancelled …``); the core
+  kills any process group still alive when the server process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from taskdroid.lsp.server import TaskdroidServer
+
+if TYPE_CHECKING:
+    from taskdroid.core.model import Status
+    from taskdroid.core.runner import Run, RunError, RunManager
+
+log = logging.getLogger("taskdroid.lsp.runs")
+
+RUN_TASK = "taskdroid.runTask"
+CANCEL_RUN = "taskdroid.cancelRun"
+#: LSP ``RequestFailed``: the request was valid but the run is refused (busy, not configured …)
+REQUEST_FAILED = -32803
+#: seconds the client may take to apply a status edit during a run
+_EDIT_TIMEOUT = 20.0
+_ARGUMENT_KINDS = frozenset({"task", "droid", "path"})
+
+
+def register(server: TaskdroidServer) -> None:
+    state = RunsState(server)
+    server.droid_runs = state  # type: ignore[attr-defined]
+
+    @server.command(RUN_TASK)
+    async def run_task(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        return await state.run_task(args)
+
+    @server.command(CANCEL_RUN)
+    async def cancel_run(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        return state.cancel_run(args)
+
+    server.init_hooks.append(_stop_runs_on_shutdown)
+
+
+def runs_of(server: TaskdroidServer) -> RunsState | None:
+    """The run state of ``server`` (None before :func:`register`)."""
+    return getattr(server, "droid_runs", None)
+
+
+class RunsState:
+    """The server's droid runs."""
+
+    def __init__(self, server: TaskdroidServer) -> None:
+        self.server = server
+        self._manager: RunManager | None = None
+        self.stopping = False
+
+    @property
+    def manager(self) -> RunManager:
+        if self._manager is None:
+            from taskdroid.core.runner import RunManager, kill_droids_on_termination
+
+            self._manager = RunManager()
+            kill_droids_on_termination()  # a client that kills the server: no orphan droids
+        return self._manager
+
+    def running(self, path: str, task_id: str) -> Run | None:
+        """The run holding a task, if any (for code lenses and actions)."""
+        if self._manager is None:
+            return None
+        return self._manager.running(path, task_id)
+
+    # -- taskdroid.runTask --------------------------------------------------------------------
+    async def run_task(self, args: Sequence[Any]) -> dict[str, Any]:
+        from taskdroid.core.runner import RunError, prepare_run
+
+        arg = _one_object(RUN_TASK, args, "{uri, taskId, droid?, force?}")
+        uri = arg.get("uri")
+        task_id = arg.get("taskId")
+        droid = arg.get("droid")
+        force = arg.get("force", False)
+        if not isinstance(uri, str) or not uri:
+            raise JsonRpcInvalidParams(f"{RUN_TASK}: `uri` must be the task file's URI")
+        if not isinstance(task_id, str) or not task_id.strip():
+            raise JsonRpcInvalidParams(f'{RUN_TASK}: `taskId` must be a task ID such as "1.3"')
+        if droid is not None and not isinstance(droid, str):
+            raise JsonRpcInvalidParams(f"{RUN_TASK}: `droid` must be a droid name")
+        if not isinstance(force, bool):
+            raise JsonRpcInvalidParams(f"{RUN_TASK}: `force` must be true or false")
+        if self.stopping:
+            raise _failed("the language server is shutting down", "busy")
+        ls = self.server
+        path = ls.path_of(uri)
+        if path is None:
+            raise JsonRpcInvalidParams(f"{RUN_TASK}: {uri} is not a file")
+        await ls.wait_ready()
+        ls.sync(uri)
+        project = ls.project_for(path)
+        text = _current_text(ls, path)
+        if project is None or text is None:
+            raise JsonRpcInvalidParams(f"{RUN_TASK}: cannot read {path}")
+        loaded = project.loaded
+        if loaded is None:
+            raise _failed("the settings are not loaded yet; try again", "busy")
+        settings = loaded.settings
+        root = project.root or _fallback_root(path)
+        try:
+            spec = prepare_run(
+                workspace=root,
+                task_path=path,
+                text=text,
+                task_id=task_id.strip(),
+                runner=settings.runner,
+                aliases=dict(settings.markerAliases),
+                droid=droid,
+                force=force,
+                ws=project.ws,
+            )
+            hooks = LspRunHooks(ls)
+            run = self.manager.submit(spec, hooks)
+        except RunError as e:
+            raise _error_for(e) from None
+        run.task = asyncio.ensure_future(self._drive(run, hooks))
+        log.info("run %s: droid %s on %s (%s)", run.id, spec.droid, spec.label, spec.argv[0])
+        return {"runId": run.id}
+
+    async def _drive(self, run: Run, hooks: LspRunHooks) -> None:
+        try:
+            await hooks.begin(run)
+            await run.execute()
+        except asyncio.CancelledError:
+            hooks.end(run, "stopped: the language server is shutting down")
+            raise
+        except Exception:
+            log.exception("run %s failed", run.id)
+            hooks.end(run, "failed (see the server log)")
+
+    # -- taskdroid.cancelRun ------------------------------------------------------------------
+    def cancel_run(self, args: Sequence[Any]) -> dict[str, Any]:
+        arg = _one_object(CANCEL_RUN, args, "{runId}")
+        run_id = arg.get("runId")
+        if isinstance(run_id, int) and not isinstance(run_id, bool):
+            run_id = str(run_id)
+        if not isinstance(run_id, str) or not run_id:
+            raise JsonRpcInvalidParams(f"{CANCEL_RUN}: `runId` must be the ID runTask answered")
+        manager = self.manager
+        run = manager.get(run_id)
+        if run is not None:
+            run.cancel("cancelled from the editor")
+            return {"runId": run_id, "cancelled": True}
+        done = manager.finished.get(run_id)
+        if done is not None:
+            return {"runId": run_id, "cancelled": False, "message": f"already over: {done.message}"}
+        raise JsonRpcInvalidParams(f"{CANCEL_RUN}: no run `{run_id}`")
+
+    # -- shutdown -----------------------------------------------------------------------------
+    async def shutdown(self) -> None:
+        self.stopping = True
+        if self._manager is None or not self._manager.runs:
+            return
+        log.info("stopping %d droid run(s) before shutdown", len(self._manager.runs))
+        # editors wait only a little for the answer to shutdown (VS Code: 2 s)
+        await self._manager.stop_all("the language server shut down", kill_after=0.8, timeout=1.8)
+
+
+def _stop_runs_on_shutdown(server: TaskdroidServer, params: types.InitializeParams) -> None:
+    """At ``initialize`` (every feature registered by then): have ``shutdown`` stop the runs
+    before the server's own shutdown handler runs."""
+    features = server.protocol.fm.features
+    original = features.get(types.SHUTDOWN)
+    if getattr(original, "_stops_runs", False):
+        return
+
+    async def shutdown(*args: Any) -> Any:
+        state = runs_of(server)
+        if state is not None:
+            try:
+                await state.shutdown()
+            except Exception:
+                log.exception("stopping the runs failed")
+        if original is None:
+            return None
+        result = original(*args)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    shutdown._stops_runs = True  # type: ignore[attr-defined]
+    features[types.SHUTDOWN] = shutdown
+
+
+# -- hooks -----------------------------------------------------------------------------------------
+
+
+class LspRunHooks:
+    """Reading, editing and progress for a run in the server."""
+
+    def __init__(self, server: TaskdroidServer) -> None:
+        self.server = server
+        self.token: str | None = None
+        self.ended = False
+
+    async def read_text(self, run: Run) -> str | None:
+        return _current_text(self.server, run.spec.task_path)
+
+    async def set_status(
+        self,
+        run: Run,
+        status: Status,
+        *,
+        note: str | None = None,
+        extra_fields: Sequence[tuple[str, str]] = (),
+    ) -> bool:
+        ls = self.server
+        path = run.spec.task_path
+        uri = ls.open_paths.get(path)
+        if uri is not None and uri in ls.docs:
+            from taskdroid.lsp.editing import apply_status
+
+            return bool(
+                await asyncio.wait_for(
+                    apply_status(
+                        ls,
+                        uri,
+                        run.spec.task_id,
+                        status,
+                        note=note,
+                        extra_fields=tuple(extra_fields),
+                    ),
+                    _EDIT_TIMEOUT,
+                )
+            )
+        from taskdroid.cli import write_status_to_disk
+
+        written = await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: write_status_to_disk(
+                path,
+                run.spec.task_id,
+                status,
+                note=note,
+                extra_fields=tuple(extra_fields),
+                aliases=dict(run.spec.aliases),
+            ),
+        )
+        if written:
+            from taskdroid.lsp.documents import CHANGED, apply_file_events
+
+            try:
+                await apply_file_events(ls, [(path, CHANGED)])
+            except Exception:
+                log.exception("cannot re-index %s", path)
+        return written
+
+    # -- progress -----------------------------------------------------------------------------
+    async def begin(self, run: Run) -> None:
+        ls = self.server
+        spec = run.spec
+        self._log(types.MessageType.Info, f"run {run.id}: droid {spec.droid} on {spec.label}")
+        if not ls.capability("window.work_done_progress", False):
+            return
+        token = f"taskdroid-{run.id}"
+        try:
+            await asyncio.wait_for(ls.work_done_progress.create_async(token), 5.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            log.warning("run %s: no progress (%s)", run.id, e)
+            return
+        self.token = token
+        future = ls.work_done_progress.tokens.get(token)
+        if future is not None:
+            future.add_done_callback(
+                lambda f: f.cancelled() and run.cancel("cancelled from the editor")
+            )
+        ls.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title=f"Running droid {spec.droid}: task {spec.task_id}",
+                message=f"{spec.task_file} {spec.task_id} {spec.title}".strip(),
+                cancellable=True,
+            ),
+        )
+
+    def progress(self, run: Run, kind: str, message: str) -> None:
+        if kind == "finished":
+            self.end(run, message)
+            return
+        if kind == "started":
+            message = f"running ({message})"
+        if self.token is not None and not self.ended:
+            self.server.work_done_progress.report(
+                self.token, types.WorkDoneProgressReport(message=message)
+            )
+
+    def end(self, run: Run, message: str) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        ls = self.server
+        spec = run.spec
+        result = run.result
+        ok = result is not None and result.outcome in ("completed", "kept")
+        text = f"{spec.task_file} {spec.task_id}: {message}"
+        self._log(
+            types.MessageType.Info if ok else types.MessageType.Warning, f"run {run.id}: {text}"
+        )
+        if self.token is not None:
+            try:
+                ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+            except Exception:
+                log.exception("cannot end the progress of run %s", run.id)
+            ls.work_done_progress.tokens.pop(self.token, None)
+            return
+        try:
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Info if ok else types.MessageType.Warning,
+                    message=f"taskdroid: {text}",
+                )
+            )
+        except Exception:
+            log.exception("cannot show the outcome of run %s", run.id)
+
+    def _log(self, kind: types.MessageType, message: str) -> None:
+        try:
+            self.server.window_log_message(types.LogMessageParams(type=kind, message=message))
+        except Exception:
+            log.debug("cannot log to the client", exc_info=True)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _one_object(command: str, args: Sequence[Any], shape: str) -> dict[str, Any]:
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise JsonRpcInvalidParams(f"{command} takes one object argument {shape}")
+    return args[0]
+
+
+def _current_text(server: TaskdroidServer, path: str) -> str | None:
+    """The open buffer's text, else the file on disk (never the index, which may lag the disk)."""
+    from taskdroid.core.workspace import ReadError, read_text
+
+    uri = server.open_paths.get(path)
+    if uri is not None and uri in server.docs:
+        return server.docs[uri].text
+    try:
+        return read_text(path)
+    except ReadError:
+        return None
+
+
+def _fallback_root(path: str) -> str:
+    from taskdroid.core.discovery import find_root
+
+    return str(find_root(Path(path)))
+
+
+def _failed(message: str, kind: str) -> JsonRpcException:
+    return JsonRpcException(message, code=REQUEST_FAILED, data={"kind": kind})
+
+
+def _error_for(e: RunError) -> JsonRpcException:
+    """Argument problems (unknown task, droid, path) are InvalidParams; refusals of a valid
+    request (not configured, busy, dependencies, completed, runner) are RequestFailed."""
+    if e.kind in _ARGUMENT_KINDS:
+        return JsonRpcInvalidParams(str(e), data={"kind": e.kind})
+    return _failed(str(e), e.kind)
