@@ -465,8 +465,26 @@ class TaskdroidServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Log; never pop up messages for request errors (the client already gets the response)
-        # nor for transport hiccups.
+        # nor for transport hiccups. Errors we answer on purpose (bad arguments, a refused run)
+        # are not server errors.
+        if _expected_error(error):
+            log.info("request refused: %s", error)
+            return
         log.error("server error (%s): %s", getattr(source, "__name__", source), error)
+
+
+def _expected_error(error: BaseException | None) -> bool:
+    """InvalidParams and RequestFailed are answers, not faults."""
+    code = getattr(error, "code", None)
+    return isinstance(error, JsonRpcException) and code in (-32602, -32803)
+
+
+class _QuietExpectedErrors(logging.Filter):
+    """Drop pygls's traceback for request errors we raise on purpose (see _expected_error)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not _expected_error(exc)
 
 
 def safe(default: Any = None) -> Callable:
@@ -561,6 +579,7 @@ def _setup_logging(level_name: str | None, log_file: str | None) -> None:
     root.setLevel(level)
     # pygls logs every message it sends at INFO: keep it quiet unless debugging
     logging.getLogger("pygls").setLevel(level if level <= logging.DEBUG else logging.WARNING)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietExpectedErrors())
 
 
 def run(args: Any) -> int:
