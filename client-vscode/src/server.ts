@@ -1,0 +1,481 @@
+/**
+ * Starting, restarting and stopping `taskdroid lsp`, and the middleware between it and VS Code.
+ */
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ConfigurationParams,
+  ErrorAction,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+  State,
+} from 'vscode-languageclient/node';
+import {
+  Candidate,
+  Probe,
+  Resolution,
+  findOnPath,
+  installCommand,
+  isInside,
+  missingServerMessage,
+  resolveServer,
+} from './discovery';
+import { StderrClassifier } from './log';
+import { ProgressFeature } from './progress';
+import { onInterpreterChange, selectedInterpreter } from './python';
+import { RunTracker, runIdOf } from './runs';
+import { ConfigReader, documentSelector, needsRestart, serverSettings } from './settings';
+
+export const RUN_TASK = 'taskdroid.runTask';
+export const CANCEL_RUN = 'taskdroid.cancelRun';
+export const SET_STATUS = 'taskdroid.setStatus';
+export const NEXT_TASKS = 'taskdroid.nextTasks';
+export const CREATE_DROID = 'taskdroid.createDroid';
+
+export type ServerState = 'starting' | 'running' | 'stopped' | 'failed';
+
+const RESTART_DELAY_MS = 500;
+const PROBE_TIMEOUT_MS = 20_000;
+const MAX_CRASH_RESTARTS = 3;
+const CRASH_WINDOW_MS = 3 * 60_000;
+
+export class ServerManager implements vscode.Disposable {
+  client: LanguageClient | undefined;
+  /** how the running server was started */
+  candidate: Candidate | undefined;
+  state: ServerState = 'stopped';
+  progress: ProgressFeature | undefined;
+
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  private readonly disposables: { dispose(): unknown }[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** serialises start/stop */
+  private queue: Promise<void> = Promise.resolve();
+  private lastMissing: string | undefined;
+
+  constructor(
+    readonly log: vscode.LogOutputChannel,
+    readonly runs: RunTracker,
+  ) {
+    this.disposables.push(
+      this.stateEmitter,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (needsRestart((section) => e.affectsConfiguration(section))) {
+          this.log.info('taskdroid settings that need a restart changed');
+          this.scheduleRestart('settings changed');
+        }
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.log.info('workspace trusted: droid runs are allowed now');
+        this.scheduleRestart('workspace trusted');
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        // the server follows folder changes itself; only the cwd would be stale, which is harmless
+      }),
+    );
+    void onInterpreterChange(() => {
+      if (this.candidate === undefined || this.candidate.source !== 'setting') {
+        this.log.info('the selected Python interpreter changed');
+        this.scheduleRestart('interpreter changed');
+      }
+    }).then((d) => d && this.disposables.push(d));
+  }
+
+  dispose(): void {
+    clearTimeout(this.restartTimer);
+    for (const d of this.disposables) {
+      d.dispose();
+    }
+  }
+
+  private setState(state: ServerState): void {
+    this.state = state;
+    this.stateEmitter.fire(state);
+  }
+
+  /** Restart after a quiet period (several changes in a row restart once). */
+  scheduleRestart(reason: string, delay = RESTART_DELAY_MS): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart(reason);
+    }, delay);
+  }
+
+  restart(reason: string): Promise<void> {
+    return this.enqueue(async () => {
+      this.log.info(`restarting the server (${reason})`);
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  stop(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    return this.enqueue(() => this.doStop());
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(step, step);
+    this.queue = next.catch((e: unknown) => {
+      this.log.error(`server start/stop failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    return this.queue;
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.candidate = undefined;
+    this.progress = undefined;
+    this.runs.clear();
+    if (client !== undefined) {
+      try {
+        if (client.state !== State.Stopped) {
+          await client.stop(5000);
+        }
+      } catch (e) {
+        this.log.warn(`stopping the server: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      try {
+        await client.dispose();
+      } catch {
+        // already gone
+      }
+    }
+    this.setState('stopped');
+  }
+
+  private async doStart(): Promise<void> {
+    this.setState('starting');
+    const resolution = await this.resolve();
+    const chosen = resolution.chosen;
+    if (chosen === undefined) {
+      this.setState('failed');
+      this.reportMissing(resolution);
+      return;
+    }
+    this.lastMissing = undefined;
+    for (const f of resolution.failures) {
+      if (f.candidate !== undefined) {
+        this.log.warn(`not using ${f.candidate.origin}: ${f.reason}`);
+      }
+    }
+    this.log.info(`starting ${[chosen.command, ...chosen.args].join(' ')} (from ${chosen.origin})`);
+    const client = this.createClient(chosen);
+    this.client = client;
+    this.candidate = chosen;
+    client.onDidChangeState((e) => {
+      if (this.client !== client) {
+        return;
+      }
+      if (e.newState === State.Running) {
+        this.setState('running');
+      } else if (e.newState === State.Stopped) {
+        this.runs.clear();
+        this.setState(this.state === 'starting' ? 'failed' : 'stopped');
+      } else {
+        this.setState('starting');
+      }
+    });
+    try {
+      await client.start();
+      this.setState('running');
+    } catch (e) {
+      this.setState('failed');
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.error(`the server did not start: ${message}`);
+      void vscode.window
+        .showErrorMessage(`taskdroid: the language server did not start (${message}).`, 'Show Output')
+        .then((pick) => pick && this.log.show());
+    }
+  }
+
+  // -- discovery --------------------------------------------------------------------------------
+
+  private folderPaths(): string[] {
+    return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  }
+
+  private async resolve(): Promise<Resolution> {
+    const config = vscode.workspace.getConfiguration('taskdroid');
+    // user settings only: a workspace must not choose the program we start
+    const settingCommand = config.inspect('server.command')?.globalValue;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const interpreter = await selectedInterpreter(folder);
+    let pythonPath = interpreter.path;
+    let pythonMissingReason = interpreter.reason;
+    if (pythonPath && !vscode.workspace.isTrusted && isInside(pythonPath, this.folderPaths())) {
+      pythonMissingReason = `the selected interpreter ${pythonPath} is inside this untrusted workspace`;
+      pythonPath = undefined;
+    }
+    const pathTaskdroid = findOnPath('taskdroid', process.env.PATH, isExecutable, {
+      extraDirs: [path.join(os.homedir(), '.local', 'bin')],
+    });
+    return resolveServer({ settingCommand, pythonPath, pythonMissingReason, pathTaskdroid }, (c) => this.probe(c));
+  }
+
+  private async probe(candidate: Candidate): Promise<Probe> {
+    switch (candidate.source) {
+      case 'setting': {
+        const exe = resolveExecutable(candidate.command);
+        return exe ? { ok: true } : { ok: false, reason: `${candidate.command} is not an executable file (nor on PATH)` };
+      }
+      case 'python':
+        return run(candidate.command, ['-c', 'import taskdroid.cli'], (stderr) =>
+          /No module named/.test(stderr) ? 'taskdroid is not installed in it' : lastLine(stderr),
+        );
+      case 'path':
+        return run(candidate.command, ['--version'], lastLine);
+    }
+  }
+
+  private reportMissing(resolution: Resolution): void {
+    const message = missingServerMessage(resolution);
+    this.log.error(message);
+    if (this.lastMissing === message) {
+      return; // one notification, not one per restart
+    }
+    this.lastMissing = message;
+    const python = resolution.failures.find((f) => f.source === 'python' && f.candidate)?.candidate?.command;
+    const install = installCommand(python);
+    void vscode.window.showErrorMessage(message, 'Open Setting', 'Copy Install Command', 'Show Output').then(async (pick) => {
+      if (pick === 'Open Setting') {
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'taskdroid.server.command');
+      } else if (pick === 'Copy Install Command') {
+        await vscode.env.clipboard.writeText(install);
+        void vscode.window.showInformationMessage(`Copied: ${install} — run it in a terminal, then "taskdroid: Restart Server".`);
+      } else if (pick === 'Show Output') {
+        this.log.show();
+      }
+    });
+  }
+
+  // -- the client -------------------------------------------------------------------------------
+
+  private createClient(candidate: Candidate): LanguageClient {
+    const config = vscode.workspace.getConfiguration('taskdroid');
+    const cwd = this.folderPaths()[0] ?? os.homedir();
+    // no `transport`: stdio is the default, and TransportKind.stdio would append `--stdio`
+    const serverOptions: ServerOptions = {
+      command: candidate.command,
+      args: candidate.args,
+      options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' } },
+    };
+    const stderr = new StderrClassifier();
+    const crashes: number[] = [];
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: documentSelector(config.get('taskFiles'), config.get('droidFiles')),
+      outputChannel: this.log,
+      traceOutputChannel: this.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      stdioOptions: {
+        stdout: () => undefined,
+        stderr: (input, channel) => {
+          let buffered = '';
+          input.setEncoding('utf8');
+          input.on('data', (chunk: string) => {
+            buffered += chunk;
+            let nl: number;
+            while ((nl = buffered.indexOf('\n')) >= 0) {
+              const line = buffered.slice(0, nl).replace(/\r$/, '');
+              buffered = buffered.slice(nl + 1);
+              if (line.trim() !== '') {
+                const { level, text } = stderr.classify(line);
+                channel[level](`[server] ${text}`);
+              }
+            }
+          });
+        },
+      },
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => {
+          // restart after a crash, unless it keeps crashing (then say so once)
+          const now = Date.now();
+          crashes.push(now);
+          while (crashes.length > 0 && (crashes[0] ?? now) < now - CRASH_WINDOW_MS) {
+            crashes.shift();
+          }
+          if (crashes.length <= MAX_CRASH_RESTARTS) {
+            this.log.warn(`the taskdroid server stopped unexpectedly; restarting it (${crashes.length}/${MAX_CRASH_RESTARTS})`);
+            return { action: CloseAction.Restart, handled: true };
+          }
+          this.log.error('the taskdroid server keeps stopping; use "taskdroid: Restart Server" after fixing the cause');
+          return {
+            action: CloseAction.DoNotRestart,
+            message: `taskdroid: the language server stopped ${crashes.length} times in ${CRASH_WINDOW_MS / 60_000} minutes. See "taskdroid: Show Output", then run "taskdroid: Restart Server".`,
+          };
+        },
+      },
+      middleware: {
+        workspace: {
+          configuration: (params: ConfigurationParams, token, next) => this.configuration(params, token, next),
+        },
+        executeCommand: async (command, args, next) => {
+          if (command === RUN_TASK && !vscode.workspace.isTrusted) {
+            void vscode.window.showWarningMessage(
+              'taskdroid: droid runs are disabled in an untrusted workspace (Restricted Mode). Trust the workspace to run droids.',
+            );
+            return undefined;
+          }
+          let result: unknown;
+          try {
+            result = await next(command, args);
+          } catch (e) {
+            if (e instanceof vscode.CancellationError) {
+              throw e;
+            }
+            // code lenses and code actions run server commands: say why one failed
+            void vscode.window.showErrorMessage(`taskdroid: ${command} failed: ${errorText(e)}`);
+            return undefined;
+          }
+          if (command === RUN_TASK) {
+            this.trackRun(result, args[0]);
+          }
+          return result;
+        },
+        provideCodeLenses: async (document, token, next) => {
+          const lenses = await next(document, token);
+          if (!lenses || vscode.workspace.isTrusted) {
+            return lenses;
+          }
+          return lenses.filter((l) => l.command?.command !== RUN_TASK);
+        },
+        provideCodeActions: async (document, range, context, token, next) => {
+          const actions = await next(document, range, context, token);
+          if (!actions || vscode.workspace.isTrusted) {
+            return actions;
+          }
+          return actions.filter((a) => {
+            const cmd = a instanceof vscode.CodeAction ? a.command?.command : a.command;
+            return cmd !== RUN_TASK;
+          });
+        },
+      },
+    };
+    const client = new LanguageClient('taskdroid', 'taskdroid', serverOptions, clientOptions);
+    this.progress = new ProgressFeature(client, this.runs);
+    client.registerFeature(this.progress);
+    return client;
+  }
+
+  /** Answer `workspace/configuration`: the section `taskdroid` as the server expects it. */
+  private async configuration(
+    params: ConfigurationParams,
+    token: vscode.CancellationToken,
+    next: (params: ConfigurationParams, token: vscode.CancellationToken) => unknown,
+  ): Promise<unknown[]> {
+    const others = params.items.some((i) => i.section !== 'taskdroid');
+    const fallback = others ? ((await next(params, token)) as unknown[] | undefined) : undefined;
+    return params.items.map((item, i) => {
+      if (item.section !== 'taskdroid') {
+        return fallback?.[i] ?? null;
+      }
+      const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+      const section = vscode.workspace.getConfiguration('taskdroid', scope);
+      const reader: ConfigReader = {
+        get: (key) => section.get(key),
+        inspect: (key) => section.inspect(key),
+      };
+      return serverSettings(reader, { trusted: vscode.workspace.isTrusted });
+    });
+  }
+
+  /** Send `workspace/executeCommand` to the server (one JSON object as the argument). */
+  async execute<T = unknown>(command: string, argument: object): Promise<T> {
+    const client = this.client;
+    if (client === undefined || !client.isRunning()) {
+      throw new Error('the taskdroid language server is not running');
+    }
+    const supported = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+    if (!supported.includes(command)) {
+      throw new Error(`this taskdroid server does not offer ${command} yet (update taskdroid)`);
+    }
+    const result = (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] })) as T;
+    if (command === RUN_TASK) {
+      this.trackRun(result, argument);
+    }
+    return result;
+  }
+
+  /** Does the running server offer this command? */
+  offers(command: string): boolean {
+    const commands = this.client?.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+    return commands.includes(command);
+  }
+
+  private trackRun(result: unknown, arg: unknown): void {
+    const runId = runIdOf(result);
+    if (runId === undefined) {
+      return;
+    }
+    const a = arg !== null && typeof arg === 'object' ? (arg as Record<string, unknown>) : {};
+    this.runs.launched(runId, {
+      uri: typeof a.uri === 'string' ? a.uri : undefined,
+      taskId: typeof a.taskId === 'string' ? a.taskId : undefined,
+      droid: typeof a.droid === 'string' ? a.droid : undefined,
+    });
+  }
+}
+
+/** The message of an error (a JSON-RPC error's message is what the server said). */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    return e.message;
+  }
+  if (e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
+    return (e as { message: string }).message;
+  }
+  return String(e);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function resolveExecutable(command: string): string | undefined {
+  if (command.includes('/') || command.includes('\\')) {
+    const abs = path.resolve(command);
+    return isExecutable(abs) ? abs : undefined;
+  }
+  return findOnPath(command, process.env.PATH, isExecutable);
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split(/\r?\n/);
+  return lines[lines.length - 1] || 'failed';
+}
+
+function run(command: string, args: string[], explain: (stderr: string) => string): Promise<Probe> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: PROBE_TIMEOUT_MS, windowsHide: true }, (error, _stdout, stderr) => {
+      if (error === null) {
+        resolve({ ok: true });
+      } else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        resolve({ ok: false, reason: `${command} does not exist` });
+      } else if (error.killed) {
+        resolve({ ok: false, reason: `${command} did not answer within ${PROBE_TIMEOUT_MS / 1000} s` });
+      } else {
+        resolve({ ok: false, reason: explain(stderr) });
+      }
+    });
+  });
+}
