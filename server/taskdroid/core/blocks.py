@@ -1,14 +1,48 @@
 """A fast CommonMark block scanner for the constructs that matter to task files.
 
 markdown-it-py parses about 0.7 MB/s here, far too slow to re-parse a large task file on every
-keystroke (see ``docs/benchmarks.md``). Task structure is *block* structure, so this module
-implements just the block layer of CommonMark — list items with their nesting and content column,
-block quotes, fenced and indented code, HTML blocks (all seven kinds), ATX and setext headings,
-thematic breaks and paragraphs with lazy continuation — and skips inline parsing entirely.
+keystroke (see ``bench/``). Task structure is *block* structure, so this module implements just the
+block layer of CommonMark — list items with their nesting and content column, block quotes, fenced
+and indented code, HTML blocks (all seven kinds), ATX and setext headings, thematic breaks, link
+reference definitions and paragraphs with lazy continuation — and skips inline parsing entirely.
 
-markdown-it-py is the oracle: ``tests/core/test_blocks_oracle.py`` checks with hypothesis that this
-scanner and markdown-it-py agree on which lines open list items, their parents, headings, and which
-lines are code or HTML.
+markdown-it-py (``commonmark`` preset with the ``front_matter`` plugin) is the oracle:
+``tests/core/test_blocks_oracle.py`` checks with hypothesis that this scanner and markdown-it-py
+agree on which lines open list items (outside block quotes), their parents, markers and content,
+each item's last line, the headings, the chunk boundaries and which lines are code or HTML.
+
+Where markdown-it deviates from the CommonMark reference implementation, the scanner follows
+markdown-it:
+
+* a block quote continues at a ``>`` after any indentation (only its first line is limited to three
+  spaces);
+* a line that does not continue all open containers ends the open paragraph if it starts a block
+  (fence, ``>``, thematic break, ATX heading, HTML block of kinds 1–6 or *any* list item, even an
+  empty one or one numbered other than 1), at any indentation — except that a list item 4+ columns
+  right of its list's indentation is continuation text, and that where a block quote decides (the
+  first unmatched container is a quote) a line 4+ columns in is continuation text; a block quote
+  nested in that quote checks the line again without its indentation. See :func:`_ends_lazy`;
+* HTML blocks of kinds 1–5 inside a list item continue across blank lines.
+
+Deliberate simplifications (the oracle test's grammar leaves these out):
+
+* List items inside block quotes are only flagged (``Item.in_quote``); tasks never live there. The
+  scanner tracks quotes well enough to know where they end, but tab stops after ``>`` markers follow
+  plain visual columns, not markdown-it's arithmetic for tabs in nested quotes.
+* A tab consumed only partly by a container is treated as ending at its tab stop, measured from
+  where the container left off.
+* Link reference definitions are recognised on one line only (``[label]: destination "title"``). A
+  definition whose destination or title is on a following line, or whose title spans lines, is read
+  as paragraph text (or, for a title on the next line, as a one-line definition followed by text).
+  Entity-encoded protocols (``&#106;avascript:``) are not decoded.
+* Front matter follows the project's definition (:mod:`taskdroid.core.frontmatter`): the first line
+  is exactly ``---`` (trailing blanks allowed, a BOM tolerated) and it ends at the next line that is
+  exactly ``---`` or ``...``; if it never ends there is none. markdown-it's plugin also opens at
+  ``----`` or ``--- text`` and closes at longer or indented dash runs, and does not allow a BOM.
+* markdown-it stops parsing below its nesting limit (``maxNesting`` 20 token levels); the scanner
+  has no limit (it is iterative and linear per line in the nesting depth).
+* Lines come from the caller; markdown-it also splits at a lone ``\\r`` and replaces NUL by U+FFFD,
+  neither of which changes block structure once the caller has split the lines the same way.
 
 The scanner also finds *chunk boundaries*: ATX headings at document level (no open container, no
 open leaf). The parse of the text after such a heading does not depend on anything before it, which
@@ -28,23 +62,30 @@ _FENCE = re.compile(r"(`{3,}|~{3,})(.*)$")
 _THEMATIC = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _SETEXT = re.compile(r"(?:=+|-+)[ \t]*$")
 _BULLET = re.compile(r"[-+*](?=[ \t]|$)")
-_ORDERED = re.compile(r"(\d{1,9})[.)](?=[ \t]|$)")
+_WS_RUN = re.compile(r"[ \t]*")
+_TABS_RUN = re.compile(r"\t*")
+_ORDERED = re.compile(r"([0-9]{1,9})[.)](?=[ \t]|$)")
 
-_HTML_1 = re.compile(r"<(?:script|pre|style|textarea)(?:[ \t>]|$)", re.I)
-_HTML_1_END = re.compile(r"</(?:script|pre|style|textarea)>", re.I)
+# HTML block starts exactly as markdown-it writes them (``\s`` where it has ``\s``)
+_HTML_1 = re.compile(r"<(?a:script|pre|style|textarea)(?=\s|>|$)", re.I)
+_HTML_1_END = re.compile(r"</(?a:script|pre|style|textarea)>", re.I)
 _HTML_4 = re.compile(r"<![A-Za-z]")
 _HTML_6 = re.compile(
-    r"</?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
+    r"</?(?a:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
     r"details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|"
     r"h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|"
     r"noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|"
-    r"thead|title|tr|track|ul)(?:[ \t]|/?>|$)",
+    r"thead|title|tr|track|ul)(?=\s|/?>|$)",
     re.I,
 )
-_ATTR = r"""(?:[ \t]+[a-zA-Z_:][a-zA-Z0-9_.:-]*(?:[ \t]*=[ \t]*(?:[^"'=<>`\x00-\x20]+|'[^']*'|"[^"]*"))?)"""
+_ATTR = r"""(?:\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\s*=\s*(?:[^"'=<>`\x00-\x20]+|'[^']*'|"[^"]*"))?)"""
 _HTML_7 = re.compile(
-    r"(?:<[A-Za-z][A-Za-z0-9-]*" + _ATTR + r"*[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)[ \t]*$"
+    r"(?:<[A-Za-z][A-Za-z0-9\-]*" + _ATTR + r"*\s*/?>|</[A-Za-z][A-Za-z0-9\-]*\s*>)\s*$"
 )
+
+# markdown-it's validateLink: link reference definitions with these destinations are not ones
+_BAD_PROTOCOL = re.compile(r"\s*(?:vbscript|javascript|file|data):", re.I)
+_GOOD_DATA = re.compile(r"\s*data:image/(?:gif|png|jpeg|webp);", re.I)
 
 LEAF_NONE, LEAF_PARA, LEAF_FENCE, LEAF_ICODE, LEAF_HTML = 0, 1, 2, 3, 4
 
@@ -69,9 +110,9 @@ class Item:
 
 @dataclass(slots=True)
 class Heading:
-    line: int
+    line: int  #: for a setext heading the last line of its text (the line above the underline)
     level: int
-    text_start: int
+    text_start: int  #: index of the text in the line (white space and closing #'s excluded)
     text_end: int
     setext: bool = False
 
@@ -82,39 +123,50 @@ class ScanResult:
     headings: list[Heading] = field(default_factory=list)
     #: lines that are ATX headings at document level (chunk boundaries), in order
     boundaries: list[int] = field(default_factory=list)
-    #: (start, end) inclusive line ranges of the front matter, code and HTML blocks
+    #: (first, last) lines of the front matter, both inclusive (its delimiters included)
     front_matter: tuple[int, int] | None = None
-    #: lines inside fenced/indented code or HTML blocks (for tests and features)
+    #: (start, end) inclusive line ranges of fenced/indented code and HTML blocks, in order
     opaque: list[tuple[int, int]] = field(default_factory=list)
 
 
 class _Container:
-    __slots__ = ("blank_start", "content_col", "item", "kind")
+    __slots__ = ("blank_start", "content_col", "item", "kind", "quoted")
 
-    def __init__(self, kind: str, content_col: int = 0, item: int = -1, blank_start: bool = False):
+    def __init__(
+        self, kind: str, content_col: int, item: int, quoted: bool, blank_start: bool = False
+    ):
         self.kind = kind  # "item" or "quote"
         self.content_col = content_col
+        #: for an item its index in ``items``; for a quote the index of the nearest enclosing item
         self.item = item
+        #: inside a block quote (a quote is inside itself)
+        self.quoted = quoted
         self.blank_start = blank_start
 
 
 def _skip_ws(s: str, i: int, col: int) -> tuple[int, int]:
+    """Skip spaces and tabs from ``(i, col)``: the next character's index and visual column."""
     n = len(s)
-    while i < n:
-        c = s[i]
-        if c == " ":
-            col += 1
-        elif c == "\t":
-            col += 4 - (col % 4)
-        else:
-            break
-        i += 1
-    return i, col
+    if i >= n or (s[i] != " " and s[i] != "\t"):
+        return i, col
+    j = _WS_RUN.match(s, i).end()
+    t = s.find("\t", i, j)
+    while t >= 0:
+        col += t - i
+        k = _TABS_RUN.match(s, t).end()  # a run of tabs: to the tab stop, then 4 columns each
+        col += 4 - col % 4 + 4 * (k - t - 1)
+        i = k
+        t = s.find("\t", i, j)
+    return j, col + (j - i)
 
 
 def _consume_to(s: str, i: int, col: int, target: int) -> tuple[int, int]:
     """Consume white space from (i, col) until the visual column reaches ``target``."""
     n = len(s)
+    if target - col > 8:  # a long way: jump over whole spaces and tabs, then finish below
+        j, c2 = _skip_ws(s, i, col)
+        if c2 <= target:
+            return j, c2
     while col < target and i < n:
         c = s[i]
         if c == " ":
@@ -132,7 +184,10 @@ def _consume_to(s: str, i: int, col: int, target: int) -> tuple[int, int]:
 
 
 def _is_front_matter_open(s: str) -> bool:
-    return s.rstrip(" \t") == "---" or s.lstrip("\ufeff").rstrip(" \t") == "---"
+    """``---`` (trailing blanks allowed, a BOM before it tolerated), as in :mod:`.frontmatter`."""
+    if s.startswith("\ufeff"):
+        s = s[1:]
+    return s.rstrip(" \t") == "---"
 
 
 def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
@@ -146,10 +201,14 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
     leaf = LEAF_NONE
     fence_char = ""
     fence_len = 0
-    fence_indent = 0
     html_kind = 0
     para_container_depth = -1  # len(stack) when the open paragraph started
+    para_char = 0  # where the text of the open paragraph's latest line starts
     opaque_start = -1
+    icode_last = -1
+    # The last non-blank line. Every item on the stack owns it, so an item's ``last_line`` is
+    # set when the item is closed (no per-line work for each open item).
+    last_touch = -1
     nlines = len(lines)
     start = 0
 
@@ -163,122 +222,151 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
 
     for n in range(start, nlines):
         s = lines[n]
+        ns = len(s)
         i = 0
         col = 0
         blank = not s.strip(" \t")
+        rblank = blank  # is the rest of the line (after the matched container prefixes) blank?
         matched = 0
         depth = len(stack)
         # -- 1. continuation of open containers ------------------------------------------------
+        # (ws_j, ws_col): the first non-blank character from (i, col) and its column; consuming
+        # white space up to an item's content column does not move it, so it is computed once
+        # per run of items, and the consumption itself happens once, after the run
+        ws_j = -1
+        ws_col = 0
+        consume = -1
         while matched < depth:
             c = stack[matched]
             if c.kind == "quote":
-                j, col2 = _skip_ws(s, i, col)
-                if col2 - col <= 3 and j < len(s) and s[j] == ">":
-                    i, col = j + 1, col2 + 1
-                    if i < len(s) and s[i] in " \t":
+                # markdown-it accepts a continuation ">" after any indentation (only the first
+                # line of a block quote is limited to three spaces)
+                if ws_j < 0:
+                    ws_j, ws_col = _skip_ws(s, i, col)
+                if ws_j < ns and s[ws_j] == ">":
+                    i, col = ws_j + 1, ws_col + 1
+                    consume = ws_j = -1
+                    if i < ns:
                         if s[i] == " ":
                             i += 1
                             col += 1
-                        else:
+                        elif s[i] == "\t":
                             i, col = _consume_to(s, i, col, col + 1)
                     matched += 1
+                    rblank = not s[i:].strip(" \t")
                     continue
                 break
             # list item
-            if blank:
-                it = items[c.item]
-                if c.blank_start and it.last_line == it.line:
+            if rblank:
+                if c.blank_start and last_touch == items[c.item].line:
                     break  # an item can begin with at most one blank line
                 matched += 1
                 continue
-            j, col2 = _skip_ws(s, i, col)
-            if col2 >= c.content_col:
-                i, col = _consume_to(s, i, col, c.content_col)
+            if ws_j < 0:
+                ws_j, ws_col = _skip_ws(s, i, col)
+            if ws_col >= c.content_col:
+                consume = c.content_col
                 matched += 1
                 continue
             break
+        if consume >= 0:
+            i, col = _consume_to(s, i, col, consume)
         all_matched = matched == depth
 
         # -- 2. open leaves that continue ------------------------------------------------------
         if leaf == LEAF_FENCE:
             if all_matched:
+                if not blank:
+                    last_touch = n
                 j, col2 = _skip_ws(s, i, col)
-                if col2 - col <= 3 and j < len(s) and s[j] == fence_char:
-                    run = len(s) - len(s[j:].lstrip(fence_char))
-                    if run >= fence_len and not s[j + run :].strip(" \t"):
+                if col2 - col <= 3 and j < ns and s[j] == fence_char:
+                    k = j + 1
+                    while k < ns and s[k] == fence_char:
+                        k += 1
+                    if k - j >= fence_len and not s[k:].strip(" \t"):
                         leaf = LEAF_NONE
                         opaque.append((opaque_start, n))
-                        _touch(items, stack, n, blank=False)
-                        continue
-                _touch(items, stack, n, blank)
                 continue
             opaque.append((opaque_start, n - 1))
             leaf = LEAF_NONE
         elif leaf == LEAF_HTML:
             if all_matched:
-                if html_kind >= 6 and blank:
-                    opaque.append((opaque_start, n - 1))
-                    leaf = LEAF_NONE
-                    _touch(items, stack, n, blank)
-                    continue
-                if html_kind <= 5 and _html_ends(html_kind, s):
+                if not blank:
+                    last_touch = n
+                if html_kind >= 6:
+                    if rblank:
+                        opaque.append((opaque_start, n - 1))
+                        leaf = LEAF_NONE
+                elif _html_ends(html_kind, s[i:] if i else s):
                     opaque.append((opaque_start, n))
                     leaf = LEAF_NONE
-                _touch(items, stack, n, blank)
                 continue
             opaque.append((opaque_start, n - 1))
             leaf = LEAF_NONE
         elif leaf == LEAF_ICODE:
             if all_matched:
-                if blank:
-                    _touch(items, stack, n, blank)
+                if rblank:
+                    if not blank:
+                        last_touch = n
                     continue
                 j, col2 = _skip_ws(s, i, col)
                 if col2 - col >= 4:
-                    _touch(items, stack, n, blank)
+                    icode_last = last_touch = n
                     continue
-            opaque.append((opaque_start, _last_nonblank(lines, opaque_start, n - 1)))
+            opaque.append((opaque_start, icode_last))
             leaf = LEAF_NONE
 
         # -- 3. lazy paragraph continuation ----------------------------------------------------
-        if not all_matched and leaf == LEAF_PARA and not blank:
-            if not _starts_block(s, i, col, interrupting=True):
-                _touch(items, stack, n, blank)
+        if not all_matched and leaf == LEAF_PARA and not rblank:
+            if not _ends_lazy(s, i, col, stack, matched):
+                last_touch = n
+                para_char = _skip_ws(s, i, col)[0]
                 continue
 
         # close unmatched containers
         if not all_matched:
+            for c in stack[matched:]:
+                if c.kind == "item":
+                    items[c.item].last_line = last_touch
             del stack[matched:]
             if leaf == LEAF_PARA:
                 leaf = LEAF_NONE
 
         # -- 4. new blocks ---------------------------------------------------------------------
+        if not blank:
+            last_touch = n
         while True:
             j, col2 = _skip_ws(s, i, col)
-            if j >= len(s):  # blank (rest of line)
+            if j >= ns:  # blank (rest of line)
                 if leaf == LEAF_PARA:
                     leaf = LEAF_NONE
                 break
             indent = col2 - col
             if indent >= 4:
                 if leaf == LEAF_PARA:
+                    para_char = j
                     break  # paragraph continuation
                 leaf = LEAF_ICODE
-                opaque_start = n
+                opaque_start = icode_last = n
                 break
             ch = s[j]
             if ch == ">":
-                stack.append(_Container("quote"))
+                top = stack[-1] if stack else None
+                if top is None:
+                    stack.append(_Container("quote", 0, -1, True))
+                else:
+                    stack.append(_Container("quote", 0, top.item, True))
                 leaf = LEAF_NONE
                 i, col = j + 1, col2 + 1
-                if i < len(s) and s[i] == " ":
-                    i += 1
-                    col += 1
-                elif i < len(s) and s[i] == "\t":
-                    i, col = _consume_to(s, i, col, col + 1)
+                if i < ns:
+                    if s[i] == " ":
+                        i += 1
+                        col += 1
+                    elif s[i] == "\t":
+                        i, col = _consume_to(s, i, col, col + 1)
                 continue
             if ch == "#" and _ATX.match(s, j):
-                level = len(s) - j - len(s[j:].lstrip("#"))
+                level = ns - j - len(s[j:].lstrip("#"))
                 ts, te = _atx_text(s, j + level)
                 headings.append(Heading(n, level, ts, te))
                 leaf = LEAF_NONE
@@ -291,7 +379,6 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
                     leaf = LEAF_FENCE
                     fence_char = ch
                     fence_len = len(m.group(1))
-                    fence_indent = indent
                     opaque_start = n
                     break
             if ch == "<":
@@ -307,8 +394,12 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
                     break
             if leaf == LEAF_PARA and ch in "=-" and para_container_depth == len(stack):
                 if _SETEXT.match(s, j):
-                    headings.append(Heading(n - 1, 1 if ch == "=" else 2, -1, -1, setext=True))
-                    _fix_setext(headings, lines, n)
+                    # the heading's line is the paragraph's last line, its text that line's text
+                    h = n - 1
+                    te = len(lines[h].rstrip(" \t"))
+                    headings.append(
+                        Heading(h, 1 if ch == "=" else 2, para_char, max(para_char, te), True)
+                    )
                     leaf = LEAF_NONE
                     break
             if ch in "*-_" and _THEMATIC.match(s, j):
@@ -327,79 +418,60 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
                     bullet = s[m.end() - 1]
             if m is not None:
                 me = m.end()
-                k, kcol = _skip_ws(s, me, col2 + (me - j))
-                empty = k >= len(s)
-                if leaf == LEAF_PARA and (empty or (number is not None and number != 1)):
-                    break  # cannot interrupt a paragraph: continuation text
                 mcol = col2 + (me - j)
+                k, kcol = _skip_ws(s, me, mcol)
+                empty = k >= ns
+                if leaf == LEAF_PARA and (empty or (number is not None and number != 1)):
+                    para_char = j
+                    break  # cannot interrupt a paragraph: continuation text
                 spaces = kcol - mcol
                 if empty:
                     content_col = mcol + 1
-                    content_char = len(s)
+                    content_char = ns
                 elif spaces >= 5:
                     content_col = mcol + 1
                     content_char, _ = _consume_to(s, me, mcol, content_col)
                 else:
                     content_col = kcol
                     content_char = k
-                parent = -1
-                in_quote = False
-                for c in reversed(stack):
-                    if c.kind == "quote":
-                        in_quote = True
-                    elif parent == -1:
-                        parent = c.item
-                if not in_quote:
-                    in_quote = any(c.kind == "quote" for c in stack)
+                if stack:
+                    top = stack[-1]
+                    parent = top.item
+                    in_quote = top.quoted
+                else:
+                    parent = -1
+                    in_quote = False
+                idx = len(items)
                 items.append(
                     Item(
-                        n,
-                        col2,
-                        j,
-                        bullet,
-                        number,
-                        me,
-                        content_char,
-                        content_col,
-                        parent,
-                        in_quote,
-                        n,
-                        empty,
+                        n, col2, j, bullet, number, me, content_char, content_col, parent,
+                        in_quote, n, empty,
                     )
-                )
-                stack.append(_Container("item", content_col, len(items) - 1, empty))
+                )  # fmt: skip
+                stack.append(_Container("item", content_col, idx, in_quote, empty))
                 leaf = LEAF_NONE
                 if empty:
                     break
                 i, col = _consume_to(s, me, mcol, content_col)
                 continue
             # paragraph text
+            para_char = j
             if leaf != LEAF_PARA:
+                if ch == "[" and "]:" in s and _is_link_ref_def(s, j):
+                    leaf = LEAF_NONE  # a link reference definition is no paragraph
+                    break
                 leaf = LEAF_PARA
                 para_container_depth = len(stack)
             break
-        _touch(items, stack, n, blank)
 
+    for c in stack:
+        if c.kind == "item":
+            items[c.item].last_line = last_touch
     if leaf in (LEAF_FENCE, LEAF_HTML):
         opaque.append((opaque_start, nlines - 1))
     elif leaf == LEAF_ICODE:
-        opaque.append((opaque_start, _last_nonblank(lines, opaque_start, nlines - 1)))
-    _ = fence_indent
+        opaque.append((opaque_start, icode_last))
     return res
-
-
-def _touch(items: list[Item], stack: list[_Container], n: int, blank: bool) -> None:
-    if blank:
-        return
-    for c in stack:
-        if c.kind == "item":
-            items[c.item].last_line = n
-
-
-def _last_nonblank(lines: list[str], start: int, end: int) -> int:
-    while end > start and not lines[end].strip(" \t"):
-        end -= 1
-    return end
 
 
 def _atx_text(s: str, after_hashes: int) -> tuple[int, int]:
@@ -421,13 +493,88 @@ def _atx_text(s: str, after_hashes: int) -> tuple[int, int]:
     return i, e
 
 
-def _fix_setext(headings: list[Heading], lines: list[str], n: int) -> None:
-    """Give a setext heading the text span of its (single-line) last paragraph line."""
-    h = headings[-1]
-    s = lines[h.line]
-    st = len(s) - len(s.lstrip(" \t>"))
-    e = len(s.rstrip(" \t"))
-    h.text_start, h.text_end = st, max(st, e)
+def _is_link_ref_def(s: str, j: int) -> bool:
+    """Is ``s[j:]`` (which starts with ``[``) a complete one-line link reference definition?
+
+    ``[label]: destination "title"`` as markdown-it's reference rule reads it. A definition spread
+    over several lines is not recognised (see the module docstring).
+    """
+    n = len(s)
+    k = j + 1
+    while k < n:  # the label: no unescaped brackets, not blank
+        c = s[k]
+        if c == "[":
+            return False
+        if c == "]":
+            break
+        k += 2 if c == "\\" else 1
+    if k >= n - 1 or s[k + 1] != ":" or not s[j + 1 : k].strip():
+        return False
+    p = k + 2
+    while p < n and s[p] in " \t":
+        p += 1
+    if p >= n:
+        return False  # the destination would be on the next line
+    start = p
+    if s[p] == "<":
+        p += 1
+        while p < n:
+            c = s[p]
+            if c == ">":
+                break
+            if c == "<":
+                return False
+            p += 2 if c == "\\" else 1
+        if p >= n:
+            return False
+        url = s[start + 1 : p]
+        p += 1
+    else:
+        level = 0
+        while p < n:
+            c = s[p]
+            if c <= " " or c == "\x7f":
+                break
+            if c == "\\" and p + 1 < n:
+                if s[p + 1] == " ":
+                    break
+                p += 2
+                continue
+            if c == "(":
+                level += 1
+                if level > 32:
+                    return False
+            elif c == ")":
+                if level == 0:
+                    break
+                level -= 1
+            p += 1
+        if p == start or level:
+            return False
+        url = s[start:p]
+    if _BAD_PROTOCOL.match(url) and not _GOOD_DATA.match(url):
+        return False
+    dest_end = p
+    while p < n and s[p] in " \t":
+        p += 1
+    if p >= n:
+        return True
+    close = s[p]
+    if p == dest_end or close not in "\"'(":
+        return False
+    if close == "(":
+        close = ")"
+    p += 1
+    while p < n:  # the title must end on this line
+        c = s[p]
+        if c == close:
+            break
+        if c == "(" and close == ")":
+            return False
+        p += 2 if c == "\\" else 1
+    if p >= n:
+        return False
+    return not s[p + 1 :].strip(" \t")
 
 
 def _html_start(s: str, j: int, in_para: bool) -> int:
@@ -462,32 +609,66 @@ def _html_ends(kind: int, s: str) -> bool:
     return False
 
 
-def _starts_block(s: str, i: int, col: int, *, interrupting: bool) -> bool:
-    """Would the rest of the line start a block that interrupts a paragraph?"""
+def _ends_lazy(s: str, i: int, col: int, stack: list[_Container], matched: int) -> bool:
+    """Does a line that continues only ``stack[:matched]`` end the open paragraph?
+
+    Otherwise it is a lazy continuation line. ``(i, col)`` is the position after the matched
+    container prefixes. This follows markdown-it, which decides in the paragraph rule (block
+    indent: the content column of the innermost item) or, when block quotes lie between the first
+    unmatched container and the paragraph, in the outermost such quote's rule (block indent: the
+    content column of the container around it). A quote nested in that one checks the line again,
+    having lost its indentation (markdown-it marks lazy lines with an indent of -1).
+    """
     j, col2 = _skip_ws(s, i, col)
     if j >= len(s):
         return True
-    if col2 - col >= 4:
-        return False
+    indent = col2 - col
+    depth = len(stack)
+    q1 = -1  # the outermost unmatched block quote
+    nested_quote = False
+    for q in range(matched, depth):
+        if stack[q].kind == "quote":
+            if q1 < 0:
+                q1 = q
+            else:
+                nested_quote = True
+                break
+    if q1 == matched:
+        # the quote's own rule decides, at the indentation of the matched containers
+        if indent >= 4:
+            return nested_quote and _block_start(s, j, True)
+        return _block_start(s, j, True)
+    # the block indent is an item's content column, which this line does not reach, so no
+    # "indented code" limit applies; but a list item cannot start 4+ columns right of the
+    # indentation of the deciding item's own list
+    h = q1 - 1 if q1 >= 0 else depth - 1
+    any_item = not (matched == h and indent >= 4)
+    if _block_start(s, j, any_item):
+        return True
+    return nested_quote and _block_start(s, j, True)
+
+
+def _block_start(s: str, j: int, items: bool) -> bool:
+    """Does ``s[j:]`` start a block that ends a paragraph (list items only if ``items``)?
+
+    For lazy lines: any list item counts, even an empty one or an ordered one not starting at 1.
+    """
     ch = s[j]
     if ch == ">":
         return True
-    if ch == "#" and _ATX.match(s, j):
-        return True
+    if ch == "#":
+        return _ATX.match(s, j) is not None
     if ch in "`~":
         m = _FENCE.match(s, j)
-        if m and not (ch == "`" and "`" in m.group(2)):
-            return True
-    if ch == "<" and _html_start(s, j, True):
-        return True
+        return m is not None and not (ch == "`" and "`" in m.group(2))
+    if ch == "<":
+        return _html_start(s, j, True) != 0
     if ch in "*-_" and _THEMATIC.match(s, j):
         return True
+    if not items:
+        return False
     if ch in "-+*":
-        m = _BULLET.match(s, j)
-        if m and s[m.end() :].strip(" \t"):
-            return True
-    elif "0" <= ch <= "9":
-        m = _ORDERED.match(s, j)
-        if m and int(m.group(1)) == 1 and s[m.end() :].strip(" \t"):
-            return True
+        return _BULLET.match(s, j) is not None
+    if "0" <= ch <= "9":
+        return _ORDERED.match(s, j) is not None
     return False
