@@ -381,8 +381,15 @@ def _unwrap_lsp(data: Mapping[str, Any]) -> Mapping[str, Any]:
 # -- TOML files ---------------------------------------------------------------------------------
 
 
+#: a settings file larger than this is not read (a repository could commit a huge one)
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _read_text(path: Path, label: str, problems: list[str], *, missing_ok: bool) -> str | None:
     try:
+        if not path.is_dir() and path.stat().st_size > MAX_CONFIG_BYTES:
+            problems.append(f"{label}: larger than {MAX_CONFIG_BYTES // 1024} KB; file ignored")
+            return None
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         if not missing_ok:

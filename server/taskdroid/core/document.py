@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
-from taskdroid.core.blocks import Item, scan
+from taskdroid.core.blocks import Item, _is_front_matter_open, scan
 from taskdroid.core.checks.task_local import check_chunk
 from taskdroid.core.model import ChunkParse, Section, Task
 from taskdroid.core.taskparse import build_chunk
@@ -178,6 +178,10 @@ class TaskDocument:
             return TaskDocument.parse(self.path, text, aliases, pk)
         if text == self.text:
             return self
+        if _front_matter_key(text) != _front_matter_key(self.text):
+            # front matter opened, closed or moved its end: it changes how everything before
+            # the edit reads (found by the fuzzer: closing `---` typed at the end of a file)
+            return TaskDocument.parse(self.path, text, aliases, pk)
         # first chunk whose text changed
         m = 0
         while m < len(old) and text.startswith(old[m].text, old[m].offset):
@@ -282,6 +286,20 @@ def _place(region: list[tuple[str, ChunkParse, int]], offset: int, line: int) ->
         offset += len(chunk_text)
         line += breaks
     return out
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FRONT_MATTER_CLOSE = re.compile(r"(?:\r\n|\r|\n)(?:---|\.\.\.)[ \t]*(?=\r\n|\r|\n|\Z)")
+
+
+def _front_matter_key(text: str) -> int | None:
+    """Where the front matter that opens ``text`` ends (-1: never closed; None: there is none),
+    as :func:`taskdroid.core.blocks.scan` reads it."""
+    first = _LINE_BREAK.search(text)
+    if first is None or not _is_front_matter_open(text[: first.start()]):
+        return None
+    close = _FRONT_MATTER_CLOSE.search(text, first.start())
+    return close.end() if close else -1
 
 
 def normalize_id(task_id: str) -> str:

@@ -60,6 +60,10 @@ _MAX_QUOTE_PASSES = 32
 
 _BOM = "\ufeff"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+#: tags of the lists and mappings safe YAML builds (others are reported and read as plain ones)
+_COLLECTION_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("seq", "map", "omap", "pairs", "set")
+)
 
 
 @dataclass(slots=True)
@@ -279,6 +283,11 @@ class _Converter:
             return self.value(node.target, depth)
         if isinstance(node, ScalarNode):
             return self.scalar(node)
+        if node.tag not in _COLLECTION_TAGS:  # e.g. !!python/object/apply: reported, not built
+            self.report(
+                f"unknown YAML tag `{node.tag}` — taskdroid reads only plain lists and mappings",
+                node,
+            )
         self._open.add(id(node))
         try:
             if isinstance(node, SequenceNode):

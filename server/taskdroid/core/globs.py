@@ -77,7 +77,15 @@ def _wrap(alternatives: list[str]) -> str:
 
 
 def _translate(pattern: str) -> str:
-    """A brace-free glob → regex source (not anchored)."""
+    """A brace-free glob → regex source (not anchored).
+
+    The regex never backtracks catastrophically, whatever the pattern (patterns come from the
+    project's ``.taskdroid.toml``, which a repository controls): runs of ``**`` collapse to one,
+    and every ``**`` and ``*`` but the last of its level matches the *earliest* place where the
+    fixed-width part after it matches, in an atomic group — as CPython's ``fnmatch`` does. That
+    is exact for globs: the parts between two wildcards match a fixed number of characters (of
+    folders for ``**``), so the earliest match leaves the most room to what follows.
+    """
     pattern = pattern.strip()
     anchored = pattern.startswith(("/", "./"))
     segments = [s for s in pattern.split("/") if s and s != "."]
@@ -85,45 +93,66 @@ def _translate(pattern: str) -> str:
         return r"(?!)"  # matches nothing
     if len(segments) == 1 and not anchored and segments[0] != "**":
         segments.insert(0, "**")  # a bare name matches at any depth
-    out: list[str] = []
-    last = len(segments) - 1
-    for i, seg in enumerate(segments):
-        if seg == "**":
-            # zero or more whole folders; at the end, everything below
-            out.append(".*" if i == last else "(?:[^/]+/)*")
+    segs: list[str] = []
+    for seg in segments:
+        if not (seg == "**" and segs and segs[-1] == "**"):  # **/** is **
+            segs.append(seg)
+    n = len(segs)
+    i = 0
+    head: list[str] = []
+    while i < n and segs[i] != "**":
+        head.append(_translate_segment(segs[i]))
+        i += 1
+    out = "/".join(head)
+    if head and i < n:
+        out += "/"
+    while i < n:  # segs[i] == "**"
+        j = i + 1
+        piece: list[str] = []
+        while j < n and segs[j] != "**":
+            piece.append(_translate_segment(segs[j]))
+            j += 1
+        if not piece:
+            out += ".*"  # a trailing **: everything below
+        elif j == n:
+            out += "(?:[^/]+/)*" + "/".join(piece)  # the last part: ends the path
         else:
-            out.append(_translate_segment(seg))
-            if i != last:
-                out.append("/")
-    return "".join(out)
+            out += "(?>(?:[^/]+/)*?" + "/".join(piece) + "(?=/))/"
+        i = j
+    return out
 
 
 def _translate_segment(seg: str) -> str:
-    out: list[str] = []
+    pieces: list[list[str]] = [[]]  # what lies between the stars
     i, n = 0, len(seg)
     while i < n:
         c = seg[i]
         if c == "*":
             while i < n and seg[i] == "*":
                 i += 1
-            out.append("[^/]*")
+            pieces.append([])
             continue
         if c == "?":
-            out.append("[^/]")
+            pieces[-1].append("[^/]")
         elif c == "[":
             cls, end = _translate_class(seg, i)
             if cls is not None:
-                out.append(cls)
+                pieces[-1].append(cls)
                 i = end
                 continue
-            out.append(re.escape(c))
+            pieces[-1].append(re.escape(c))
         elif c == "\\" and i + 1 < n:
             i += 1
-            out.append(re.escape(seg[i]))
+            pieces[-1].append(re.escape(seg[i]))
         else:
-            out.append(re.escape(c))
+            pieces[-1].append(re.escape(c))
         i += 1
-    return "".join(out)
+    out = "".join(pieces[0])
+    if len(pieces) == 1:
+        return out
+    for middle in pieces[1:-1]:
+        out += "(?>[^/]*?" + "".join(middle) + ")"
+    return out + "[^/]*" + "".join(pieces[-1])
 
 
 def _translate_class(seg: str, start: int) -> tuple[str | None, int]:

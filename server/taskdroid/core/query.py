@@ -365,11 +365,11 @@ _TASK_ID = re.compile(r"^(?:T\d+(?:\.\d+)*[A-Z]?|\d+(?:\.\d+)*[A-Z]?)$")
 
 
 def valid_droid_name(name: str) -> bool:
-    return bool(_DROID_NAME.match(name))
+    return bool(_DROID_NAME.fullmatch(name))
 
 
 def valid_task_id(task_id: str) -> bool:
-    return bool(_TASK_ID.match(task_id))
+    return bool(_TASK_ID.fullmatch(task_id))
 
 
 @dataclass(slots=True)

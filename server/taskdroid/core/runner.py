@@ -533,6 +533,8 @@ class TaskLock:
     @staticmethod
     def _holder(path: Path) -> dict | None:
         """The live holder of an existing lock, or None when the lock is stale."""
+        if path.is_symlink() or not path.is_file():
+            return None  # not a lock taskdroid wrote (a link or pipe planted there): replaced
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             age = time.time() - path.stat().st_mtime

@@ -567,6 +567,7 @@ class _Fixer:
             create_file_edit,
             default_droid_folder,
             droid_stub,
+            leaves_workspace,
         )
         from taskdroid.lsp.editing import can_create_files
 
@@ -574,8 +575,10 @@ class _Fixer:
         if root is None or not valid_droid_name(name):
             return None
         folder = default_droid_folder(root)
+        if leaves_workspace(folder, [root]):  # e.g. .factory/droids linked elsewhere
+            return None
         path = os.path.join(folder, name + ".md")
-        if os.path.exists(path) or path in self.server.open_paths:
+        if os.path.lexists(path) or path in self.server.open_paths:
             return None
         rel = os.path.relpath(folder, root).replace(os.sep, "/")
         title = f"Create droid `{name}` in {rel}"

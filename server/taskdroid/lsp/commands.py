@@ -263,6 +263,21 @@ def default_droid_folder(root: str) -> str:
     return os.path.join(root, *DROID_FOLDERS[0].split("/"))
 
 
+def leaves_workspace(folder: str, roots: list[str]) -> bool:
+    """A folder inside a workspace root as written that a symbolic link (in the repository)
+    takes outside it: a new droid file must not be created through it. A folder outside every
+    root as written (one the user named) is not refused here."""
+    folder = os.path.normpath(os.path.abspath(folder))
+    for root in roots:
+        root = os.path.normpath(os.path.abspath(root))
+        if folder != root and not folder.startswith(root.rstrip(os.sep) + os.sep):
+            continue
+        real_root = os.path.realpath(root)
+        real = os.path.realpath(folder)
+        return real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep)
+    return False
+
+
 def droid_stub(name: str, eol: str = "\n") -> str:
     """A new droid file: valid front matter (no diagnostics) and a prompt body to fill in."""
     lines = [
@@ -332,8 +347,14 @@ async def _create_droid(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str,
     folder = _droid_folder(ls, a.folder)
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise invalid(CREATE_DROID, f"`folder` is a file, not a folder: {folder}")
+    if leaves_workspace(folder, [p.root for p in ls.projects if p.root is not None]):
+        raise invalid(
+            CREATE_DROID,
+            f"`folder` {folder} leads outside the workspace through a symbolic link; "
+            "droid files are not created through it",
+        )
     path = os.path.join(folder, a.name + ".md")
-    if os.path.exists(path) or path in ls.open_paths:
+    if os.path.lexists(path) or path in ls.open_paths:  # a dangling link "exists" too
         raise invalid(CREATE_DROID, f"{path} already exists")
     uri = from_fs_path(path) or ("file://" + path)
     text = droid_stub(a.name)
