@@ -20,7 +20,7 @@ from typing import Any
 from lsprotocol import types
 
 from taskdroid.core.text import Range
-from taskdroid.lsp.convert import RawJSON
+from taskdroid.lsp.convert import ChunkLines, RawJSON
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 log = logging.getLogger("taskdroid.lsp.codelens")
@@ -111,22 +111,6 @@ def _lens(rng: dict, title: str, command: str, arguments: list | None = None) ->
     return {"range": rng, "command": cmd}
 
 
-class _ChunkLines:
-    """Line access for one chunk, by absolute line (what Converter needs)."""
-
-    __slots__ = ("base", "lines")
-
-    def __init__(self, chunk) -> None:
-        from taskdroid.core.text import split_lines
-
-        self.base = chunk.line
-        self.lines = split_lines(chunk.text)
-
-    def line(self, i: int) -> str:
-        i -= self.base
-        return self.lines[i] if 0 <= i < len(self.lines) else ""
-
-
 _CHUNK_CACHE: dict[tuple, tuple[object, list[dict], list[tuple[int, str | None]]]] = {}
 _CHUNK_CACHE_MAX = 50_000
 
@@ -141,7 +125,7 @@ def _chunk_lenses(
     if hit is not None and hit[0] is chunk.parse:
         return hit[1], hit[2]
     conv = server.conv
-    lines = _ChunkLines(chunk)
+    lines = ChunkLines(chunk)
     lenses: list[dict] = []
     stats: list[tuple[int, str | None]] = []
     for task in chunk.parse.tasks:

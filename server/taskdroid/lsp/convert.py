@@ -274,6 +274,23 @@ class Converter:
         return [self.diagnostic(d, lines, uri, other) for d in diags]
 
 
+class ChunkLines:
+    """Line access for one chunk of a task document, by absolute line (what Converter needs), so
+    per-chunk caches (symbols, code lens) convert positions without splitting the whole text."""
+
+    __slots__ = ("base", "lines")
+
+    def __init__(self, chunk) -> None:
+        from taskdroid.core.text import split_lines
+
+        self.base = chunk.line
+        self.lines = split_lines(chunk.text)
+
+    def line(self, i: int) -> str:
+        i -= self.base
+        return self.lines[i] if 0 <= i < len(self.lines) else ""
+
+
 class RawJSON:
     """A result that is already protocol JSON: sent as it is (see ``json_converter``), skipping
     the per-object conversion that costs hundreds of milliseconds on ten thousand symbols."""

@@ -14,7 +14,7 @@ import os
 from lsprotocol import types
 
 from taskdroid.core.text import Position, Range
-from taskdroid.lsp.convert import RawJSON
+from taskdroid.lsp.convert import ChunkLines, RawJSON
 from taskdroid.lsp.server import DocContext, Project, TaskdroidServer, safe
 
 _MAX_WORKSPACE_SYMBOLS = 1000
@@ -75,22 +75,6 @@ _CHUNK_CACHE_MAX = 50_000
 _DOC_CACHE: list[tuple[object, str, tuple[list[dict], list[tuple[int, int, str]]]]] = []
 
 
-class _ChunkLines:
-    """Line access for one chunk, by absolute line (what Converter needs)."""
-
-    __slots__ = ("base", "lines")
-
-    def __init__(self, chunk) -> None:
-        from taskdroid.core.text import split_lines
-
-        self.base = chunk.line
-        self.lines = split_lines(chunk.text)
-
-    def line(self, i: int) -> str:
-        i -= self.base
-        return self.lines[i] if 0 <= i < len(self.lines) else ""
-
-
 def _chunk_pieces(server: TaskdroidServer, chunk) -> tuple[list[tuple[int, dict, int, int]], list]:
     """The chunk's task trees as symbol JSON with (line, symbol, done, total), and the folding
     spans of its tasks."""
@@ -100,7 +84,7 @@ def _chunk_pieces(server: TaskdroidServer, chunk) -> tuple[list[tuple[int, dict,
     hit = _CHUNK_CACHE.get(key)
     if hit is not None and hit[0] is chunk.parse:
         return hit[1], hit[2]
-    lines = _ChunkLines(chunk)
+    lines = ChunkLines(chunk)
     conv = server.conv
     folds: list[tuple[int, int, str]] = []
 
