@@ -192,7 +192,26 @@ def _is_front_matter_open(s: str) -> bool:
 
 def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
     """Scan ``lines`` (without line endings) starting from a clean document-level state."""
+    return _scan(lines, doc_start, None)
+
+
+def scan_chunks(lines: list[str], *, doc_start: bool = True) -> list[tuple[int, ScanResult]]:
+    """Scan ``lines`` like :func:`scan`, split at the chunk boundaries (document-level ATX headings
+    after the first line): ``(first line, result)`` per chunk, each result's lines and item
+    indices relative to its chunk — what scanning each chunk on its own gives, in one pass.
+    ``boundaries`` (absolute lines) and ``opaque`` are only in the first result."""
+    parts: list[tuple[int, ScanResult]] = []
+    _scan(lines, doc_start, parts)
+    return parts
+
+
+def _scan(
+    lines: list[str], doc_start: bool, parts: list[tuple[int, ScanResult]] | None
+) -> ScanResult:
     res = ScanResult()
+    if parts is not None:
+        parts.append((0, res))
+    base = 0  # first line of the current chunk (split mode); lines stored relative to it
     items = res.items
     headings = res.headings
     boundaries = res.boundaries
@@ -258,7 +277,7 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
                 break
             # list item
             if rblank:
-                if c.blank_start and last_touch == items[c.item].line:
+                if c.blank_start and last_touch - base == items[c.item].line:
                     break  # an item can begin with at most one blank line
                 matched += 1
                 continue
@@ -327,7 +346,7 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
         if not all_matched:
             for c in stack[matched:]:
                 if c.kind == "item":
-                    items[c.item].last_line = last_touch
+                    items[c.item].last_line = last_touch - base
             del stack[matched:]
             if leaf == LEAF_PARA:
                 leaf = LEAF_NONE
@@ -368,10 +387,16 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
             if ch == "#" and _ATX.match(s, j):
                 level = ns - j - len(s[j:].lstrip("#"))
                 ts, te = _atx_text(s, j + level)
-                headings.append(Heading(n, level, ts, te))
-                leaf = LEAF_NONE
                 if not stack:
                     boundaries.append(n)
+                    if parts is not None and n > base:  # a new chunk starts here
+                        base = n
+                        res = ScanResult()
+                        parts.append((n, res))
+                        items = res.items
+                        headings = res.headings
+                headings.append(Heading(n - base, level, ts, te))
+                leaf = LEAF_NONE
                 break
             if ch in "`~":
                 m = _FENCE.match(s, j)
@@ -398,7 +423,9 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
                     h = n - 1
                     te = len(lines[h].rstrip(" \t"))
                     headings.append(
-                        Heading(h, 1 if ch == "=" else 2, para_char, max(para_char, te), True)
+                        Heading(
+                            h - base, 1 if ch == "=" else 2, para_char, max(para_char, te), True
+                        )
                     )
                     leaf = LEAF_NONE
                     break
@@ -444,8 +471,8 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
                 idx = len(items)
                 items.append(
                     Item(
-                        n, col2, j, bullet, number, me, content_char, content_col, parent,
-                        in_quote, n, empty,
+                        n - base, col2, j, bullet, number, me, content_char, content_col, parent,
+                        in_quote, n - base, empty,
                     )
                 )  # fmt: skip
                 stack.append(_Container("item", content_col, idx, in_quote, empty))
@@ -466,7 +493,7 @@ def scan(lines: list[str], *, doc_start: bool = True) -> ScanResult:
 
     for c in stack:
         if c.kind == "item":
-            items[c.item].last_line = last_touch
+            items[c.item].last_line = last_touch - base
     if leaf in (LEAF_FENCE, LEAF_HTML):
         opaque.append((opaque_start, nlines - 1))
     elif leaf == LEAF_ICODE:

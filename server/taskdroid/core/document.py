@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import accumulate
 
-from taskdroid.core.blocks import Item, _is_front_matter_open, scan
+from taskdroid.core.blocks import _is_front_matter_open, scan_chunks
 from taskdroid.core.checks.task_local import check_chunk
 from taskdroid.core.model import ChunkParse, Section, Task
 from taskdroid.core.taskparse import build_chunk
@@ -72,25 +72,22 @@ def _scan_region(
 ) -> list[tuple[str, ChunkParse, int]]:
     """Scan ``text`` and split it at boundaries. Returns (chunk_text, parse, n_lines) in order."""
     lines = split_lines(text)
-    res = scan(lines, doc_start=doc_start)
-    bounds = [b for b in res.boundaries if b > 0]
-    # line start offsets, only at boundaries
+    parts = scan_chunks(lines, doc_start=doc_start)
+    n = len(lines)
+    firsts = [p[0] for p in parts]
+    starts = _offsets_of_lines(text, lines, firsts) if len(parts) > 1 else [0]
     out: list[tuple[str, ChunkParse, int]] = []
-    if not bounds:
-        return [
-            (
-                text,
-                _parse_slice(text, lines, 0, len(lines), res, aliases, parse_key),
-                len(lines) - 1,
-            )
-        ]
-    starts = _offsets_of_lines(text, lines, bounds)
-    prev_line, prev_off = 0, 0
-    for b, off in zip([*bounds, len(lines)], [*starts, len(text)], strict=True):
-        chunk_text = text[prev_off:off]
-        parse = _parse_slice(chunk_text, lines, prev_line, b, res, aliases, parse_key)
-        out.append((chunk_text, parse, b - prev_line - (1 if b == len(lines) else 0)))
-        prev_line, prev_off = b, off
+    for k, (first, res) in enumerate(parts):
+        last = k + 1 == len(parts)
+        end = n if last else firsts[k + 1]
+        chunk_text = text[starts[k] :] if last else text[starts[k] : starts[k + 1]]
+        key = (parse_key, chunk_text)
+        parse = _cache.get(key)
+        if parse is not None:
+            _cache.move_to_end(key)
+        else:
+            parse = _cached_parse(chunk_text, lines[first:end], res, aliases, parse_key)
+        out.append((chunk_text, parse, end - first - (1 if last else 0)))
     return out
 
 
@@ -102,50 +99,6 @@ def _offsets_of_lines(text: str, lines: list[str], wanted: list[int]) -> list[in
     starts = [0]
     starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
     return [starts[w] for w in wanted]
-
-
-def _parse_slice(chunk_text, lines, start, end, res, aliases, parse_key) -> ChunkParse:
-    key = (parse_key, chunk_text)
-    hit = _cache.get(key)
-    if hit is not None:
-        _cache.move_to_end(key)
-        return hit
-    sub = _SubScan(res, start, end)
-    return _cached_parse(chunk_text, lines[start:end], sub, aliases, parse_key)
-
-
-class _SubScan:
-    """A view of a ScanResult restricted to lines [start, end), re-based to line 0."""
-
-    __slots__ = ("front_matter", "headings", "items")
-
-    def __init__(self, res, start: int, end: int) -> None:
-        from bisect import bisect_left
-
-        items = res.items
-        lo = bisect_left(items, start, key=_item_line)
-        hi = bisect_left(items, end, key=_item_line)
-        self.items = []
-        append = self.items.append
-        for it in items[lo:hi]:
-            parent = it.parent - lo if it.parent >= lo else -1
-            append(
-                Item(
-                    it.line - start, it.col, it.char, it.bullet, it.number, it.marker_end,
-                    it.content_char, it.content_col, parent, it.in_quote, it.last_line - start,
-                    it.blank_start,
-                )
-            )  # fmt: skip
-        heads = res.headings
-        hlo = bisect_left(heads, start, key=_item_line)
-        hhi = bisect_left(heads, end, key=_item_line)
-        self.headings = [replace(h, line=h.line - start) for h in heads[hlo:hhi]]
-        fm = res.front_matter
-        self.front_matter = fm if (fm and start == 0) else None
-
-
-def _item_line(x) -> int:
-    return x.line
 
 
 class TaskDocument:

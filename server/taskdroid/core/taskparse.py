@@ -17,6 +17,9 @@ from taskdroid.core.model import (
 )
 from taskdroid.core.text import Span
 
+#: ``Span(a, b, c)`` without the NamedTuple constructor's Python-level ``__new__`` (hot paths)
+_span = tuple.__new__
+
 # -- markers ---------------------------------------------------------------------------------------
 
 _MARKER = re.compile(r"\[([^\[\]]{0,3}|[Cc][Aa][Nn][Cc][Ee][Ll][Ll]?[Ee][Dd])\](\*?)(?=[ \t]|$)")
@@ -238,28 +241,34 @@ _FIELD = re.compile(r"\*\*([^*\n]+?)(:?)\*\*(:?)[ \t]*")
 
 
 def _parse_field(line: str, n: int, start: int, bullet_start: int, bullet_end: int) -> Field | None:
+    # hot: one call per non-task list item (tens of thousands in a large file)
+    if not line.startswith("**", start):
+        return None
     m = _FIELD.match(line, start)
-    if not m:
+    if m is None:
         return None
-    if bool(m.group(2)) == bool(m.group(3)):  # exactly one colon, inside or outside the stars
+    raw, c1, c2 = m.group(1, 2, 3)
+    if (not c1) == (not c2):  # exactly one colon, inside or outside the stars
         return None
-    key = m.group(1).strip()
+    key = raw.strip()
     if not key or len(key) > 40:
         return None
-    ks = m.start(1) + (len(m.group(1)) - len(m.group(1).lstrip()))
-    ke = ks + len(key)
+    ks = m.start(1)
+    if len(key) != len(raw):
+        ks += len(raw) - len(raw.lstrip())
     vs = m.end()
     ve = len(line.rstrip(" \t"))
-    ve = max(ve, vs)
+    if ve < vs:
+        ve = vs
     return Field(
-        line=n,
-        key=key,
-        key_span=Span(n, ks, ke),
-        canonical=FIELD_LOOKUP.get(key.lower()),
-        value=line[vs:ve],
-        value_span=Span(n, vs, ve),
-        end_line=n,
-        bullet_span=Span(n, bullet_start, bullet_end),
+        n,
+        key,
+        _span(Span, (n, ks, ks + len(key))),
+        FIELD_LOOKUP.get(key.lower()),
+        line[vs:ve],
+        _span(Span, (n, vs, ve)),
+        n,
+        _span(Span, (n, bullet_start, bullet_end)),
     )
 
 
@@ -352,7 +361,6 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
         last_child[it.parent] = idx
         line = lines[it.line]
         c = it.content_char
-        bullet = line[it.char : it.marker_end]
         # find the task ancestor (nearest enclosing item that is a task)
         anc = it.parent
         parent_task = -1
@@ -364,40 +372,45 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
                     direct_parent_task = parent_task
                 break
             anc = items[anc].parent
-        m = _MARKER.match(line, c) if c < len(line) else None
-        cls = classify_marker(m.group(1), aliases) if m else None
-        if m is not None and cls is not None:
+        m = _MARKER.match(line, c) if line.startswith("[", c) else None
+        cls = classify_marker(m.group(1), aliases) if m is not None else None
+        if cls is not None:
             status, kind = cls
             tid, id_span, title, ts, te, trailing = _parse_title(line, m.end())
             key = (it.parent, it.col, sec_idx)
-            if key not in list_ids:
-                list_ids[key] = next_list
+            list_id = list_ids.get(key)
+            if list_id is None:
+                list_id = list_ids[key] = next_list
                 next_list += 1
+            ln = it.line
+            inner = m.group(1)
+            ms = m.start()
             task = Task(
-                line=it.line,
-                indent=it.char,
-                bullet=bullet,
-                content_col=c,
-                marker_span=Span(it.line, m.start(), m.start() + len(m.group(1)) + 2),
-                marker_text=m.group(1),
-                status=status,
-                marker_kind=kind,
-                optional=bool(m.group(2)),
-                id=tid,
-                id_span=Span(it.line, id_span.start, id_span.end) if id_span else None,
-                title=title,
-                title_span=Span(it.line, ts, te),
-                trailing=[(t, Span(it.line, a, b)) for t, a, b in trailing],
-                end_line=it.last_line,
-                parent=parent_task,
-                section=sec_idx,
-                list_id=list_ids[key],
+                ln,
+                it.char,
+                line[it.char : it.marker_end],
+                c,
+                _span(Span, (ln, ms, ms + len(inner) + 2)),
+                inner,
+                status,
+                kind,
+                bool(m.group(2)),
+                tid,
+                _span(Span, (ln, id_span[1], id_span[2])) if id_span else None,
+                title,
+                _span(Span, (ln, ts, te)),
+                [(t, _span(Span, (ln, a, b))) for t, a, b in trailing] if trailing else [],
+                it.last_line,
+                parent_task,
+                sec_idx,
+                list_id,
             )
-            for gm in _DEPENDS_GROUP.finditer(title):
-                inner_start = ts + gm.start(1)
-                task.inline_refs.extend(
-                    extract_refs(gm.group(1), it.line, inner_start, inline=True)
-                )
+            if "(" in title:
+                for gm in _DEPENDS_GROUP.finditer(title):
+                    inner_start = ts + gm.start(1)
+                    task.inline_refs.extend(
+                        extract_refs(gm.group(1), it.line, inner_start, inline=True)
+                    )
             if parent_task != -1:
                 tasks[parent_task].children.append(len(tasks))
                 task.depth = tasks[parent_task].depth + 1
@@ -405,7 +418,7 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
             lost_field_items.add(idx)
             tasks.append(task)
             continue
-        f = _parse_field(line, it.line, c, it.char, it.marker_end) if c < len(line) else None
+        f = _parse_field(line, it.line, c, it.char, it.marker_end)
         if f is None:
             continue
         f.end_line = it.last_line
