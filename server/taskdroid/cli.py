@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -140,6 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # Parsing a large task file allocates millions of small objects that all stay alive: with
+    # the default threshold (700) the cyclic GC runs hundreds of times over them for nothing
+    # (about a sixth of a 10,000-task check). Refcounting still frees everything else at once.
+    gc.set_threshold(50_000, 20, 20)
     try:
         if args.command == "check":
             return cmd_check(args)

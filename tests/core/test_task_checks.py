@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from taskdroid.core.diagnostics import Diagnostic, Severity
 from taskdroid.core.settings import Settings
@@ -663,3 +665,19 @@ def test_every_diagnostic_has_source_fields(tmp_path):
         assert d.code.startswith("TD")
         assert d.message and d.message[0] != " "
         assert d.range.start <= d.range.end
+
+
+_FILES_PIECES = [
+    *["a", "b/c.ts", " ", ",", ".env", "*", "_", ";", ":", ".", "[x]", "[", "]", "\t"],
+    *["é", "\u00a0", "\x1c", "**", "\u2028", "\x0c"],
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FILES_PIECES), max_size=10).map("".join))
+def test_files_fast_path_reads_entries_like_the_tokenizer(value):
+    # values without backticks or parentheses take a fast path; an annotation after the value
+    # sends the same entries through the general tokenizer
+    from taskdroid.core.checks.task_local import _entries
+
+    assert _entries(value, 3, 7) == _entries(value + " (note)", 3, 7)

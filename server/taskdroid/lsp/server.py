@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import logging
 import os
 import sys
@@ -599,8 +598,6 @@ def run(args: Any) -> int:
             print(f"taskdroid: --tcp {tcp}: expected HOST:PORT", file=sys.stderr)
             return 2
         host = host or "127.0.0.1"
-    # fewer, cheaper collections: the index is large and long-lived (see documents._freeze_heap)
-    gc.set_threshold(10_000, 20, 20)
     server = create_server(args)
     if tcp:
         server.start_tcp(host or "127.0.0.1", int(port or 0))

@@ -298,8 +298,25 @@ def file_entries(f: Field) -> list[tuple[str, Span]]:
     return out
 
 
+def _plain_entry(tok: str, start: int) -> tuple[str, int]:
+    """A plain Files token without the punctuation around it (a leading dot stays: ``.env``)."""
+    return tok.strip("*_").rstrip(";:."), start + (len(tok) - len(tok.lstrip("*_")))
+
+
 def _entries(v: str, line: int, base: int) -> list[tuple[str, Span]]:
     out: list[tuple[str, Span]] = []
+    if "`" not in v and "(" not in v and ")" not in v:
+        # no code spans, links or annotations: the first token of each comma-separated part
+        pos = 0
+        for part in v.split(","):
+            rest = part.lstrip()
+            if rest:
+                tok = rest.split(None, 1)[0]
+                path, start = _plain_entry(tok, pos + len(part) - len(rest))
+                if path:
+                    out.append((path, Span(line, base + start, base + start + len(path))))
+            pos += len(part) + 1
+        return out
     depth = 0
     code: tuple[str, int] | None = None  # first backticked span of the current entry
     plain: tuple[str, int] | None = None  # first plain token (or link) of the current entry
@@ -334,9 +351,7 @@ def _entries(v: str, line: int, base: int) -> list[tuple[str, Span]]:
                     text = m.group(1).strip().strip("`").strip()
                     plain = (text, m.start(1) + max(m.group(1).find(text), 0))
             else:
-                # punctuation around a plain token (keep a leading dot: .env)
-                path = tok.strip("*_").rstrip(";:.")
-                plain = (path, m.start() + (len(tok) - len(tok.lstrip("*_"))))
+                plain = _plain_entry(tok, m.start())
     flush()
     return out
 
@@ -358,12 +373,14 @@ def _missing_ids(chunk: ChunkParse, out: list[Diagnostic]) -> None:
         lists[t.list_id].append(t)
     for siblings in lists.values():
         with_id = [t for t in siblings if t.id]
-        if len(siblings) < 2 or len(with_id) * 2 <= len(siblings):
+        if len(siblings) < 2 or len(with_id) * 2 <= len(siblings) or len(with_id) == len(siblings):
             continue
-        nxt = next_free_id(with_id)
+        nxt: str | bool | None = False  # computed for the first task that needs it
         for t in siblings:
             if t.id or _RANGE_ID.match(t.title):
                 continue
+            if nxt is False:
+                nxt = next_free_id(with_id)
             rng = Range.of(t.line, t.title_span.start, max(t.title_span.end, t.title_span.start))
             if t.title_span.end <= t.title_span.start:
                 rng = _r(t.marker_span)
