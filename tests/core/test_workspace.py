@@ -94,3 +94,21 @@ def test_schema_command_prints_draft_2020_12():
     schema = json.loads(p.stdout)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert {"name", "description", "tools", "model"} <= set(schema["properties"])
+
+
+def test_a_file_listed_before_it_was_indexed_exists_once_it_is(tmp_path):
+    # TD031 answers are cached per file-system version; a task or droid file that the workspace
+    # learns about later (an editor buffer not yet saved) must clear the cached "missing"
+    (tmp_path / ".git").mkdir()
+    ws = Workspace(tmp_path, personal=False)
+    a = str(tmp_path / "tasks" / "tasks-a.md")
+    ws.set_task_text(
+        a,
+        "## A\n- [x] 1 done\n  - **Completed**: 2025-01-01\n"
+        "  - **Files**: tasks/tasks-b.md, .factory/droids/bot.md\n",
+    )
+    assert sorted(d.code for d in ws.diagnostics(a)) == ["TD031", "TD031"]
+    ws.set_task_text(str(tmp_path / "tasks" / "tasks-b.md"), "## B\n- [ ] 2 new\n")
+    assert [d.code for d in ws.diagnostics(a)] == ["TD031"]
+    droid(ws, tmp_path / ".factory" / "droids" / "bot.md", "bot")
+    assert [d.code for d in ws.diagnostics(a)] == []

@@ -102,6 +102,9 @@ class Workspace:
         self.extra_diagnostics: dict[str, list[Diagnostic]] = {}  # e.g. CF001 for .taskdroid.toml
         self._external: dict[str, TaskDocument | None] = {}  # task files outside the index
         self._exists: dict[str, bool] = {}
+        #: path_exists answers by (folder of the task file, entry) for one ``fs_version``
+        self._exists_memo: dict[tuple[str | None, str], bool] = {}
+        self._exists_memo_version = -1
         self._graph: DependencyGraph | None = None
         self._graph_key: tuple | None = None
         self._droid_index: dict[str, DroidDocument] | None = None
@@ -249,12 +252,16 @@ class Workspace:
         self.task_docs[path] = doc
         if self._external.pop(path, None) is not None:
             self.deps_version += 1
+        if old is None and self._exists.pop(path, None) is False:
+            self.fs_version += 1  # a file known not to exist is here now (opened, not yet saved)
         self._task_docs_changed(path)
         return doc
 
     def set_droid_text(self, path: str, text: str) -> DroidDocument:
         path = norm(path)
         d = parse_droid(text, path, self.settings)
+        if self.droid_docs.get(path) is None and self._exists.pop(path, None) is False:
+            self.fs_version += 1
         self.droid_docs[path] = d
         self._droid_texts[path] = text
         self._invalidate()
@@ -424,6 +431,16 @@ class Workspace:
 
     def path_exists(self, doc_path: str | None, rel: str) -> bool:
         """Does ``rel`` exist — as an absolute path, under the root, or next to the task file?"""
+        if self._exists_memo_version != self.fs_version:
+            self._exists_memo.clear()
+            self._exists_memo_version = self.fs_version
+        key = (os.path.dirname(doc_path) if doc_path is not None else None, rel)
+        hit = self._exists_memo.get(key)
+        if hit is None:
+            hit = self._exists_memo[key] = self._path_exists(doc_path, rel)
+        return hit
+
+    def _path_exists(self, doc_path: str | None, rel: str) -> bool:
         cands = []
         if os.path.isabs(rel) and doc_path is None:
             cands.append(rel)
