@@ -232,6 +232,12 @@ def analyse(
 
 
 def analyse_project(server: TaskdroidServer, project: Project) -> None:
+    refresh_paths(server, project, _project_paths(server, project))
+    request_refresh(server)
+
+
+def _project_paths(server: TaskdroidServer, project: Project) -> set[str]:
+    """Every file of ``project`` to (re)analyse; records its droid names and cycles."""
     ws = project.ws
     project.droid_sig = tuple(sorted((n, d.path) for n, d in ws.droid_index().items()))
     project.cycle_paths = cycle_paths(project)
@@ -239,8 +245,7 @@ def analyse_project(server: TaskdroidServer, project: Project) -> None:
     paths.update(
         p for p in server.diag.entries if server.project_for(p) is project and p not in paths
     )
-    refresh_paths(server, project, paths)
-    request_refresh(server)
+    return paths
 
 
 def analyse_all(server: TaskdroidServer) -> None:
@@ -249,12 +254,58 @@ def analyse_all(server: TaskdroidServer) -> None:
             analyse_project(server, project)
         except Exception:
             log.exception("analysis of %s failed", project.root)
+    _analyse_unindexed_open(server)
+
+
+def _analyse_unindexed_open(server: TaskdroidServer) -> None:
     for uri in list(server.docs):
         doc = server.docs[uri]
         if doc.path is not None and doc.path not in server.diag.entries:
             project = server.project_for(doc.path)
             if project is not None:
                 refresh_paths(server, project, {doc.path})
+
+
+async def analyse_all_async(server: TaskdroidServer, slice_seconds: float = 0.02) -> None:
+    """The first analysis after indexing, as :func:`analyse_all` but open documents first —
+    what the user looks at, and what a pulling client is waiting for — then every other file,
+    yielding to the event loop between slices so requests are answered meanwhile."""
+    from taskdroid.lsp import codelens
+
+    done: set[str] = set()
+    for uri in list(server.docs):
+        doc = server.docs.get(uri)
+        project = server.project_for(doc.path) if doc is not None and doc.path else None
+        if doc is None or doc.path is None or project is None:
+            continue
+        try:
+            server.sync(uri)
+            doc.unanalysed = False  # the whole workspace is analysed right after
+            refresh_paths(server, project, {doc.path}, origin=doc.path)
+            done.add(doc.path)
+            server.cancel_pending(uri)  # the didOpen analysis waiting for the index: done
+            codelens.after_analysis(server, uri)
+        except Exception:
+            log.exception("analysis of %s failed", uri)
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    for project in server.all_projects():
+        try:
+            paths = sorted(_project_paths(server, project) - done)
+        except Exception:
+            log.exception("analysis of %s failed", project.root)
+            continue
+        start = loop.time()
+        for path in paths:
+            try:
+                refresh_paths(server, project, {path})
+            except Exception:
+                log.exception("analysis of %s failed", path)
+            if loop.time() - start > slice_seconds:
+                await asyncio.sleep(0)
+                start = loop.time()
+    request_refresh(server)
+    _analyse_unindexed_open(server)
 
 
 def forget_project(server: TaskdroidServer, project: Project) -> None:

@@ -226,7 +226,7 @@ async def startup(server: TaskdroidServer) -> None:
     from taskdroid.lsp import diagnostics
 
     try:
-        diagnostics.analyse_all(server)
+        await diagnostics.analyse_all_async(server)
     except Exception:
         log.exception("first analysis failed")
     if server.options.poll_interval > 0 and not _client_watches(server):
