@@ -159,9 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "graph":
             return cmd_graph(args)
         if args.command == "lsp":
-            from taskdroid.lsp.server import run
-
-            return run(args)
+            return cmd_lsp(args)
     except UsageError as e:
         print(f"taskdroid: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -421,6 +419,18 @@ def write_atomically(path: str, data: bytes, before: _Snapshot) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    stdin = preanswered = None
+    if not args.tcp:
+        from taskdroid.lsp import fastinit
+
+        if fastinit.enabled():  # answer `initialize` while pygls is still loading
+            stdin, preanswered = fastinit.answer_early(sys.stdin.buffer, sys.stdout.buffer)
+    from taskdroid.lsp.server import run
+
+    return run(args, stdin, preanswered)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -64,15 +64,13 @@ def register(server: TaskdroidServer) -> None:
 
 
 def choose_mode(server: TaskdroidServer, params: types.InitializeParams) -> None:
-    wanted = server.options.diagnostic_mode
-    can_pull = server.capability("text_document.diagnostic", None) is not None
-    can_refresh = bool(server.capability("workspace.diagnostics.refresh_support", False))
-    if wanted == "push" or not can_pull:
-        mode = "push"
-    elif wanted == "pull":
-        mode = "pull"
-    else:
-        mode = "pull" if can_refresh else "push"
+    from taskdroid.lsp.fastinit import diagnostic_mode
+
+    mode = diagnostic_mode(
+        server.options.diagnostic_mode,
+        server.capability("text_document.diagnostic", None) is not None,
+        bool(server.capability("workspace.diagnostics.refresh_support", False)),
+    )
     server.diagnostic_mode = mode
     if mode == "pull":
         _register_pull(server)

@@ -155,6 +155,18 @@ class TaskdroidProtocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
+    #: the id of an ``initialize`` request answered before pygls was loaded (see fastinit.py):
+    #: pygls' own answer to it is not sent again
+    preanswered_id: int | str | None = None
+
+    def _send_response(self, msg_id, result=None, error=None):
+        if self.preanswered_id is not None and msg_id == self.preanswered_id:
+            self.preanswered_id = None
+            if error is not None:
+                log.error("initialize failed after it was answered early: %s", error)
+            return
+        super()._send_response(msg_id, result, error)
+
     def structure_message(self, data: dict[str, Any]):
         try:
             return super().structure_message(data)
@@ -581,8 +593,10 @@ def _setup_logging(level_name: str | None, log_file: str | None) -> None:
     logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietExpectedErrors())
 
 
-def run(args: Any) -> int:
-    """``taskdroid lsp``: serve on stdio, or on TCP with ``--tcp HOST:PORT``."""
+def run(args: Any, stdin: Any = None, preanswered_id: int | str | None = None) -> int:
+    """``taskdroid lsp``: serve on stdio, or on TCP with ``--tcp HOST:PORT``. ``stdin`` and
+    ``preanswered_id`` come from :mod:`taskdroid.lsp.fastinit` when ``initialize`` was answered
+    before this module was loaded."""
     try:
         _setup_logging(getattr(args, "log_level", None), getattr(args, "log_file", None))
     except OSError as e:
@@ -602,7 +616,8 @@ def run(args: Any) -> int:
     if tcp:
         server.start_tcp(host or "127.0.0.1", int(port or 0))
     else:
-        server.start_io()
+        server.protocol.preanswered_id = preanswered_id
+        server.start_io(stdin, None)
     return 0
 
 
