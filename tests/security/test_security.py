@@ -152,14 +152,20 @@ _WRITE_NAMES = {
 
 #: every place the package writes to disk: (module, function, call)
 WRITE_SITES = {
-    # taskdroid status: temporary file in the same folder, then os.replace (atomic)
-    ("cli.py", "_write_temp", "tempfile.mkstemp"),
-    ("cli.py", "_write_temp", "os.fdopen('wb')"),
-    ("cli.py", "_write_temp", "os.chmod"),
-    ("cli.py", "_write_temp", "os.chown"),
-    ("cli.py", "_write_temp", "os.unlink"),
-    ("cli.py", "write_atomically", "os.replace"),
-    ("cli.py", "write_atomically", "os.unlink"),
+    # rewriting a task file (taskdroid status, runs, the server without applyEdit): a temporary
+    # file in the same folder swapped in (RENAME_EXCHANGE or os.replace), bytes appended by
+    # another program meanwhile appended again, a conflicting version kept (core/fsio.py)
+    ("core/fsio.py", "write_temp", "tempfile.mkstemp"),
+    ("core/fsio.py", "write_temp", "os.fdopen('wb')"),
+    ("core/fsio.py", "write_temp", "os.chmod"),
+    ("core/fsio.py", "write_temp", "os.chown"),
+    ("core/fsio.py", "write_temp", "os.unlink"),
+    ("core/fsio.py", "replace_if_unchanged", "os.replace"),
+    ("core/fsio.py", "replace_if_unchanged", "os.unlink"),
+    ("core/fsio.py", "_after_swap", "os.replace"),
+    ("core/fsio.py", "_after_swap", "os.unlink"),
+    ("core/fsio.py", "_append", "os.open(os.O_WRONLY | os.O_APPEND | getattr(os, 'O_BINARY', 0))"),
+    ("core/fsio.py", "_keep", "os.rename"),
     # runs: the log folder (inside the workspace unless the user's logDir is absolute), its
     # .gitignore, exclusive new log files and lock files
     ("core/runner.py", "resolve_log_dir", "p.mkdir"),
@@ -169,13 +175,7 @@ WRITE_SITES = {
     ("core/runner.py", "acquire", "path.unlink"),
     ("core/runner.py", "acquire", "os.fdopen('w')"),
     ("core/runner.py", "release", "self.path.unlink"),
-    # the server: a closed file when the client cannot applyEdit (atomic replace) …
-    ("lsp/editing.py", "_replace_file", "tempfile.mkstemp"),
-    ("lsp/editing.py", "_replace_file", "os.fdopen('wb')"),
-    ("lsp/editing.py", "_replace_file", "os.chmod"),
-    ("lsp/editing.py", "_replace_file", "os.replace"),
-    ("lsp/editing.py", "_replace_file", "os.unlink"),
-    # … a new droid file (exclusive create) when the client cannot create files …
+    # the server: a new droid file (exclusive create) when the client cannot create files …
     ("lsp/commands.py", "_write_new", "os.makedirs"),
     ("lsp/commands.py", "_write_new", "open('x')"),
     # … and the log file named by `taskdroid lsp --log-file` (the command line)

@@ -16,18 +16,30 @@ program (the first element) is taken literally and found on ``PATH``, and no she
 
 * the droid starts in the workspace, in a session of its own, so that stopping it reaches its
   whole process group: SIGTERM, then SIGKILL after a grace period (on cancel, on
-  ``runner.timeoutSeconds``, and for anything the droid left running after it exited);
-* stdout and stderr are read in chunks and cut into lines of bounded length; every line goes to a
+  ``runner.timeoutSeconds``, and for anything the droid left running after it exited). Its
+  environment carries ``TASKDROID_RUN_ID``, which everything it starts inherits: on Linux the
+  processes that left the group (``setsid``, a double fork) are found by it in ``/proc`` and
+  stopped with the rest. The droid's exit is seen when the droid exits, even while a child it left
+  holds its output open; a zombie nobody reaps does not count as running;
+* a guardian process (one per taskdroid process) kills the droids of live runs when the taskdroid
+  process dies without stopping them — SIGKILL, a crash; SIGTERM and SIGHUP of the server stop
+  the runs and record them first (:func:`kill_droids_on_termination`); a run whose asyncio task
+  is cancelled (the event loop closing) kills its droid and tries briefly to record the cancel;
+* stdout and stderr are read in chunks and cut into lines of bounded length; the lines go to a
   log file (bounded too) ``<logDir>/<task-file-stem>-<id>-<timestamp>.log``, and the latest
-  meaningful line — for ``stream-json`` output the message text, never raw JSON — is reported as
-  progress, at most every :data:`PROGRESS_INTERVAL` seconds;
+  meaningful line of each chunk — for ``stream-json`` output the message text, never raw JSON —
+  is reported as progress, at most every :data:`PROGRESS_INTERVAL` seconds (so a flood of short
+  lines costs about what copying it does, and a progress bar redrawn with ``\\r`` shows too);
 * at most ``runner.maxParallel`` runs of one manager run at once; the others say they are queued;
 * one run per task: a registry in the manager, and a lock file next to the logs so that the
   editor's server and a terminal do not run the same task either;
 * the outcome goes back into the task file (SPEC §7): the task is looked up again by ID in the
   current text; a status the droid changed itself stands; else exit 0 ⇒ completed, non-zero ⇒
-  blocked with ``**Error**`` (exit code and last stderr line) and ``**Attempted**``, timeout ⇒
-  blocked with a timeout error, cancel ⇒ the previous status with ``**Status**: Run cancelled``.
+  blocked with ``**Error**`` (exit code or signal, and last stderr line) and ``**Attempted**``,
+  timeout ⇒ blocked with a timeout error, cancel ⇒ the previous status with ``**Status**: Run
+  cancelled``; a task (or file) that is gone or unreadable is reported, never written. Status
+  edits of one task file are made one at a time, across taskdroid processes too (an advisory
+  lock next to the logs), so two runs finishing together both record.
 
 Reading the task file, writing status edits and showing progress are :class:`RunHooks`: the CLI
 writes to disk atomically, the server edits open documents through the client.
@@ -46,9 +58,12 @@ import re
 import shutil
 import signal
 import socket
+import sys
 import textwrap
+import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -294,12 +309,18 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def clean_line(text: str) -> str:
+#: characters of a line looked at for what to show (the message is far shorter)
+_SHOWN_SCAN_CHARS = 4096
+
+
+def clean_line(text: str, limit: int | None = None) -> str:
     """A line fit to show: the last ``\\r`` segment (progress bars), no ANSI escapes or control
-    characters, tabs as spaces, trimmed."""
+    characters, tabs as spaces, trimmed; only its first ``limit`` characters when given."""
     if "\r" in text:
         parts = [p for p in text.split("\r") if p.strip()]
         text = parts[-1] if parts else ""
+    if limit is not None and len(text) > limit:
+        text = text.lstrip()[:limit]
     text = _ANSI.sub("", text)
     text = _CONTROL.sub("", text.replace("\t", " "))
     return text.strip()
@@ -411,7 +432,7 @@ def summarize_line(line: str) -> str | None:
             return _short(clean_line(text)) if text else None
         if event is None and stripped.startswith('{"'):
             return None  # JSON cut at the line limit, or not JSON after all: no raw JSON shown
-    text = clean_line(line)
+    text = clean_line(line, _SHOWN_SCAN_CHARS)
     return _short(text) if text else None
 
 
@@ -736,6 +757,9 @@ class RunHooks:
     def progress(self, run: Run, kind: str, message: str) -> None:
         pass
 
+    async def kept(self, run: Run, status: Status | None) -> None:
+        """The droid set the task's status itself (``status``) and the run leaves it so."""
+
 
 @dataclass(slots=True)
 class RunResult:
@@ -767,43 +791,333 @@ def format_duration(seconds: float) -> str:
     return f"{h} h {m} min" if m else f"{h} h"
 
 
-# -- process groups --------------------------------------------------------------------------------
+# -- processes -------------------------------------------------------------------------------------
+#
+# A droid runs in a process group of its own, and everything it starts inherits its environment,
+# which carries ``TASKDROID_RUN_ID``. Stopping a run signals the group, and then every process of
+# this user whose environment carries the run's ID (read from ``/proc/<pid>/environ`` on Linux):
+# that reaches what left the group (``setsid``, a double fork) too. A small guardian process,
+# running while the taskdroid process has runs, knows the groups and run IDs of the live runs:
+# when the taskdroid process dies in any way — SIGKILL included — its end of the guardian's pipe
+# closes and the guardian kills them.
 
 _POSIX = os.name == "posix"
 _SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
-#: process groups of droids still running (killed at interpreter exit: no orphans)
-_LIVE_GROUPS: set[int] = set()
+#: /proc is there (Linux): process groups can be listed and escaped processes found
+_PROCFS = _POSIX and os.path.isdir("/proc/self")
+#: the environment variable that marks every process of a run
+RUN_ID_ENV = "TASKDROID_RUN_ID"
+#: process groups of droids still running → their run ID (killed at interpreter exit)
+_LIVE_GROUPS: dict[int, str] = {}
+
+
+def _proc_pids() -> list[int]:
+    try:
+        return [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    except OSError:
+        return []
+
+
+def _proc_state(pid: int) -> tuple[str, int] | None:
+    """(state letter, process group) of a process, from ``/proc/<pid>/stat``; None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    fields = data.rpartition(b")")[2].split()  # the command name may hold spaces and parentheses
+    try:
+        return fields[0].decode("ascii", "replace"), int(fields[2])
+    except (IndexError, ValueError):
+        return None
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether process group ``pgid`` still has a member that is not a zombie (a zombie stays
+    around where the init process does not reap orphans, as in some containers)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    if not _PROCFS:
+        return True
+    for pid in _proc_pids():
+        state = _proc_state(pid)
+        if state is not None and state[1] == pgid and state[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _marked_pids(run_ids: Sequence[str]) -> list[int]:
+    """Live processes of this user whose environment carries one of ``run_ids`` (Linux; elsewhere
+    none are found). This process is never one of them."""
+    if not _PROCFS or not run_ids:
+        return []
+    needles = [f"\0{RUN_ID_ENV}={r}\0".encode() for r in run_ids]
+    me, uid = os.getpid(), os.getuid()
+    found = []
+    for pid in _proc_pids():
+        if pid == me:
+            continue
+        try:
+            if os.stat(f"/proc/{pid}").st_uid != uid:
+                continue
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                env = b"\0" + fh.read() + b"\0"  # a zombie's is empty
+        except OSError:
+            continue
+        if any(n in env for n in needles):
+            found.append(pid)
+    return found
+
+
+def _signal_pids(pids: Sequence[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, sig)
+
+
+def _kill_marked(run_ids: Sequence[str], rounds: int = 4) -> None:
+    """SIGKILL every process carrying one of ``run_ids``, again until none is left (a process
+    may fork between the scan and the signal)."""
+    for _ in range(rounds):
+        pids = _marked_pids(run_ids)
+        if not pids:
+            return
+        _signal_pids(pids, _SIGKILL)
 
 
 def _kill_live_groups() -> None:
-    for pgid in list(_LIVE_GROUPS):
+    groups = dict(_LIVE_GROUPS)
+    _LIVE_GROUPS.clear()
+    for pgid in groups:
         with contextlib.suppress(OSError):
             os.killpg(pgid, _SIGKILL)
-    _LIVE_GROUPS.clear()
+    _kill_marked(list(groups.values()))
 
 
 if _POSIX:
     atexit.register(_kill_live_groups)
 
 
-def kill_droids_on_termination() -> None:
-    """Have SIGTERM and SIGHUP of this process kill the droids' process groups before it dies
-    (``atexit`` does not run then). Only where no other handler is installed, and only from the
-    main thread (elsewhere this does nothing)."""
+#: the guardian: reads ``+ RUN_ID PGID`` and ``- RUN_ID`` lines; at end of input (the taskdroid
+#: process is gone, however it ended) it kills the groups and the marked processes still listed
+_GUARDIAN_SOURCE = r"""# taskdroid run guardian
+import os, signal, sys
+for s in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
+    signal.signal(s, signal.SIG_IGN)
+live = {}
+for line in sys.stdin.buffer:
+    parts = line.split()
+    if len(parts) == 3 and parts[0] == b"+" and parts[2].isdigit():
+        live[parts[1]] = int(parts[2])
+    elif len(parts) == 2 and parts[0] == b"-":
+        live.pop(parts[1], None)
+for pgid in live.values():
+    if pgid > 1:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+needles = [b"\0%s=%s\0" % (MARK, r) for r in live]
+me = os.getpid()
+for _ in range(4 if needles else 0):
+    try:
+        names = [n for n in os.listdir("/proc") if n.isdigit() and int(n) != me]
+    except OSError:
+        break
+    found = []
+    for n in names:
+        try:
+            with open("/proc/%s/environ" % n, "rb") as fh:
+                env = b"\0" + fh.read() + b"\0"
+        except OSError:
+            continue
+        if any(x in env for x in needles):
+            found.append(int(n))
+    if not found:
+        break
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+""".replace("MARK", repr(RUN_ID_ENV.encode()))
+
+_SAFE_RUN_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+async def _start_process(argv: Sequence[str], **options: Any) -> asyncio.subprocess.Process:
+    """The one place where taskdroid starts a process (the droid, and the guardian): an argv
+    list, never a shell."""
+    return await asyncio.create_subprocess_exec(*argv, **options)
+
+
+class _Guardian:
+    """The guardian process of this taskdroid process, running while there are runs (POSIX,
+    with a Python interpreter as ``sys.executable``)."""
+
+    def __init__(self) -> None:
+        self._proc: asyncio.subprocess.Process | None = None
+        self._retired: asyncio.subprocess.Process | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start_lock: asyncio.Lock | None = None
+        self._live: dict[str, int] = {}
+        self._disabled = not _POSIX or getattr(sys, "frozen", False) or not sys.executable
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.returncode is None else None
+
+    async def ensure(self) -> None:
+        """A guardian running (started when there is none) on this event loop."""
+        if self._disabled:
+            return
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._start_lock is None:
+            self._proc = self._retired = None  # a loop that is gone: its guardian ends with us
+            self._loop, self._start_lock = loop, asyncio.Lock()
+        async with self._start_lock:
+            proc = self._proc
+            if proc is not None and proc.returncode is None:
+                return
+            try:
+                proc = await _start_process(
+                    [sys.executable, "-I", "-S", "-c", _GUARDIAN_SOURCE],
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                    start_new_session=True,  # not reached by the terminal's Ctrl-C
+                )
+            except (OSError, ValueError) as e:
+                log.warning("no run guardian (%s): droids may outlive a killed taskdroid", e)
+                self._disabled = True
+                return
+            self._proc = proc
+            self._write("".join(f"+ {r} {g}\n" for r, g in self._live.items()))
+
+    def track(self, run_id: str, pgid: int) -> None:
+        if _SAFE_RUN_ID.fullmatch(run_id):
+            self._live[run_id] = pgid
+            self._write(f"+ {run_id} {pgid}\n")
+
+    def untrack(self, run_id: str) -> None:
+        """The run's processes are gone. With no run left, the guardian ends (its input closed,
+        nothing listed): no helper process stays around between runs."""
+        if self._live.pop(run_id, None) is None:
+            return
+        self._write(f"- {run_id}\n")
+        if not self._live and self._proc is not None:
+            self._retired, self._proc = self._proc, None
+            with contextlib.suppress(Exception):
+                self._retired.stdin.close()  # type: ignore[union-attr]
+
+    async def settle(self) -> None:
+        """Wait (briefly) for a guardian that was told to end, so that it is reaped."""
+        proc, self._retired = self._retired, None
+        if proc is not None and self._loop is asyncio.get_running_loop():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 2.0)
+
+    def _write(self, text: str) -> None:
+        proc = self._proc
+        if not text or proc is None or proc.returncode is not None or proc.stdin is None:
+            return
+        try:
+            proc.stdin.write(text.encode())
+        except Exception as e:  # gone: tracking is best effort
+            log.debug("run guardian: %s", e)
+
+
+_GUARDIAN = _Guardian()
+
+
+# -- termination of the taskdroid process ----------------------------------------------------------
+
+#: run managers of this process (for the termination handler)
+_MANAGERS: weakref.WeakSet[RunManager] = weakref.WeakSet()
+#: seconds a terminated taskdroid process takes to stop its runs and record them
+TERMINATION_BUDGET = 2.0
+_termination_reason = "taskdroid was terminated"
+_terminating: int | None = None
+_BACKGROUND: set[asyncio.Future] = set()
+
+
+def kill_droids_on_termination(reason: str | None = None) -> None:
+    """On SIGTERM and SIGHUP of this process, stop its runs as ``shutdown`` does — the droids
+    stopped, each task back to its previous status with ``**Status**: Run cancelled … (reason)``
+    — within :data:`TERMINATION_BUDGET` seconds, then die of the signal; a second signal, or the
+    budget running out, kills the droids at once. Only where no other handler is installed, and
+    only from the main thread (elsewhere this does nothing)."""
+    global _termination_reason
+    if reason:
+        _termination_reason = reason
     if not _POSIX:
         return
     for sig in (signal.SIGTERM, signal.SIGHUP):
         try:
             if signal.getsignal(sig) is signal.SIG_DFL:
-                signal.signal(sig, _die_killing_droids)
+                signal.signal(sig, _on_termination)
         except ValueError:  # not the main thread
             return
 
 
-def _die_killing_droids(signum: int, frame: Any) -> None:
+def _on_termination(signum: int, frame: Any) -> None:
+    global _terminating
+    if _terminating is not None:
+        _die(signum)
+    _terminating = signum
+    live = [m for m in list(_MANAGERS) if m.runs and m.loop is not None and m.loop.is_running()]
+    if not live:
+        _die(signum)
+    timer = threading.Timer(
+        TERMINATION_BUDGET + INTERRUPT_RECORD_SECONDS + 1.0, _die_from_thread, (signum,)
+    )
+    timer.daemon = True
+    timer.start()
+    name = signal.Signals(signum).name
+    reason = f"{_termination_reason} ({name})"
+    for manager in live:
+        loop = manager.loop
+        assert loop is not None
+
+        def stop(manager: RunManager = manager) -> None:
+            task = asyncio.ensure_future(_stop_then_die(manager, reason, signum))
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
+
+        loop.call_soon_threadsafe(stop)
+
+
+async def _stop_then_die(manager: RunManager, reason: str, signum: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TERMINATION_BUDGET + INTERRUPT_RECORD_SECONDS
+    try:
+        await manager.stop_all(
+            reason, kill_after=TERMINATION_BUDGET / 3, timeout=TERMINATION_BUDGET * 0.8
+        )
+    except BaseException:  # dying anyway
+        log.exception("stopping the runs failed")
+    # runs cut short by stop_all's timeout still try to record the cancel, briefly
+    while any(m.runs for m in list(_MANAGERS)) and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    _die(signum)
+
+
+def _die(signum: int) -> None:
     _kill_live_groups()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+def _die_from_thread(signum: int) -> None:
+    _kill_live_groups()
+    os._exit(128 + signum)
 
 
 class _Slots:
@@ -856,6 +1170,92 @@ class _Slots:
 # -- a run -----------------------------------------------------------------------------------------
 
 
+class _Stream:
+    """One output stream cut into lines: the line being read (at most :data:`MAX_LINE_BYTES`)
+    and whether the rest of an over-long line is being skipped."""
+
+    __slots__ = ("buf", "name", "prefix", "skipping")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.buf = bytearray()
+        self.skipping = False
+        self.prefix = b"[stderr] " if name == "stderr" else b""
+
+
+#: lines looked at, from the end of a chunk of output, for the latest meaningful one
+_LOOK_BACK = 32
+#: seconds an interrupted run (its asyncio task cancelled) may take to record the cancel
+INTERRUPT_RECORD_SECONDS = 1.5
+#: seconds a run waits for another to finish editing the same task file
+EDIT_LOCK_WAIT = 10.0
+_CUT_MARK = " …[line cut]".encode()
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    if _PROCFS:
+        state = _proc_state(pid)
+        return state is not None and state[0] not in ("Z", "X")
+    return _pid_alive(pid)
+
+
+async def _exit_of(proc: asyncio.subprocess.Process) -> int:
+    """The droid's exit status as soon as it exits. (``Process.wait()`` also waits for its pipes
+    to close, which a child the droid left running can hold open for ever.)"""
+    waiter = asyncio.ensure_future(proc.wait())
+    try:
+        while proc.returncode is None and not waiter.done():
+            await asyncio.wait({waiter}, timeout=0.05)
+        return proc.returncode if proc.returncode is not None else waiter.result()
+    finally:
+        waiter.cancel()
+
+
+def _size_text(n: int) -> str:
+    mib = 1024 * 1024
+    return f"{n // mib} MiB" if n % mib == 0 else f"{n // 1024} KiB"
+
+
+def _read_problem(path: str) -> str:
+    from taskdroid.core.workspace import ReadError, read_text
+
+    try:
+        read_text(path)
+    except ReadError as e:
+        return str(e)
+    return "it changed while being read"
+
+
+#: the key of the lock file that serialises status edits of one task file (never a task ID)
+_EDIT_KEY = "edits"
+
+
+@contextlib.asynccontextmanager
+async def _edit_lock(spec: RunSpec, run_id: str):
+    """Status edits of one task file, one at a time among taskdroid processes and the runs of one
+    process: a lock file next to the logs (a :class:`TaskLock` on the file rather than on a
+    task), waited for without blocking the event loop. Best effort: when it cannot be had (a
+    folder that cannot be written, :data:`EDIT_LOCK_WAIT` seconds passed) the edit goes ahead
+    without it — the writers still refuse to replace a file that changed since they read it."""
+    lock = None
+    deadline = time.monotonic() + EDIT_LOCK_WAIT
+    while True:
+        try:
+            lock = TaskLock.acquire(spec.log_dir, spec.task_path, _EDIT_KEY, run_id)
+            break
+        except RunError as e:
+            if e.kind != "busy" or time.monotonic() > deadline:
+                log.warning("%s: status edit without the edit lock (%s)", spec.label, e)
+                break
+            await asyncio.sleep(0.01)
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 class Run:
     """One droid run; :meth:`execute` drives it, :meth:`cancel` stops it."""
 
@@ -896,6 +1296,10 @@ class Run:
         self._last_report = 0.0
         self._report_handle: asyncio.TimerHandle | None = None
         self._slot_held = False
+        #: the task was marked in progress (so there is something to restore)
+        self._marked = False
+        #: the outcome is being written
+        self._recording = False
 
     # -- control ------------------------------------------------------------------------------
     @property
@@ -927,11 +1331,7 @@ class Run:
         try:
             result = await self._execute()
         except asyncio.CancelledError:
-            self._hard_kill()
-            self.result = RunResult(
-                "cancelled", "stopped: the run was interrupted", log_path=self.log_path
-            )
-            self._finish()
+            await self._interrupted()
             raise
         except Exception as e:  # a bug: never leave the droid running
             log.exception("run %s failed", self.id)
@@ -941,7 +1341,36 @@ class Run:
         self.result = result
         self._finish()
         self._emit("finished", result.message)
+        await _GUARDIAN.settle()
         return result
+
+    async def _interrupted(self) -> None:
+        """The asyncio task driving the run was cancelled (the process is going down): kill the
+        droid at once and, when the task was marked in progress and its outcome is not being
+        written yet, try for :data:`INTERRUPT_RECORD_SECONDS` to write it back as cancelled."""
+        self._hard_kill()
+        result = None
+        if self._marked and not self._recording:
+            if self.cancel_reason is None:
+                self.cancel_reason = "interrupted"
+                self.cancel_note = "taskdroid stopped during the run"
+            try:
+                result = await asyncio.wait_for(
+                    self._record("cancelled", None, None), INTERRUPT_RECORD_SECONDS
+                )
+            except BaseException as e:  # the original cancellation is raised below
+                log.warning("run %s: the cancel was not recorded (%s)", self.id, type(e).__name__)
+        if result is None:
+            result = RunResult(
+                "cancelled", "stopped: the run was interrupted", log_path=self.log_path,
+                not_recorded=self._marked,
+            )  # fmt: skip
+        result.duration = self.elapsed if self.started is not None else 0.0
+        self.result = result
+        self._finish()
+        self._emit("finished", result.message)
+        with contextlib.suppress(BaseException):
+            await _GUARDIAN.settle()
 
     def _finish(self) -> None:
         self.state = "finished"
@@ -969,20 +1398,21 @@ class Run:
         loc = self._locate(text)
         if loc is None:
             return RunResult("gone", f"task {spec.task_id} is no longer in {spec.task_file}")
-        self.previous = loc.task.status
         if self.cancelled:
             return RunResult(
                 "cancelled", f"cancelled before it started ({self.cancel_reason})",
-                final_status=self.previous,
+                final_status=loc.task.status,
             )  # fmt: skip
+        self.previous = loc.task.status
         problem = await self._set_status(Status.IN_PROGRESS)
         if problem is not None:
             return RunResult(
                 "error",
                 f"could not mark task {spec.task_id} in progress ({problem}); the droid was not "
                 "started",
-                final_status=self.previous,
+                final_status=loc.task.status,
             )
+        self._marked = True
         if self.cancelled:
             return await self._record("cancelled", None, None)
         self.started = time.monotonic()
@@ -992,12 +1422,15 @@ class Run:
             self._open_log()
         except OSError as e:  # run anyway, without a log
             log.warning("run %s: cannot create a log file in %s: %s", self.id, spec.log_dir, e)
+        await _GUARDIAN.ensure()
+        _GUARDIAN.track(self.id, 0)
         try:
             proc = await self._spawn()
         except (OSError, ValueError) as e:
             start_error = f"could not start `{spec.argv[0]}`: {getattr(e, 'strerror', None) or e}"
             self._log_text(f"# {start_error}\n")
         if proc is None:
+            _GUARDIAN.untrack(self.id)
             return await self._record("error", None, start_error)
         self.pid = proc.pid
         self.state = "running"
@@ -1014,16 +1447,17 @@ class Run:
                 self.state = "stopping"
                 self._emit("output", "stopping the droid…")
                 await self._stop(proc)
-            await self._drain(pumps)
+            await self._drain(pumps, proc)
             self._flush_latest()
         finally:
             for p in pumps:
                 p.cancel()
             if proc.returncode is None:  # interrupted (the asyncio task was cancelled)
                 self._hard_kill()
-            _LIVE_GROUPS.discard(proc.pid)
+            _LIVE_GROUPS.pop(proc.pid, None)
+            _GUARDIAN.untrack(self.id)
         rc = proc.returncode
-        self._log_text(f"# exit code {rc} after {format_duration(self.elapsed)} ({kind})\n")
+        self._log_footer(f"# exit code {rc} after {format_duration(self.elapsed)} ({kind})\n")
         return await self._record(kind, rc, None)
 
     async def _acquire_slot(self) -> bool:
@@ -1058,15 +1492,15 @@ class Run:
         env = dict(spec.env if spec.env is not None else os.environ)
         env.update(
             {
-                "TASKDROID_RUN_ID": spec.run_id,
+                RUN_ID_ENV: spec.run_id,
                 "TASKDROID_TASK_ID": spec.task_id,
                 "TASKDROID_TASK_FILE": spec.task_file,
                 "TASKDROID_WORKSPACE": spec.workspace,
                 "TASKDROID_DROID": spec.droid,
             }
         )
-        proc = await asyncio.create_subprocess_exec(
-            *spec.argv,
+        proc = await _start_process(
+            spec.argv,
             cwd=spec.workspace,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
@@ -1075,12 +1509,13 @@ class Run:
             start_new_session=_POSIX,
         )
         if _POSIX:
-            _LIVE_GROUPS.add(proc.pid)
+            _LIVE_GROUPS[proc.pid] = self.id
+            _GUARDIAN.track(self.id, proc.pid)
         return proc
 
     async def _wait(self, proc: asyncio.subprocess.Process) -> str:
         """``exited``, ``cancelled`` or ``timeout``."""
-        waiter = asyncio.ensure_future(proc.wait())
+        waiter = asyncio.ensure_future(_exit_of(proc))
         cancel = asyncio.ensure_future(self._cancel.wait())
         try:
             done, _ = await asyncio.wait(
@@ -1088,6 +1523,7 @@ class Run:
             )
         finally:
             cancel.cancel()
+            waiter.cancel()
         if waiter in done:
             return "exited"
         return "cancelled" if cancel in done else "timeout"
@@ -1112,109 +1548,206 @@ class Run:
         return True  # pragma: no cover
 
     async def _stop(self, proc: asyncio.subprocess.Process) -> None:
-        """SIGTERM the group; SIGKILL it after the grace period (or at once after :meth:`kill`);
-        then SIGKILL whatever of the group ignored SIGTERM."""
+        """SIGTERM the group and what left it; SIGKILL the droid after the grace period (or at
+        once after :meth:`kill`); then SIGKILL whatever of the run ignored SIGTERM."""
+        deadline = time.monotonic() + self.grace
         self._signal(proc, signal.SIGTERM)
-        waiter = asyncio.ensure_future(proc.wait())
+        _signal_pids(_marked_pids([self.id]), signal.SIGTERM)
+        waiter = asyncio.ensure_future(_exit_of(proc))
         kill_now = asyncio.ensure_future(self._kill_now.wait())
         try:
             done, _ = await asyncio.wait(
                 {waiter, kill_now}, timeout=self.grace, return_when=asyncio.FIRST_COMPLETED
             )
+            if waiter not in done:
+                self._log_footer("# the droid did not stop on SIGTERM: SIGKILL\n")
+                self._signal(proc, _SIGKILL)
+                await asyncio.wait({waiter}, timeout=10.0)  # stuck in the kernel: go on
         finally:
             kill_now.cancel()
-        if waiter not in done:
-            self._log_text("# the droid did not stop on SIGTERM: SIGKILL\n")
-            self._signal(proc, _SIGKILL)
-            await waiter
+            waiter.cancel()
         if _POSIX:
             self._signal(proc, _SIGKILL)
+            await self._sweep_escaped(deadline)
 
     async def _sweep_group(self, proc: asyncio.subprocess.Process) -> None:
-        """After the droid exited: stop what it left running in its process group."""
-        if not _POSIX or not self._signal(proc, 0):
+        """After the droid exited: stop what it left running, in its process group or escaped
+        from it — SIGTERM, then SIGKILL after the grace period."""
+        if not _POSIX:
             return
-        self._signal(proc, signal.SIGTERM)
+        group = _group_alive(proc.pid)
+        escaped = _marked_pids([self.id])
+        if not group and not escaped:
+            return
+        self._log_footer("# the droid exited but left processes running: SIGTERM, then SIGKILL\n")
+        if group:
+            self._signal(proc, signal.SIGTERM)
+        _signal_pids(escaped, signal.SIGTERM)
         deadline = time.monotonic() + self.grace
         while time.monotonic() < deadline and not self._kill_now.is_set():
             await asyncio.sleep(0.05)
-            if not self._signal(proc, 0):
-                return
+            if not _group_alive(proc.pid) and not any(_alive(p) for p in escaped):
+                break
         self._signal(proc, _SIGKILL)
+        await self._sweep_escaped(time.monotonic())
+
+    async def _sweep_escaped(self, deadline: float) -> None:
+        """The processes of the run outside its (now killed) process group — a daemon that
+        called ``setsid`` — already sent SIGTERM: SIGKILL those still alive at ``deadline``."""
+        pids = _marked_pids([self.id])
+        if not pids:
+            return
+        self._log_footer(f"# stopping {len(pids)} process(es) the droid left outside its group\n")
+        while time.monotonic() < deadline and not self._kill_now.is_set():
+            await asyncio.sleep(0.05)
+            pids = [p for p in pids if _alive(p)]
+            if not pids:
+                break
+        _kill_marked([self.id])
 
     def _hard_kill(self) -> None:
+        """SIGKILL everything of the run now (no waiting)."""
         pid = self.pid
-        if pid is not None and _POSIX and pid in _LIVE_GROUPS:
-            with contextlib.suppress(OSError):
-                os.killpg(pid, _SIGKILL)
-            _LIVE_GROUPS.discard(pid)
+        if pid is not None and _POSIX:
+            if _LIVE_GROUPS.pop(pid, None) is not None:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, _SIGKILL)
+            _kill_marked([self.id])
+        _GUARDIAN.untrack(self.id)
 
-    async def _drain(self, pumps: list[asyncio.Future]) -> None:
+    async def _drain(
+        self, pumps: list[asyncio.Future], proc: asyncio.subprocess.Process | None = None
+    ) -> None:
         """Let the readers reach the end of the output (a process that escaped the group may hold
         the pipes open: it is not waited for long)."""
         _, pending = await asyncio.wait(pumps, timeout=2.0)
         for p in pending:
             p.cancel()
+        if pending and proc is not None:  # close our ends: the holder gets SIGPIPE, not us
+            transport = getattr(proc, "_transport", None)
+            with contextlib.suppress(Exception):
+                transport.close()  # type: ignore[union-attr]
 
     # -- output -------------------------------------------------------------------------------
     async def _pump(self, stream: asyncio.StreamReader | None, name: str) -> None:
-        """Read ``stream`` to its end in chunks, as lines of at most :data:`MAX_LINE_BYTES`."""
+        """Read ``stream`` to its end in chunks. The log gets the lines (each cut at
+        :data:`MAX_LINE_BYTES`, the file at :data:`MAX_LOG_BYTES`); progress and the last
+        stderr line look only at the last lines of each chunk, so that a flood of short lines
+        costs little more than copying it."""
         if stream is None:
             return
-        buf = bytearray()
-        skipping = False
+        st = _Stream(name)
         chunks = 0
         while True:
             chunk = await stream.read(_READ_CHUNK)
             if not chunk:
                 break
-            start = 0
-            while True:
-                nl = chunk.find(b"\n", start)
-                if nl < 0:
-                    if not skipping:
-                        piece = chunk[start:]
-                        room = MAX_LINE_BYTES - len(buf)
-                        if len(piece) > room:
-                            buf += piece[:room]
-                            self._line(name, bytes(buf), cut=True)
-                            buf.clear()
-                            skipping = True
-                        else:
-                            buf += piece
-                    break
-                if skipping:
-                    skipping = False
-                else:
-                    piece = chunk[start:nl]
-                    room = MAX_LINE_BYTES - len(buf)
-                    buf += piece[:room]
-                    self._line(name, bytes(buf), cut=len(piece) > room)
-                buf.clear()
-                start = nl + 1
+            self._feed(st, chunk)
             if self._log is not None and not self._log_full:
                 with contextlib.suppress(OSError):
                     self._log.flush()
             chunks += 1
             if chunks % 8 == 0:
                 await asyncio.sleep(0)  # a flood of output must not starve the loop
-        if buf and not skipping:
-            self._line(name, bytes(buf), cut=False)
+        if st.buf and not st.skipping:
+            self._line(st, bytes(st.buf), cut=False)
+            st.buf.clear()
 
-    def _line(self, name: str, data: bytes, cut: bool) -> None:
-        text = data.decode("utf-8", "replace")
-        if text.endswith("\r"):
-            text = text[:-1]
-        tail = " …[line cut]" if cut else ""
-        self._log_text(("[stderr] " if name == "stderr" else "") + text + tail + "\n")
-        if name == "stderr":
-            shown = clean_line(text)
-            if shown and not shown.lstrip().startswith('{"'):
-                self.last_stderr = _short(shown, 300)
+    def _feed(self, st: _Stream, chunk: bytes) -> None:
+        limit = MAX_LINE_BYTES
+        first = chunk.find(b"\n")
+        if first < 0:
+            self._partial(st, chunk)
+            return
+        if st.skipping:  # the end of a line already cut
+            st.skipping = False
+        else:
+            room = limit - len(st.buf)
+            st.buf += chunk[:first][:room]
+            self._line(st, bytes(st.buf), cut=first > room)
+        st.buf.clear()
+        last = chunk.rfind(b"\n")
+        if last > first:
+            body = chunk[first + 1 : last]
+            if len(body) <= limit:
+                self._lines(st, body)
+            else:  # only with a line limit below the chunk size
+                for line in body.split(b"\n"):
+                    self._line(st, line[:limit], cut=len(line) > limit)
+        if last + 1 < len(chunk):
+            self._partial(st, chunk[last + 1 :])
+
+    def _partial(self, st: _Stream, data: bytes) -> None:
+        """Bytes of a line whose end has not come yet."""
+        if st.skipping:
+            if data.count(b"\r") >= 2:  # a progress bar redrawn with \r, never a newline
+                self._carriage(st, data)
+            return
+        room = MAX_LINE_BYTES - len(st.buf)
+        if len(data) > room:
+            st.buf += data[:room]
+            self._line(st, bytes(st.buf), cut=True)
+            st.buf.clear()
+            st.skipping = True
+            return
+        st.buf += data
+        if b"\r" in data:
+            self._carriage(st, st.buf)
+
+    def _carriage(self, st: _Stream, window: bytes | bytearray) -> None:
+        """Progress from the last complete ``\\r`` segment of a line still being written."""
+        end = window.rfind(b"\r")
+        if end <= 0:
+            return
+        start = window.rfind(b"\r", 0, end) + 1
+        self._note(st, bytes(window[start:end]).decode("utf-8", "replace"), stderr=False)
+
+    def _line(self, st: _Stream, data: bytes, cut: bool) -> None:
+        """One line (without its newline)."""
+        if data.endswith(b"\r"):
+            data = data[:-1]
+        self._log_write(st.prefix + data + (_CUT_MARK if cut else b"") + b"\n")
+        self._note(st, data.decode("utf-8", "replace"))
+
+    def _lines(self, st: _Stream, body: bytes) -> None:
+        """Complete lines, each shorter than the limit, separated by newlines."""
+        if self._log is not None and not self._log_full:
+            data = body.replace(b"\r\n", b"\n") if b"\r" in body else body
+            if st.prefix:
+                data = st.prefix + data.replace(b"\n", b"\n" + st.prefix)
+            self._log_write(data + b"\n")
+        want_stderr = st.name == "stderr"
+        want_summary = True
+        end = len(body)
+        for _ in range(_LOOK_BACK):
+            start = body.rfind(b"\n", 0, end) + 1
+            text = body[start:end].decode("utf-8", "replace")
+            if want_summary:
+                summary = summarize_line(text)
+                if summary:
+                    self.latest = summary
+                    want_summary = False
+                    self._report_soon()
+            if want_stderr and self._stderr_line(text):
+                want_stderr = False
+            if start == 0 or not (want_summary or want_stderr):
+                break
+            end = start - 1
+
+    def _note(self, st: _Stream, text: str, *, stderr: bool = True) -> None:
+        if stderr and st.name == "stderr":
+            self._stderr_line(text)
         summary = summarize_line(text)
         if summary:
             self.latest = summary
             self._report_soon()
+
+    def _stderr_line(self, text: str) -> bool:
+        shown = clean_line(text, _SHOWN_SCAN_CHARS)
+        if shown and not shown.lstrip().startswith('{"'):
+            self.last_stderr = _short(shown, 300)
+            return True
+        return False
 
     def _report_soon(self) -> None:
         if self._report_handle is not None:
@@ -1267,21 +1800,37 @@ class Run:
         self._log_text("\n".join(head))
 
     def _log_text(self, text: str) -> None:
+        self._log_write(text.encode("utf-8", "replace"))
+
+    def _log_write(self, data: bytes) -> None:
+        """Append to the log; past :data:`MAX_LOG_BYTES` the log ends (at a line end) with a
+        note, and the output is still read."""
         if self._log is None or self._log_full:
             return
-        data = text.encode("utf-8", "replace")
         try:
-            if self._log_bytes + len(data) > MAX_LOG_BYTES:
+            room = MAX_LOG_BYTES - self._log_bytes
+            if len(data) > room:
+                head = data[:room]
+                head = head[: head.rfind(b"\n") + 1]
+                self._log.write(head)
+                self._log_bytes += len(head)
                 self._log.write(
-                    b"\n# taskdroid: log cut at %d MiB; the output was still read\n"
-                    % (MAX_LOG_BYTES // (1024 * 1024))
+                    b"\n# taskdroid: log cut at %s; the output was still read\n"
+                    % _size_text(MAX_LOG_BYTES).encode()
                 )
                 self._log_full = True
                 return
             self._log.write(data)
             self._log_bytes += len(data)
-        except OSError:
+        except OSError:  # the disk is full, say: the run goes on without its log
             self._log_full = True
+
+    def _log_footer(self, text: str) -> None:
+        """A line of taskdroid's own, written even after the log was cut."""
+        if self._log is None:
+            return
+        with contextlib.suppress(OSError):
+            self._log.write(text.encode("utf-8", "replace"))
 
     def _close_log(self) -> None:
         if self._log is not None:
@@ -1307,7 +1856,14 @@ class Run:
     async def _set_status(
         self, status: Status, extra_fields: Sequence[tuple[str, str]] = ()
     ) -> str | None:
-        """Apply a status edit through the hooks; None when done, else what went wrong."""
+        """Apply a status edit through the hooks, holding the edit lock of the task file (see
+        :func:`_edit_lock`); None when done, else what went wrong."""
+        async with _edit_lock(self.spec, self.id):
+            return await self._apply(status, extra_fields)
+
+    async def _apply(
+        self, status: Status, extra_fields: Sequence[tuple[str, str]] = ()
+    ) -> str | None:
         try:
             ok = await self.hooks.set_status(self, status, extra_fields=extra_fields)
         except Exception as e:
@@ -1338,18 +1894,38 @@ class Run:
         return head + suffix
 
     async def _record(self, kind: str, rc: int | None, start_error: str | None) -> RunResult:
-        """Write the outcome into the task (SPEC §7)."""
+        """Write the outcome into the task (SPEC §7): the task is looked up again, its status
+        decided and the edit written while holding the task file's edit lock."""
+        self._recording = True
+        async with _edit_lock(self.spec, self.id):
+            return await self._record_locked(kind, rc, start_error)
+
+    async def _record_locked(self, kind: str, rc: int | None, start_error: str | None) -> RunResult:
         spec = self.spec
         outcome = {"exited": "completed" if rc == 0 else "blocked"}.get(kind, kind)
         text = await self.hooks.read_text(self)
         loc = self._locate(text)
         duration = format_duration(self.elapsed)
-        exit_text = f"exit code {rc}" if rc is not None else "not started"
+        if rc is not None and rc < 0:
+            try:
+                exit_text = f"killed by signal {signal.Signals(-rc).name}"
+            except ValueError:
+                exit_text = f"killed by signal {-rc}"
+        else:
+            exit_text = f"exit code {rc}" if rc is not None else "not started"
+        if kind in ("cancelled", "timeout"):
+            exit_text = "stopped" if kind == "cancelled" else "timed out"
         if loc is None:
+            if text is None:
+                why = await asyncio.get_running_loop().run_in_executor(
+                    None, _read_problem, spec.task_path
+                )
+                gone = f"{spec.task_file} cannot be read any more ({why})"
+            else:
+                gone = f"task {spec.task_id} is no longer in {spec.task_file}"
             return RunResult(
                 "gone",
-                f"{exit_text} after {duration}; task {spec.task_id} is no longer in "
-                f"{spec.task_file}, nothing recorded",
+                f"{exit_text} after {duration}; {gone}: the outcome was not recorded",
                 exit_code=rc,
                 log_path=self.log_path,
                 not_recorded=True,
@@ -1357,11 +1933,16 @@ class Run:
         current = loc.task.status
         if current is not Status.IN_PROGRESS:
             shown = current.label if current is not None else "a malformed marker"
-            verb = "stopped" if kind in ("cancelled", "timeout") else exit_text
+            kept = getattr(self.hooks, "kept", None)
+            if kept is not None:
+                try:
+                    await kept(self, current)
+                except Exception:
+                    log.exception("run %s: the kept-status hook failed", self.id)
             return RunResult(
                 "kept",
-                f"{verb} after {duration}; the droid set task {spec.task_id} to {shown} itself — "
-                "kept",
+                f"{exit_text} after {duration}; the droid set task {spec.task_id} to {shown} "
+                "itself — kept",
                 exit_code=rc,
                 final_status=current,
                 log_path=self.log_path,
@@ -1382,7 +1963,7 @@ class Run:
             extra = [("Error", error), ("Attempted", now)]
             what = "timed out" if kind == "timeout" else "failed"
             message = f"{what} after {duration}: {error}; task {spec.task_id} marked blocked"
-        problem = await self._set_status(target, extra)
+        problem = await self._apply(target, extra)
         result = RunResult(
             outcome,
             message,
@@ -1431,6 +2012,9 @@ class RunManager:
         self._slots = _Slots()
         #: results of finished runs by run ID (the latest 64)
         self.finished: OrderedDict[str, RunResult] = OrderedDict()
+        #: the event loop of the runs (for the termination handler)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        _MANAGERS.add(self)
 
     def running(self, task_path: str, task_id: str) -> Run | None:
         key = (os.path.normpath(os.path.abspath(task_path)), normalize_id(task_id))
@@ -1447,6 +2031,8 @@ class RunManager:
                 "busy",
             )
         lock = TaskLock.acquire(spec.log_dir, spec.task_path, spec.task_id, spec.run_id)
+        with contextlib.suppress(RuntimeError):
+            self.loop = asyncio.get_running_loop()
         run = Run(spec, hooks, self, lock, grace=self.grace)
         self.runs[run.id] = run
         self._by_task[spec.key] = run

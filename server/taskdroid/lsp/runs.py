@@ -14,9 +14,18 @@ The engine is :mod:`taskdroid.core.runner`; this module plugs the server into it
 * Status edits: an open document is edited through the client (``workspace/applyEdit``,
   versioned, see :mod:`taskdroid.lsp.editing`), so what the user typed meanwhile is kept; a
   closed file is written on disk atomically (as ``taskdroid status`` does) and re-indexed.
+* The droid may edit the task file itself. When the file is open in the editor, the buffer does
+  not show that edit until the editor reloads it, so at the end of a run the server also reads the
+  file on disk: when the droid changed the task's status there, that status stands, and the
+  task's block in the buffer is replaced by the droid's version (the editor then holds what the
+  droid wrote rather than a status of the server's own).
 * ``shutdown`` stops every run first (the droids get SIGTERM, then SIGKILL), and each task is
-  left with a stated status (its previous status and ``**Status**: Run cancelled …``); the core
-  kills any process group still alive when the server process exits.
+  left with a stated status (its previous status and ``**Status**: Run cancelled …``). So do
+  SIGTERM and SIGHUP of the server process (within about two seconds, then it dies of the
+  signal), and the end of the server's input or an ``exit`` without ``shutdown`` (for task files
+  that are not open: an open document cannot be edited once the client is gone). Whatever of a
+  droid still runs when the server process ends — even by SIGKILL — is killed (see
+  :mod:`taskdroid.core.runner`).
 """
 
 from __future__ import annotations
@@ -75,6 +84,8 @@ class RunsState:
         self.server = server
         self._manager: RunManager | None = None
         self.stopping = False
+        #: ``exit`` came (or the client went away): open documents can no longer be edited
+        self.exiting = False
 
     @property
     def manager(self) -> RunManager:
@@ -82,7 +93,8 @@ class RunsState:
             from taskdroid.core.runner import RunManager, kill_droids_on_termination
 
             self._manager = RunManager()
-            kill_droids_on_termination()  # a client that kills the server: no orphan droids
+            # a client that terminates the server: the runs are stopped and recorded first
+            kill_droids_on_termination("the language server was terminated")
         return self._manager
 
     def running(self, path: str, task_id: str) -> Run | None:
@@ -209,6 +221,21 @@ def _stop_runs_on_shutdown(server: TaskdroidServer, params: types.InitializePara
     shutdown._stops_runs = True  # type: ignore[attr-defined]
     features[types.SHUTDOWN] = shutdown
 
+    previous_exit = features.get(types.EXIT)
+
+    def exit_(*args: Any) -> Any:
+        """``exit``: the runs still going (an ``exit`` without ``shutdown``) are stopped as the
+        server's event loop ends; no edit is sent to the client any more."""
+        state = runs_of(server)
+        if state is not None:
+            state.stopping = True
+            state.exiting = True
+        if previous_exit is not None:
+            return previous_exit(*args)
+        return None
+
+    features[types.EXIT] = exit_
+
 
 # -- hooks -----------------------------------------------------------------------------------------
 
@@ -220,9 +247,70 @@ class LspRunHooks:
         self.server = server
         self.token: str | None = None
         self.ended = False
+        #: the task's status in the file on disk when the run started (open documents only)
+        self._disk_status: Status | str | None = _UNKNOWN
+        #: the text on disk in which the droid changed the task's status itself
+        self._droid_text: str | None = None
 
     async def read_text(self, run: Run) -> str | None:
-        return _current_text(self.server, run.spec.task_path)
+        """The open buffer, else the file on disk. For an open document at the end of a run,
+        the file on disk when the droid changed the task's status there (see the module doc)."""
+        ls = self.server
+        path = run.spec.task_path
+        text = _current_text(ls, path)
+        uri = ls.open_paths.get(path)
+        if uri is None or uri not in ls.docs:
+            return text
+        disk, status = await asyncio.get_running_loop().run_in_executor(
+            None, _disk_status, run, path
+        )
+        if run.state in ("queued", "starting"):
+            self._disk_status = status
+        elif (
+            disk is not None
+            and self._disk_status is not _UNKNOWN
+            and status is not _UNKNOWN
+            and status != self._disk_status
+            and status is not _in_progress()
+        ):
+            self._droid_text = disk
+            return disk
+        return text
+
+    async def kept(self, run: Run, status: Status | None) -> None:
+        """The droid set the status itself: an open buffer gets the droid's version of the task
+        when the droid wrote it on disk."""
+        ls = self.server
+        disk = self._droid_text
+        uri = ls.open_paths.get(run.spec.task_path)
+        if disk is None or uri is None or uri not in ls.docs or _runs_exiting(ls):
+            return
+        from taskdroid.lsp.editing import apply_versioned
+
+        block = _task_block(run, disk)
+        if block is None:
+            return
+
+        def make_edits(text: str) -> list:
+            from taskdroid.core.edits import TextEdit
+            from taskdroid.core.text import Position, Range, split_lines
+
+            found = _task_lines(run, text)
+            if found is None:
+                return []
+            start, end = found
+            lines = split_lines(text)
+            if "\n".join(lines[start : end + 1]) == "\n".join(split_lines(block)):
+                return []
+            rng = Range(Position(start, 0), Position(end, len(lines[end])))
+            return [TextEdit(rng, block)]
+
+        await asyncio.wait_for(
+            apply_versioned(
+                ls, uri, make_edits, label=f"taskdroid: {run.spec.task_id} as the droid left it"
+            ),
+            _EDIT_TIMEOUT,
+        )
 
     async def set_status(
         self,
@@ -236,6 +324,8 @@ class LspRunHooks:
         path = run.spec.task_path
         uri = ls.open_paths.get(path)
         if uri is not None and uri in ls.docs:
+            if _runs_exiting(ls):
+                raise RuntimeError(f"the editor is gone; {run.spec.task_file} is open there")
             from taskdroid.lsp.editing import apply_status
 
             return bool(
@@ -370,6 +460,54 @@ def _current_text(server: TaskdroidServer, path: str) -> str | None:
         return read_text(path)
     except ReadError:
         return None
+
+
+_UNKNOWN = "unknown"
+
+
+def _in_progress() -> Status:
+    from taskdroid.core.model import Status
+
+    return Status.IN_PROGRESS
+
+
+def _runs_exiting(server: TaskdroidServer) -> bool:
+    state = runs_of(server)
+    return state is not None and state.exiting
+
+
+def _disk_status(run: Run, path: str) -> tuple[str | None, Status | str | None]:
+    """The file on disk and the task's status there (``_UNKNOWN`` when unreadable or absent)."""
+    from taskdroid.core.runner import locate_task
+    from taskdroid.core.workspace import ReadError, read_text
+
+    try:
+        text = read_text(path)
+    except ReadError:
+        return None, _UNKNOWN
+    _, loc = locate_task(text, run.spec.task_id, run.spec.aliases, path)
+    return text, (loc.task.status if loc is not None else _UNKNOWN)
+
+
+def _task_lines(run: Run, text: str) -> tuple[int, int] | None:
+    """First and last line of the task's block (its item, fields, notes and subtasks)."""
+    from taskdroid.core.runner import locate_task
+
+    _, loc = locate_task(text, run.spec.task_id, run.spec.aliases, run.spec.task_path)
+    if loc is None:
+        return None
+    return loc.line, loc.chunk.line + max(loc.task.end_line, loc.task.line)
+
+
+def _task_block(run: Run, text: str) -> str | None:
+    from taskdroid.core.text import split_lines
+
+    found = _task_lines(run, text)
+    if found is None:
+        return None
+    start, end = found
+    eol = "\r\n" if "\r\n" in text else "\n"
+    return eol.join(split_lines(text)[start : end + 1])
 
 
 def _fallback_root(path: str) -> str:
