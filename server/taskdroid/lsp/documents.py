@@ -231,6 +231,29 @@ async def startup(server: TaskdroidServer) -> None:
         log.exception("first analysis failed")
     if server.options.poll_interval > 0 and not _client_watches(server):
         server.spawn(poll_loop(server), name="poll")
+    await _warm_up()
+
+
+#: modules the features import on first use, loaded once the first analysis is done (one per
+#: event loop turn) so that the first hover, rename, status change or new file does not pay it
+_WARM_UP = (
+    "taskdroid.core.query",
+    "taskdroid.core.edits",
+    "taskdroid.core.ready",
+    "taskdroid.core.runner",
+    "taskdroid.core.report",
+)
+
+
+async def _warm_up() -> None:
+    import importlib
+
+    for name in _WARM_UP:
+        await asyncio.sleep(0)
+        try:
+            importlib.import_module(name)
+        except Exception:  # an import error shows up again, with context, where it is used
+            log.exception("cannot import %s", name)
 
 
 def _freeze_heap() -> None:
