@@ -173,8 +173,9 @@ def extract_refs(value: str, line: int, col0: int, *, inline: bool = False) -> l
             Ref(value[start:end], Span(line, col0 + start, col0 + end), task_id, path, inline)
         )
 
-    for m in _XREF.finditer(value):
-        add(m.start(), m.end(), m.group(2), m.group(1))
+    if ".md" in value:
+        for m in _XREF.finditer(value):
+            add(m.start(), m.end(), m.group(2), m.group(1))
     if _ONLY_IDS.match(value):
         for m in _ID_LIST_ITEM.finditer(value):
             add(m.start(1), m.end(1), m.group(1), None)
