@@ -21,9 +21,14 @@ from taskdroid.core.model import ChunkParse, Section, Task
 from taskdroid.core.taskparse import build_chunk
 from taskdroid.core.text import split_lines
 
+#: the chunk parse cache (by text) keeps at most this many entries and this much chunk text: a
+#: budget in characters, because one chunk can be a whole file edited thousands of times (each
+#: version's parse would otherwise stay alive); live documents hold their own parses anyway
 _CACHE_MAX = 50_000
+_CACHE_MAX_CHARS = 1_000_000
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _cache: OrderedDict[tuple, ChunkParse] = OrderedDict()
+_cache_chars = 0
 
 
 def _cached_parse(
@@ -34,12 +39,24 @@ def _cached_parse(
     if hit is not None:
         _cache.move_to_end(key)
         return hit
+    global _cache_chars
     parsed = build_chunk(lines, scan_res, aliases)
     parsed.local_diagnostics = check_chunk(parsed)
     _cache[key] = parsed
-    if len(_cache) > _CACHE_MAX:
-        _cache.popitem(last=False)
+    _cache_chars += len(text)
+    while len(_cache) > 1 and (len(_cache) > _CACHE_MAX or _cache_chars > _CACHE_MAX_CHARS):
+        (_pk, old_text), _ = _cache.popitem(last=False)
+        _cache_chars -= len(old_text)
+    if len(_cache) == 1:  # (also heals the count after a plain ``_cache.clear()``)
+        _cache_chars = len(text)
     return parsed
+
+
+def clear_cache() -> None:
+    """Forget every cached chunk parse (tests and benchmarks of a cold parse)."""
+    global _cache_chars
+    _cache.clear()
+    _cache_chars = 0
 
 
 @dataclass(slots=True)

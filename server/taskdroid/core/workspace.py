@@ -117,6 +117,7 @@ class Workspace:
         self.deps_version = 0
         self._doc_sigs: dict[str, tuple] = {}
         self._chunk_sig: dict[int, tuple] = {}
+        self._live_chunks = 0  #: chunks of the documents at the last cache pruning
         self._ref_cache: dict[tuple[str, int, str], tuple] = {}
         #: more folders that Files entries may be relative to (e.g. folders passed to the CLI)
         self.extra_bases: list[str] = []
@@ -170,12 +171,32 @@ class Workspace:
                     )
                     for t in c.parse.tasks
                 )
-                if len(cache) > 100_000:
-                    cache.clear()
+                if len(cache) > self._cache_limit():
+                    self._prune_caches()
                 hit = (c.parse, sig)
                 cache[id(c.parse)] = hit
             out.append(hit[1])
         return tuple(out)
+
+    def _cache_limit(self) -> int:
+        """Entries the per-chunk caches may hold before the ones of chunks no longer in any
+        document are dropped (each entry holds a parse: old versions must not pile up)."""
+        return 2 * self._live_chunks + 4096
+
+    def _prune_caches(self) -> None:
+        """Keep only what the current documents use in the per-chunk and per-document caches."""
+        docs = [*self.task_docs.values(), *(d for d in self._external.values() if d is not None)]
+        live = {id(c.parse) for d in docs for c in d.chunks}
+        self._live_chunks = len(live)
+        live_docs = {id(d) for d in docs}
+        # in place: callers hold references to these dicts
+        for cache, alive in (
+            (self._chunk_sig, lambda k: k in live),
+            (self._ref_cache, lambda k: k[1] in live),
+            (self._id_index, lambda k: k in live_docs),
+        ):
+            for k in [k for k in cache if not alive(k)]:
+                del cache[k]
 
     def chunk_ref_protos(self, doc: TaskDocument, chunk) -> list:
         """Cross-file checks of one chunk (cached per check family; see checks/task_refs.py)."""
@@ -194,8 +215,8 @@ class Workspace:
                 out.extend(hit[2])
                 continue
             protos = check_chunk_refs(self, doc, chunk, part)
-            if len(cache) > 300_000:
-                cache.clear()
+            if len(cache) > 3 * self._cache_limit():
+                self._prune_caches()
             cache[key] = (chunk.parse, version, protos)
             out.extend(protos)
         return out
@@ -370,8 +391,8 @@ class Workspace:
             for t in c.parse.tasks:
                 if t.id:
                     idx.setdefault(normalize_id(t.id), Located(t, c))
-        if len(self._id_index) > 256:
-            self._id_index.clear()
+        if len(self._id_index) > len(self.task_docs) + len(self._external) + 64:
+            self._prune_caches()
         self._id_index[id(doc)] = (doc, idx)
         return idx
 

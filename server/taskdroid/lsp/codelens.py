@@ -20,7 +20,7 @@ from typing import Any
 from lsprotocol import types
 
 from taskdroid.core.text import Range
-from taskdroid.lsp.convert import ChunkLines, RawJSON
+from taskdroid.lsp.convert import ChunkLines, ChunkPieces, RawJSON
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 log = logging.getLogger("taskdroid.lsp.codelens")
@@ -73,8 +73,10 @@ def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]
             parent[3] += total
             parent[4] += blocked
 
-    for chunk in doc.chunks:
-        task_lenses, stats = _chunk_lenses(server, ctx.uri, chunk)
+    pieces = _CHUNK_PIECES.get(
+        ctx.uri, doc.chunks, (conv.encoding,), lambda c: _chunk_lenses(server, ctx.uri, c)
+    )
+    for chunk, (task_lenses, stats) in zip(doc.chunks, pieces, strict=True):
         out.extend(task_lenses)
         heads = query.chunk_headings(chunk)
         if not heads:
@@ -111,19 +113,16 @@ def _lens(rng: dict, title: str, command: str, arguments: list | None = None) ->
     return {"range": rng, "command": cmd}
 
 
-_CHUNK_CACHE: dict[tuple, tuple[object, list[dict], list[tuple[int, str | None]]]] = {}
-_CHUNK_CACHE_MAX = 50_000
+#: per-chunk lenses of the current version of each document (see ChunkPieces)
+_CHUNK_PIECES = ChunkPieces()
 
 
 def _chunk_lenses(
     server: TaskdroidServer, uri: str, chunk
 ) -> tuple[list[dict], list[tuple[int, str | None]]]:
-    """The task lenses of one chunk and (line, status) of each of its tasks, cached by the
-    chunk's parse, line, the encoding and the uri (typing re-converts only the chunk touched)."""
-    key = (id(chunk.parse), chunk.line, server.conv.encoding, uri)
-    hit = _CHUNK_CACHE.get(key)
-    if hit is not None and hit[0] is chunk.parse:
-        return hit[1], hit[2]
+    """The task lenses of one chunk and (line, status) of each of its tasks (cached by the
+    chunk's parse, line, the encoding and the uri in ``code_lenses``: typing re-converts only the
+    chunk touched)."""
     conv = server.conv
     lines = ChunkLines(chunk)
     lenses: list[dict] = []
@@ -145,9 +144,6 @@ def _chunk_lenses(
         if nxt is not None:
             args = [{"uri": uri, "taskId": task.id, "status": nxt[0]}]
             lenses.append(_lens(rng, nxt[1], SET_STATUS, args))
-    if len(_CHUNK_CACHE) > _CHUNK_CACHE_MAX:
-        _CHUNK_CACHE.clear()
-    _CHUNK_CACHE[key] = (chunk.parse, lenses, stats)
     return lenses, stats
 
 

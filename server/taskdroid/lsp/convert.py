@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 __all__ = [
+    "ChunkPieces",
     "Converter",
     "LineIndex",
     "RawJSON",
@@ -289,6 +291,48 @@ class ChunkLines:
     def line(self, i: int) -> str:
         i -= self.base
         return self.lines[i] if 0 <= i < len(self.lines) else ""
+
+
+class ChunkPieces:
+    """Pieces computed per chunk of a task document (symbols, lenses…), kept only for the chunks
+    of the latest version of each document.
+
+    A piece is keyed by ``(id(chunk.parse), chunk.line, *extra)`` and holds the parse (so the id
+    stays valid). Each pass over a whole document goes through :meth:`get`, which keeps the pieces
+    of the chunks it used and drops that document's others: typing in a large file still
+    re-computes only the chunk it touched, but old versions do not pile up (a cache keyed by chunk
+    alone kept every edited version's parse alive, tens of kilobytes per keystroke)."""
+
+    __slots__ = ("_docs", "max_docs")
+
+    def __init__(self, max_docs: int = 256) -> None:
+        self._docs: OrderedDict[str, dict[tuple, tuple[object, Any]]] = OrderedDict()
+        self.max_docs = max_docs
+
+    def get(
+        self, doc_key: str, chunks: Iterable[Any], extra: tuple, compute: Callable[[Any], Any]
+    ) -> list[Any]:
+        """``compute(chunk)`` for each chunk, from the cache where the chunk is unchanged."""
+        old = self._docs.pop(doc_key, None) or {}
+        new: dict[tuple, tuple[object, Any]] = {}
+        out = []
+        for chunk in chunks:
+            key = (id(chunk.parse), chunk.line, *extra)
+            hit = new.get(key) or old.get(key)
+            if hit is None or hit[0] is not chunk.parse:
+                hit = (chunk.parse, compute(chunk))
+            new[key] = hit
+            out.append(hit[1])
+        self._docs[doc_key] = new
+        while len(self._docs) > self.max_docs:
+            self._docs.popitem(last=False)
+        return out
+
+    def forget(self, doc_key: str) -> None:
+        self._docs.pop(doc_key, None)
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._docs.values())
 
 
 class RawJSON:

@@ -39,6 +39,10 @@ PROJECT_FILE = ".taskdroid.toml"
 def register(server: TaskdroidServer) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls: TaskdroidServer, params: types.InitializedParams) -> None:
+        if ls.started:  # a second `initialized` must not rebuild the index under open documents
+            log.warning("ignoring a second `initialized` notification")
+            return
+        ls.started = True
         ls.spawn(startup(ls), name="startup")
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -63,6 +63,18 @@ class ReplayStdin:
             data += self._stream.read(n - len(data))
         return data
 
+    def read1(self, n: int = -1) -> bytes:
+        """Bytes available now: what is replayed first, then one read of the stream (what the
+        stdio loop of :mod:`taskdroid.lsp.transport` reads with)."""
+        if self._buf:
+            if n < 0 or n >= len(self._buf):
+                data, self._buf = self._buf, b""
+            else:
+                data, self._buf = self._buf[:n], self._buf[n:]
+            return data
+        read1 = getattr(self._stream, "read1", None)
+        return read1(n) if read1 is not None else self._stream.read(n)
+
     def __getattr__(self, name: str) -> Any:  # fileno, close, … of the real stream
         return getattr(self._stream, name)
 

@@ -167,6 +167,21 @@ class TaskdroidProtocol(LanguageServerProtocol):
             return
         super()._send_response(msg_id, result, error)
 
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        # pygls keeps the Future of a notification run through a generator or coroutine handler
+        # (didOpen/didChange/didClose, commands' inner handlers) in _request_futures under a
+        # fresh id for good: ~2 KB per notification. Drop it once it is done.
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        futures = self._request_futures
+        fut = futures.get(msg_id)
+        if fut is not None:
+
+            def forget(f, key=msg_id) -> None:
+                if futures.get(key) is f:
+                    del futures[key]
+
+            fut.add_done_callback(forget)
+
     def structure_message(self, data: dict[str, Any]):
         try:
             return super().structure_message(data)
@@ -184,6 +199,13 @@ class TaskdroidProtocol(LanguageServerProtocol):
 
 
 class TaskdroidServer(LanguageServer):
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """Serve on stdio with taskdroid's own message loop (lsp/transport.py: resynchronises
+        after broken framing, keeps the LSP life cycle) instead of pygls'."""
+        from taskdroid.lsp.transport import serve_stdio
+
+        serve_stdio(self, stdin, stdout)
+
     def __init__(self, args: Any = None) -> None:
         super().__init__(
             name="taskdroid",
@@ -206,6 +228,8 @@ class TaskdroidServer(LanguageServer):
         self.fallback: Project | None = None
         self.folders: list[tuple[str, str]] = []  #: (uri, path) of the workspace folders
         self.diagnostic_mode = "push"
+        #: `initialized` has started indexing (a second one is ignored)
+        self.started = False
         self._ready: asyncio.Event | None = None
         self._pending: dict[str, asyncio.Task] = {}
         #: paths waiting for a batched analysis, by queue key (see documents.queue_paths)

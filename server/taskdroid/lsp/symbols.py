@@ -14,7 +14,7 @@ import os
 from lsprotocol import types
 
 from taskdroid.core.text import Position, Range
-from taskdroid.lsp.convert import ChunkLines, RawJSON
+from taskdroid.lsp.convert import ChunkLines, ChunkPieces, RawJSON
 from taskdroid.lsp.server import DocContext, Project, TaskdroidServer, safe
 
 _MAX_WORKSPACE_SYMBOLS = 1000
@@ -70,8 +70,8 @@ def register(server: TaskdroidServer) -> None:
 # only the chunk it touched, and the result is plain JSON (no protocol objects to build and
 # unstructure for ten thousand tasks).
 
-_CHUNK_CACHE: dict[tuple[int, int, str], tuple[object, list[tuple[int, dict, int, int]], list]] = {}
-_CHUNK_CACHE_MAX = 50_000
+#: per-chunk pieces of the current version of each document (see ChunkPieces)
+_CHUNK_PIECES = ChunkPieces()
 _DOC_CACHE: list[tuple[object, str, tuple[list[dict], list[tuple[int, int, str]]]]] = []
 
 
@@ -80,10 +80,6 @@ def _chunk_pieces(server: TaskdroidServer, chunk) -> tuple[list[tuple[int, dict,
     spans of its tasks."""
     from taskdroid.core import query
 
-    key = (id(chunk.parse), chunk.line, server.conv.encoding)
-    hit = _CHUNK_CACHE.get(key)
-    if hit is not None and hit[0] is chunk.parse:
-        return hit[1], hit[2]
     lines = ChunkLines(chunk)
     conv = server.conv
     folds: list[tuple[int, int, str]] = []
@@ -107,9 +103,6 @@ def _chunk_pieces(server: TaskdroidServer, chunk) -> tuple[list[tuple[int, dict,
     for tree in query.chunk_task_trees(chunk):
         done, total = query.task_counts(tree)
         entries.append((tree.range.start.line, build(tree), done, total))
-    if len(_CHUNK_CACHE) > _CHUNK_CACHE_MAX:
-        _CHUNK_CACHE.clear()
-    _CHUNK_CACHE[key] = (chunk.parse, entries, folds)
     return entries, folds
 
 
@@ -148,8 +141,10 @@ def _task_file_structure(
             stack[-1][2] += done
             stack[-1][3] += total
 
-    for c in doc.chunks:
-        entries, task_folds = _chunk_pieces(server, c)
+    pieces = _CHUNK_PIECES.get(
+        ctx.path, doc.chunks, (enc,), lambda chunk: _chunk_pieces(server, chunk)
+    )
+    for c, (entries, task_folds) in zip(doc.chunks, pieces, strict=True):
         folds.extend(task_folds)
         heads = query.chunk_headings(c)
         events = sorted(
