@@ -12,6 +12,7 @@ diagnostics are the deliberate TD001s.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import os
 import platform
@@ -76,6 +77,10 @@ def bench_edit(ws: Path, n: int, reps: int) -> tuple[float, float, float]:
     text = read_text(path)
     w.set_task_text(path, text)
     w.diagnostics(path)
+    # the collector settings of `taskdroid lsp` (cli.main's threshold, lsp.documents' freeze of
+    # the index after start-up): what the server does per keystroke
+    gc.set_threshold(50_000, 20, 20)
+    gc.freeze()
     rng = random.Random(5)
     times = []
     for _ in range(reps):
