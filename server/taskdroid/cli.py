@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
-import hashlib
 import json
 import os
-import stat
 import sys
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from taskdroid import __version__
+from taskdroid.core.fsio import Snapshot as _Snapshot
+from taskdroid.core.fsio import WriteConflict  # re-exported: the CLI's write refusal
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -356,69 +353,29 @@ def _nested_project_files(ws, targets: list[str]) -> None:
 # -- status / next / graph ---------------------------------------------------------------------------
 
 
-class WriteConflict(Exception):
-    """The file changed on disk between reading it and replacing it."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    mtime_ns: int
-    size: int
-    digest: bytes
-
-
 def _read_snapshot(path: str) -> tuple[bytes, _Snapshot]:
-    from taskdroid.core.workspace import MAX_FILE_BYTES, ReadError
+    """The file's bytes and what they were read from (see core/fsio.py). Raises ReadError."""
+    from taskdroid.core.fsio import read_snapshot
 
-    try:
-        st = os.stat(path)
-        if st.st_size > MAX_FILE_BYTES:
-            raise ReadError(f"file is too large to edit ({st.st_size // (1024 * 1024)} MB)")
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as e:
-        raise ReadError(f"cannot read: {e.strerror or e}") from None
-    return data, _Snapshot(st.st_mtime_ns, st.st_size, hashlib.sha256(data).digest())
+    return read_snapshot(path)
 
 
 def _write_temp(folder: str, name: str, data: bytes, mode: int, owner: tuple[int, int]) -> str:
     """Write ``data`` to a new temporary file next to the target; return its path."""
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".taskdroid-tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        if hasattr(os, "chown"):
-            with contextlib.suppress(OSError):  # not allowed to give it away: it stays ours
-                os.chown(tmp, *owner)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp
+    from taskdroid.core.fsio import write_temp
+
+    return write_temp(folder, name, data, mode, owner)
 
 
 def write_atomically(path: str, data: bytes, before: _Snapshot) -> None:
-    """Replace ``path`` with ``data`` through a temporary file in the same folder and
-    ``os.replace``, keeping the file's mode (and owner when allowed). Raises
-    :class:`WriteConflict`, leaving the file untouched, when it is no longer what was read."""
-    st = os.stat(path)
-    folder, name = os.path.split(path)
-    tmp = _write_temp(folder or ".", name, data, stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid))
-    try:
-        try:
-            _now_data, now = _read_snapshot(path)
-        except Exception:
-            raise WriteConflict("it can no longer be read") from None
-        if now != before:
-            raise WriteConflict("it changed on disk while taskdroid was editing it")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Replace ``path`` with ``data`` through a temporary file in the same folder, keeping the
+    file's mode (and owner when allowed), under the lock every taskdroid writer takes, when the
+    file is still ``before``; bytes appended by another program in the meantime are kept, any
+    other change wins over ours. Raises :class:`WriteConflict`, nothing of ours written, when the
+    file is no longer what was read (core/fsio.py)."""
+    from taskdroid.core.fsio import replace_if_unchanged
+
+    replace_if_unchanged(path, data, before, write_temp=_write_temp)
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:

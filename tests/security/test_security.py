@@ -164,6 +164,7 @@ WRITE_SITES = {
     ("core/fsio.py", "replace_if_unchanged", "os.unlink"),
     ("core/fsio.py", "_after_swap", "os.replace"),
     ("core/fsio.py", "_after_swap", "os.unlink"),
+    ("core/fsio.py", "_swap_back", "os.unlink"),
     ("core/fsio.py", "_append", "os.open(os.O_WRONLY | os.O_APPEND | getattr(os, 'O_BINARY', 0))"),
     ("core/fsio.py", "_keep", "os.rename"),
     # runs: the log folder (inside the workspace unless the user's logDir is absolute), its

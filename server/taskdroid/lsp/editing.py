@@ -14,7 +14,9 @@ droid run — goes through :func:`apply_versioned`:
 
 Clients without ``documentChanges`` get a plain ``changes`` map (not versioned). A client that
 cannot apply edits at all (no ``workspace.applyEdit``) gets a closed file written on disk
-atomically (and re-indexed); an open document then cannot be edited.
+atomically (and re-indexed), never losing what another program writes at the same time
+(:func:`_replace_file`, core/fsio.py); an open document then cannot be edited — its buffer
+wins over the disk, and the disk is not touched.
 
 :func:`apply_status` is the status change of SPEC §5 on top of it; the runner uses it too.
 """
@@ -22,10 +24,8 @@ atomically (and re-indexed); an open document then cannot be edited.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -236,27 +236,34 @@ async def _write_disk(server: TaskdroidServer, snap: _Snapshot, edits: list[Text
 
 
 def _replace_file(path: str, expected: str, new_text: str) -> bool:
-    """Atomically replace ``path`` when it still holds ``expected`` (a BOM is kept)."""
-    from taskdroid.core.workspace import decode_text
+    """Atomically replace ``path`` when it still holds ``expected`` (a BOM is kept) — or
+    ``expected`` with text appended since (a droid's ``echo … >> tasks.md``), which is kept
+    after ``new_text``.
+
+    The file is checked again, under the lock every taskdroid writer takes, right before the
+    swap and looked at after it (core/fsio.py): a change made by another program in between is
+    never lost — bytes it appended are kept, any other change wins and this write is dropped
+    (False; the caller recomputes from the new text)."""
+    from taskdroid.core.fsio import WriteConflict, read_snapshot, replace_if_unchanged
+    from taskdroid.core.workspace import ReadError, decode_text
 
     target = os.path.realpath(path)
-    with open(target, "rb") as fh:
-        data = fh.read()
-    if decode_text(data) != expected:
+    try:
+        data, before = read_snapshot(target)
+        now = decode_text(data)
+        if now != expected:
+            if not now.startswith(expected):
+                return False
+            new_text += now[len(expected) :]
+    except ReadError as e:
+        log.warning("cannot read %s again before writing it: %s", path, e)
         return False
     bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-    st = os.stat(target)
-    folder = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(prefix=".taskdroid-", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(bom + new_text.encode("utf-8"))
-        os.chmod(tmp, st.st_mode & 0o7777)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        replace_if_unchanged(target, bom + new_text.encode("utf-8"), before)
+    except WriteConflict as e:
+        log.info("%s not written: %s", path, e)
+        return False
     return True
 
 
