@@ -204,18 +204,11 @@ def _indent(line: str) -> int:
 
 
 def _known_edit_bug(lines: list[str], loc, edits) -> bool:
-    """Four known bugs of core/edits.py (tests/fuzz/test_fuzz_regressions.py, xfail until
+    """Three known bugs of core/edits.py (tests/fuzz/test_fuzz_regressions.py, xfail until
     fixed): a status field inserted inside a title paragraph that continues on an indented
     bullet line, right before a line of paragraph text that it then takes as a lazy
-    continuation, or after a line that opens an HTML block; and a first field indented with an
-    outer list item's bullet."""
+    continuation, or after a line that opens an HTML block."""
     t = loc.task
-    heads = [lines[loc.line][: t.indent]]
-    for ci in t.children:
-        child = loc.chunk.parse.tasks[ci]
-        heads.append(lines[loc.chunk.line + child.line][: child.indent])
-    if not t.fields and any(ch not in " \t>" for head in heads for ch in head):
-        return True  # the task's or a subtask's line holds an outer item's bullet
     if not t.fields:
         containers, k = {0}, t
         while k is not None:

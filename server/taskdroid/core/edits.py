@@ -481,28 +481,28 @@ class _Editor:
         """Indentation of a first field: as the task's subtasks, else the task's indentation plus
         the file's indent unit when that nests under the task, else aligned with the marker."""
         tline = self.lines[self.tline]
-        task_indent = tline[: self.task.indent]
+        task_indent = _blank(tline[: self.task.indent])
         content = _visual(tline[: self.task.content_col])
         # the task's own subtasks show best how this task's children are indented
         for ci in self.task.children:
             child = self.loc.chunk.parse.tasks[ci]
-            cand = self.lines[self.base + child.line][: child.indent]
+            cand = _blank(self.lines[self.base + child.line][: child.indent])
             if content <= _visual(cand) <= content + 3:
                 return cand
         units: Counter = Counter()
         for loc in self._all_tasks():
             t = loc.task
             tl = self.lines[loc.chunk.line + t.line]
-            t_ind = tl[: t.indent]
+            t_ind = _blank(tl[: t.indent])
             for f in t.fields:
                 fl = self.lines[loc.chunk.line + f.line]
-                f_ind = fl[: f.bullet_span.start]
+                f_ind = _blank(fl[: f.bullet_span.start])
                 if f_ind.startswith(t_ind) and len(f_ind) > len(t_ind):
                     units[f_ind[len(t_ind) :]] += 2  # fields count more than subtasks
             for ci in t.children:
                 child = loc.chunk.parse.tasks[ci]
                 cl = self.lines[loc.chunk.line + child.line]
-                c_ind = cl[: child.indent]
+                c_ind = _blank(cl[: child.indent])
                 if c_ind.startswith(t_ind) and len(c_ind) > len(t_ind):
                     units[c_ind[len(t_ind) :]] += 1
         for unit, _ in units.most_common():
@@ -510,6 +510,15 @@ class _Editor:
             if content <= _visual(cand) <= content + 3:
                 return cand
         return task_indent + " " * max(content - _visual(task_indent), 1)
+
+
+def _blank(prefix: str) -> str:
+    """The white space a line's text up to an item's bullet stands for: an outer list's bullet on
+    the same line (``- - [ ] 1 a``, ``* 1. [ ] …``) becomes spaces, so a new line does not start
+    another outer item."""
+    if not prefix.strip(" \t"):
+        return prefix
+    return "".join(c if c in " \t" else " " for c in prefix)
 
 
 def _canonical(key: str) -> str:
