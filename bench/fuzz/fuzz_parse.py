@@ -203,37 +203,6 @@ def _indent(line: str) -> int:
     return _visual(line[: len(line) - len(line.lstrip(" \t"))])
 
 
-def _known_edit_bug(lines: list[str], loc, edits) -> bool:
-    """Three known bugs of core/edits.py (tests/fuzz/test_fuzz_regressions.py, xfail until
-    fixed): a status field inserted inside a title paragraph that continues on an indented
-    bullet line, right before a line of paragraph text that it then takes as a lazy
-    continuation, or after a line that opens an HTML block."""
-    t = loc.task
-    if not t.fields:
-        containers, k = {0}, t
-        while k is not None:
-            containers.add(_visual(lines[loc.chunk.line + k.line][: k.content_col]))
-            k = loc.chunk.parse.tasks[k.parent] if k.parent >= 0 else None
-        for n in range(loc.line + 1, loc.chunk.line + t.end_line + 1):
-            if not lines[n].strip():
-                break
-            if _INTERRUPTS.match(lines[n]):
-                v = _indent(lines[n])
-                if v - max(c for c in containers if c <= v) >= 4:
-                    return True
-                break
-    for e in edits:
-        if "\n" in e.new_text or "\r" in e.new_text:
-            for k in range(loc.line + 1, e.range.end.line + 1):
-                if lines[k].lstrip(" \t").startswith("<"):  # inserted into an HTML block
-                    return True
-            nxt = e.range.end.line + 1
-            if nxt < len(lines) and lines[nxt].strip() and not _INTERRUPTS.match(lines[nxt]):
-                if _indent(lines[nxt]) < _indent(e.new_text.lstrip("\r\n")) + 2:
-                    return True
-    return False
-
-
 def _eols(text: str) -> set[str]:
     out = set()
     for line in split_lines_keepends(text):
@@ -251,8 +220,6 @@ def _check_status_edit(text: str, doc, pick: int, status) -> None:
     i = pick % len(locs)
     loc = locs[i]
     edits = status_edits(text, doc, loc, status, note="note" if pick & 1 else None, now=NOW)
-    if status is not Status.PENDING and _known_edit_bug(split_lines(text), loc, edits):
-        return
     new = apply_edits(text, edits)
     new_doc = TaskDocument.parse(TASK, new, ALIASES)
     new_locs = list(new_doc.located_tasks())

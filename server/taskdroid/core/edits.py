@@ -426,19 +426,40 @@ class _Editor:
             bullet = _next_bullet(bullet)
             head = f"**{key}:**" if inside else f"**{key}**:"
             out.append(eol + indent + bullet + " " + head + (" " + value if value else ""))
+        nxt = self.lines[after + 1] if after + 1 < len(self.lines) else ""
+        if own and nxt.strip() and not _INTERRUPTS.match(nxt):
+            # the last field ended in a block that takes no lazy continuation (a heading, a code
+            # fence) and text follows: after a new field line it would continue that field's
+            # paragraph; a blank line keeps it where it was
+            out.append(eol)
         col = len(self.lines[after])
         self.edits.append(TextEdit(Range.of(after, col, col), "".join(out)))
 
     def _after_task_paragraph(self) -> int:
-        """The last line of the task's first paragraph (its title and continuation lines)."""
+        """The last line of the task's first paragraph (its title and continuation lines): up to
+        the first blank line or the first line where the block scanner starts something else (a
+        list item, heading, code or HTML block) — what ends the paragraph for a markdown reader,
+        which a pattern on the line alone cannot tell (``      - x`` indented past the task's
+        content is paragraph text; ``  <div>`` opens an HTML block)."""
         end = self.base + max(self.task.end_line, self.task.line)
+        stops = self._block_starts()
         k = self.tline
         while k + 1 <= end:
-            nxt = self.lines[k + 1]
-            if not nxt.strip() or _INTERRUPTS.match(nxt):
+            if not self.lines[k + 1].strip() or (k + 1 - self.base) in stops:
                 break
             k += 1
         return k
+
+    def _block_starts(self) -> set[int]:
+        """Chunk-relative lines where the scan of the task's chunk starts a block."""
+        from taskdroid.core.blocks import scan
+
+        chunk = self.loc.chunk
+        res = scan(self.lines[self.base : self.base + chunk.breaks + 1], doc_start=self.base == 0)
+        out = {it.line for it in res.items}
+        out.update(h.line for h in res.headings)
+        out.update(a for a, _b in res.opaque)
+        return out
 
     def _fallback_eol(self) -> str:
         own = line_ending(self.keep[self.tline]) if self.tline < len(self.keep) else ""
