@@ -168,23 +168,10 @@ def check(data: bytes) -> None:
 
     # droid file: front matter parser and droid checks (with and without an opening ---)
     droid_text = text if text.startswith("---") else "---\n" + text
-    try:
-        _check_front_matter(text)
-        _check_front_matter(droid_text)
-        ws.set_droid_text(DROID, droid_text)
-        _check_diagnostics(ws, DROID, droid_text)
-    except AssertionError:
-        if not _yaml_break_in_quoted_line(droid_text):
-            raise
-
-
-def _yaml_break_in_quoted_line(text: str) -> bool:
-    """A known bug of core/frontmatter.py (tests/fuzz/test_fuzz_regressions.py, xfail until
-    fixed): ranges after a DR002-quoted value on a line holding a YAML-only line break."""
-    return any(
-        any(b in line for b in ("\x85", "\u2028", "\u2029")) and line.count(":") >= 2
-        for line in split_lines(text)
-    )
+    _check_front_matter(text)
+    _check_front_matter(droid_text)
+    ws.set_droid_text(DROID, droid_text)
+    _check_diagnostics(ws, DROID, droid_text)
 
 
 ALIASES = {"X": "completed", "-": "in_progress"}

@@ -22,8 +22,9 @@ The default run is small and deterministic (``derandomize``). A long run::
 failure prints a ``@reproduce_failure`` blob; see docs/reliability.md).
 
 Inputs that hit a core bug already reported (an ``xfail`` test in test_fuzz_regressions.py, fix
-pending) are recognised and rejected (``_yaml_break_in_quoted_line``), so that a long run
-goes on finding new ones; drop each filter when its regression test passes.
+pending) can be recognised and rejected here so that a long run goes on finding new ones (none
+at the moment: the five bugs found so far are fixed); drop each filter when its regression test
+passes.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import re
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, reject, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from strategies import BREAKS, Edit, droid_files, edit_scripts, task_files
 
@@ -246,25 +247,7 @@ def test_task_files_never_raise_and_ranges_are_valid(text):
 @fuzz(150)
 @given(droid_files(), st.sampled_from(DROIDS))
 def test_droid_files_never_raise_and_ranges_are_valid(text, path):
-    try:
-        _droid_file_properties(text, path)
-    except AssertionError:
-        if _yaml_break_in_quoted_line(text):
-            reject()  # a known core bug, test_fuzz_regressions.py (fix pending)
-        raise
-
-
-#: line breaks for YAML (PyYAML) that are not line breaks for LSP
-_YAML_ONLY_BREAKS = ("\x85", "\u2028", "\u2029")
-
-
-def _yaml_break_in_quoted_line(text: str) -> bool:
-    """The known bug of test_ranges_after_a_value_quoted_for_dr002_stay_on_the_line: a line
-    with a YAML-only line break and a second ": " (a DR002 quote candidate)."""
-    return any(
-        any(b in line for b in _YAML_ONLY_BREAKS) and line.count(":") >= 2
-        for line in split_lines(text)
-    )
+    _droid_file_properties(text, path)
 
 
 def _droid_file_properties(text: str, path: str) -> None:

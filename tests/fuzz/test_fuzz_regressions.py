@@ -139,7 +139,6 @@ def test_status_field_inserted_before_a_paragraph_does_not_capture_it(text, stat
 # followed by more YAML. The quoted copy of the line is longer than the line itself (the two
 # quotes), and the positions of the nodes after the quoted value are taken from the copy: they
 # point 2 characters too far right, past the end of the line.
-@pytest.mark.xfail(strict=True, reason="core/frontmatter.py: positions after a quoted value")
 def test_ranges_after_a_value_quoted_for_dr002_stay_on_the_line():
     from taskdroid.core.text import split_lines
 

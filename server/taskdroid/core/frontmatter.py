@@ -212,6 +212,36 @@ class _Positions:
         return end
 
 
+class _QuotedPositions(_Positions):
+    """Positions in the YAML text with some values quoted (the DR002 special case), reported
+    where they are in the original text: offsets after a quoted value move back by what the
+    quotes added (text can follow it on the same line: after U+2028, a line break for YAML)."""
+
+    def __init__(self, quoted_text: str, original: _Positions, quoted: list) -> None:
+        super().__init__(quoted_text)
+        self.original = original
+        #: (start, end in the quoted text, start, end in the original), in order
+        self.segments: list[tuple[int, int, int, int]] = []
+        for q in quoted:
+            qs = self.starts[q.line] + q.start
+            os_ = original.starts[q.line] + q.start
+            width = len(quote_yaml_string(q.value))
+            self.segments.append((qs, qs + width, os_, os_ + (q.end - q.start)))
+        self.segments.sort()
+
+    def at(self, index: int) -> Position:
+        index = max(0, min(index, len(self.text)))
+        delta = 0
+        for qs, qe, os_, oe in self.segments:
+            if index >= qe:
+                delta = oe - qe
+            elif index >= qs:
+                return self.original.at(os_ + min(index - qs, oe - os_))
+            else:
+                break
+        return self.original.at(index + delta)
+
+
 def _mark_range(pos: _Positions, mark: Any) -> Range:
     """A one-character range at a mark (the last character of the line when at its end)."""
     index = getattr(mark, "index", 0) if mark is not None else 0
@@ -545,7 +575,7 @@ def _read_yaml(fm: FrontMatter, yaml_text: str) -> None:
             )
         )
         return
-    parsed_pos = _Positions(parsed.yaml_text)
+    parsed_pos = _QuotedPositions(parsed.yaml_text, pos, parsed.quoted) if parsed.quoted else pos
     converter = _Converter()
     try:
         _read_mapping(fm, root, converter, parsed_pos)
