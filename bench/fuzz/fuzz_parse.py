@@ -33,7 +33,6 @@ A crash found by atheris is written to ``crash-<sha1>`` in the current folder; r
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from datetime import datetime
@@ -176,18 +175,6 @@ def check(data: bytes) -> None:
 
 ALIASES = {"X": "completed", "-": "in_progress"}
 NOW = datetime(2025, 1, 13, 9, 30)
-_INTERRUPTS = re.compile(r"[ \t]*(?:[-+*][ \t]+\S|1[.)][ \t]+\S|#{1,6}(?:[ \t]|$)|```|~~~|>)")
-
-
-def _visual(s: str) -> int:
-    col = 0
-    for ch in s:
-        col = col + 4 - col % 4 if ch == "\t" else col + 1
-    return col
-
-
-def _indent(line: str) -> int:
-    return _visual(line[: len(line) - len(line.lstrip(" \t"))])
 
 
 def _eols(text: str) -> set[str]:

@@ -30,7 +30,6 @@ passes.
 from __future__ import annotations
 
 import os
-import re
 from datetime import datetime
 
 import pytest
@@ -364,16 +363,6 @@ def _eols(text: str) -> set[str]:
         elif line.endswith(("\r", "\n")):
             out.add(line[-1])
     return out
-
-
-_INTERRUPTS = re.compile(r"[ \t]*(?:[-+*][ \t]+\S|1[.)][ \t]+\S|#{1,6}(?:[ \t]|$)|```|~~~|>)")
-
-
-def _visual(s: str) -> int:
-    col = 0
-    for ch in s:
-        col = col + 4 - col % 4 if ch == "\t" else col + 1
-    return col
 
 
 @fuzz(150)

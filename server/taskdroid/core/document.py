@@ -32,15 +32,17 @@ _cache_chars = 0
 
 
 def _cached_parse(
-    text: str, lines: list[str], scan_res, aliases: dict, parse_key: tuple
+    text: str, lines: list[str], first: int, end: int, scan_res, aliases: dict, parse_key: tuple
 ) -> ChunkParse:
+    """The parse of the chunk ``text`` (``lines[first:end]``, scanned as ``scan_res``), from the
+    cache when the same text was parsed before."""
     key = (parse_key, text)
     hit = _cache.get(key)
     if hit is not None:
         _cache.move_to_end(key)
         return hit
     global _cache_chars
-    parsed = build_chunk(lines, scan_res, aliases)
+    parsed = build_chunk(lines[first:end], scan_res, aliases)
     parsed.local_diagnostics = check_chunk(parsed)
     _cache[key] = parsed
     _cache_chars += len(text)
@@ -98,12 +100,7 @@ def _scan_region(
         last = k + 1 == len(parts)
         end = n if last else firsts[k + 1]
         chunk_text = text[starts[k] :] if last else text[starts[k] : starts[k + 1]]
-        key = (parse_key, chunk_text)
-        parse = _cache.get(key)
-        if parse is not None:
-            _cache.move_to_end(key)
-        else:
-            parse = _cached_parse(chunk_text, lines[first:end], res, aliases, parse_key)
+        parse = _cached_parse(chunk_text, lines, first, end, res, aliases, parse_key)
         out.append((chunk_text, parse, end - first - (1 if last else 0)))
     return out
 

@@ -246,15 +246,6 @@ def _project_paths(server: TaskdroidServer, project: Project) -> set[str]:
     return paths
 
 
-def analyse_all(server: TaskdroidServer) -> None:
-    for project in server.all_projects():
-        try:
-            analyse_project(server, project)
-        except Exception:
-            log.exception("analysis of %s failed", project.root)
-    _analyse_unindexed_open(server)
-
-
 def _analyse_unindexed_open(server: TaskdroidServer) -> None:
     for uri in list(server.docs):
         doc = server.docs[uri]
@@ -265,7 +256,7 @@ def _analyse_unindexed_open(server: TaskdroidServer) -> None:
 
 
 async def analyse_all_async(server: TaskdroidServer, slice_seconds: float = 0.02) -> None:
-    """The first analysis after indexing, as :func:`analyse_all` but open documents first —
+    """The first analysis after indexing: every file of every project, open documents first —
     what the user looks at, and what a pulling client is waiting for — then every other file,
     yielding to the event loop between slices so requests are answered meanwhile."""
     from taskdroid.lsp import codelens
