@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from taskdroid import __version__
-from taskdroid.core.fsio import Snapshot as _Snapshot
-from taskdroid.core.fsio import WriteConflict  # re-exported: the CLI's write refusal
+from taskdroid.core.fsio import ReadOnlyFile, WriteConflict
+from taskdroid.core.paths import display_path
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     st.add_argument(
         "--note", metavar="TEXT", help="why: the Issue of a blocked task, the reason of a cancel"
+    )
+    st.add_argument(
+        "--force",
+        action="store_true",
+        help="write the file even when its permissions make it read-only",
     )
     common(st)
 
@@ -353,31 +358,6 @@ def _nested_project_files(ws, targets: list[str]) -> None:
 # -- status / next / graph ---------------------------------------------------------------------------
 
 
-def _read_snapshot(path: str) -> tuple[bytes, _Snapshot]:
-    """The file's bytes and what they were read from (see core/fsio.py). Raises ReadError."""
-    from taskdroid.core.fsio import read_snapshot
-
-    return read_snapshot(path)
-
-
-def _write_temp(folder: str, name: str, data: bytes, mode: int, owner: tuple[int, int]) -> str:
-    """Write ``data`` to a new temporary file next to the target; return its path."""
-    from taskdroid.core.fsio import write_temp
-
-    return write_temp(folder, name, data, mode, owner)
-
-
-def write_atomically(path: str, data: bytes, before: _Snapshot) -> None:
-    """Replace ``path`` with ``data`` through a temporary file in the same folder, keeping the
-    file's mode (and owner when allowed), under the lock every taskdroid writer takes, when the
-    file is still ``before``; bytes appended by another program in the meantime are kept, any
-    other change wins over ours. Raises :class:`WriteConflict`, nothing of ours written, when the
-    file is no longer what was read (core/fsio.py)."""
-    from taskdroid.core.fsio import replace_if_unchanged
-
-    replace_if_unchanged(path, data, before, write_temp=_write_temp)
-
-
 def cmd_lsp(args: argparse.Namespace) -> int:
     stdin = preanswered = None
     if not args.tcp:
@@ -399,7 +379,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         parse_status,
         status_edits,
     )
-    from taskdroid.core.workspace import ReadError, decode_text, norm
+    from taskdroid.core.workspace import ReadError, norm
+    from taskdroid.core.writes import read_text_snapshot, write_atomically
 
     try:
         status = parse_status(args.status)
@@ -412,11 +393,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     aliases = dict(load_workspace_settings(root, args).settings.markerAliases)
     target = os.path.realpath(args.file)  # edit the file a symlink points to, keep the link
     try:
-        data, before = _read_snapshot(target)
-        text = decode_text(data)
+        text, bom, before = read_text_snapshot(target)
     except ReadError as e:
         raise UsageError(f"{shown}: {e}") from None
-    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
     doc = TaskDocument.parse(target, text, aliases)
     try:
         edits = status_edits(text, doc, args.task_id, status, note=args.note)
@@ -434,50 +413,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     new = bom + apply_edits(text, edits).encode("utf-8")
     try:
-        write_atomically(target, new, before)
+        write_atomically(target, new, before, force=args.force)
     except WriteConflict as e:
         print(f"taskdroid: {shown}: not written — {e}; run the command again", file=sys.stderr)
         return EXIT_ERRORS
+    except ReadOnlyFile as e:
+        raise UsageError(f"{shown}: not written — {e}; use --force to write it anyway") from None
     except OSError as e:
         raise UsageError(f"{shown}: cannot write: {e.strerror or e}") from None
     was = loc.task.status.value if loc.task.status is not None else "a malformed marker"
     _say(f"{shown}: {label} → {status.value} (was {was})")
     return EXIT_OK
-
-
-def write_status_to_disk(
-    path: str,
-    task_id: str,
-    status,
-    *,
-    note: str | None = None,
-    extra_fields: Sequence[tuple[str, str]] = (),
-    aliases: dict[str, str] | None = None,
-    attempts: int = 3,
-) -> bool:
-    """The status edit of SPEC §5 written atomically, as ``taskdroid status`` writes it; the file
-    is read again and the edit recomputed when something else changed it meanwhile. True when
-    the file has the change (or needed none), False when it kept changing. Raises ``ReadError``
-    and ``EditError``."""
-    from taskdroid.core.edits import apply_edits, status_edits
-    from taskdroid.core.workspace import decode_text
-
-    target = os.path.realpath(path)
-    for _ in range(attempts):
-        data, before = _read_snapshot(target)
-        text = decode_text(data)
-        bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-        edits = status_edits(
-            text, None, task_id, status, note=note, extra_fields=extra_fields, aliases=aliases
-        )
-        if not edits:
-            return True
-        try:
-            write_atomically(target, bom + apply_edits(text, edits).encode("utf-8"), before)
-        except WriteConflict:
-            continue
-        return True
-    return False
 
 
 def _say(line: str) -> None:
@@ -596,7 +542,9 @@ class _TerminalHooks:
         return await self._base.read_text(run)
 
     async def set_status(self, run, status, *, note=None, extra_fields=()):
-        return write_status_to_disk(
+        from taskdroid.core.writes import write_status
+
+        return write_status(
             run.spec.task_path,
             run.spec.task_id,
             status,
@@ -759,17 +707,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
     targets = _task_targets(ws, args.paths, problems)
     sys.stdout.write(render_graph(ws, targets, args.format, show_path=display_path))
     return EXIT_OK
-
-
-def display_path(path: str) -> str:
-    """Relative to the current directory when inside it, POSIX separators."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        rel = path
-    if rel.startswith(".."):
-        rel = path
-    return rel.replace(os.sep, "/")
 
 
 if __name__ == "__main__":

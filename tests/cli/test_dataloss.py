@@ -223,7 +223,7 @@ def test_another_program_renaming_its_version_over_the_file_wins(project, monkey
 def test_a_change_after_the_read_is_checked_before_the_swap(project, kind, monkeypatch, capsys):
     """The file changes after taskdroid read it (here: while it writes its temporary file). Bytes
     appended are kept after the edit; any other change refuses the edit, nothing swapped."""
-    original = cli._write_temp
+    original = fsio.write_temp
 
     def racing(folder, name, data, mode, owner):
         tmp = original(folder, name, data, mode, owner)
@@ -233,7 +233,7 @@ def test_a_change_after_the_read_is_checked_before_the_swap(project, kind, monke
             task_file(project).write_text(TASKS.replace("# Tasks", "# Plan"), encoding="utf-8")
         return tmp
 
-    monkeypatch.setattr(cli, "_write_temp", racing)
+    monkeypatch.setattr(fsio, "write_temp", racing)
     text = task_file(project).read_text
     if kind == "append":
         assert status("1.4") == 0

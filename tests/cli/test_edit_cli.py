@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from taskdroid import cli
+from taskdroid.core import fsio
 
 TASKS = """\
 # Auth API tasks
@@ -168,7 +169,7 @@ def test_note_with_a_status_that_does_not_take_one_warns(project):
 def test_status_refuses_when_the_file_changes_before_the_replace(project, monkeypatch, capsys):
     """Another writer (an editor, a droid) saves the file while taskdroid computes its edit."""
     f = task_file(project)
-    original = cli._write_temp
+    original = fsio.write_temp
     concurrent = TASKS.replace("- [ ] 1.4", "- [x] 1.4")
 
     def racing_write_temp(folder, name, data, mode, owner):
@@ -176,7 +177,7 @@ def test_status_refuses_when_the_file_changes_before_the_replace(project, monkey
         f.write_text(concurrent)  # the other writer wins the race
         return tmp
 
-    monkeypatch.setattr(cli, "_write_temp", racing_write_temp)
+    monkeypatch.setattr(fsio, "write_temp", racing_write_temp)
     monkeypatch.chdir(project)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(project / ".no-user-config"))
     code = cli.main(["status", "tasks/tasks-auth.md", "2.1", "completed"])
@@ -190,7 +191,7 @@ def test_status_refuses_when_the_file_changes_before_the_replace(project, monkey
 def test_status_refuses_when_only_the_content_changed(project, monkeypatch, capsys):
     """Same size and mtime (a coarse clock), different bytes: the hash catches it."""
     f = task_file(project)
-    original = cli._write_temp
+    original = fsio.write_temp
 
     def racing_write_temp(folder, name, data, mode, owner):
         tmp = original(folder, name, data, mode, owner)
@@ -199,7 +200,7 @@ def test_status_refuses_when_only_the_content_changed(project, monkeypatch, caps
         os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
         return tmp
 
-    monkeypatch.setattr(cli, "_write_temp", racing_write_temp)
+    monkeypatch.setattr(fsio, "write_temp", racing_write_temp)
     monkeypatch.chdir(project)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(project / ".no-user-config"))
     assert cli.main(["status", "tasks/tasks-auth.md", "2.1", "completed"]) == 1

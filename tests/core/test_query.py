@@ -199,6 +199,23 @@ def test_rename_droid(ws, tmp_path):
         q.rename_droid(ws, droid, "API Dev", split_lines(DROID))
 
 
+def test_rename_droid_refuses_a_taken_name(ws, tmp_path):
+    """Renaming a droid to the name of another droid would silently point every task of the
+    renamed droid at the other one: refused, naming the other file."""
+    (droid,) = ws.droid_docs.values()
+    other = tmp_path / ".claude" / "agents" / "builder.md"
+    other.parent.mkdir(parents=True)
+    text = DROID.replace('"backend-dev"', "builder")
+    other.write_text(text, encoding="utf-8")
+    ws.set_text(str(other), text)
+    with pytest.raises(ValueError, match=r"a droid named `builder` already exists \(.*builder\.md\)"):
+        q.rename_droid(ws, droid, "builder", split_lines(DROID))
+    # the other droid may take a free name, and renaming to the same name is a no-op plan
+    (builder,) = [d for d in ws.droid_docs.values() if d.name == "builder"]
+    assert q.rename_droid(ws, builder, "maker", split_lines(text)).edits
+    assert q.rename_droid(ws, droid, "backend-dev", split_lines(DROID)).file_renames == []
+
+
 # -- completion ------------------------------------------------------------------------------------
 
 

@@ -89,9 +89,9 @@ class DiskHooks(RunHooks):
         self.events: list[tuple[str, str]] = []
 
     async def set_status(self, run, status, *, note=None, extra_fields=()):
-        from taskdroid.cli import write_status_to_disk
+        from taskdroid.core.writes import write_status
 
-        return write_status_to_disk(
+        return write_status(
             run.spec.task_path, run.spec.task_id, status, note=note, extra_fields=extra_fields
         )
 

@@ -1,7 +1,7 @@
 """Replacing a file that others may be writing at the same time, without losing their change.
 
 Used by every place taskdroid rewrites a task file: ``taskdroid status`` (and the runner's status
-updates through ``cli.write_status_to_disk``) and the language server's disk path for clients
+updates through :func:`taskdroid.core.writes.write_status`) and the language server's disk path for clients
 without ``workspace/applyEdit`` (``lsp/editing.py``). The protocol (SPEC §5, "written
 atomically"; issue #7, "never drop either change"):
 
@@ -62,6 +62,7 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = [
     "LOCK_TIMEOUT",
     "SETTLE_SECONDS",
+    "ReadOnlyFile",
     "Snapshot",
     "WriteConflict",
     "read_snapshot",
@@ -84,6 +85,26 @@ CHANGED = "it changed on disk while taskdroid was editing it"
 class WriteConflict(Exception):
     """The file changed on disk between reading it and replacing it (nothing of ours written,
     nothing of theirs lost)."""
+
+
+class ReadOnlyFile(PermissionError):
+    """The file's permissions do not allow writing it. A rename-based write would replace it
+    all the same (it needs only the folder's write permission), so taskdroid checks first and
+    refuses: a read-only task file stays as it is unless the user forces the write."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EACCES, "the file is read-only", path)
+
+    def __str__(self) -> str:
+        return "the file is read-only (its permissions do not allow writing)"
+
+
+def check_writable(path: str) -> None:
+    """Raise :class:`ReadOnlyFile` when ``path`` may not be written: no write permission for
+    this user, or (for root, whom ``access`` always allows) no write bit set at all."""
+    st = os.stat(path)
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise ReadOnlyFile(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,12 +329,16 @@ def replace_if_unchanged(
     before: Snapshot,
     *,
     write_temp: Callable[[str, str, bytes, int, tuple[int, int]], str] = write_temp,
+    force: bool = False,
 ) -> None:
     """Replace the file ``path`` (a real path, not a link) with ``data`` when it still is
     ``before``; see the module docstring. Raises :class:`WriteConflict` (nothing of ours
-    written) or ``OSError``."""
+    written), :class:`ReadOnlyFile` (the file's permissions forbid writing; ``force`` writes it
+    anyway, keeping its mode) or ``OSError``."""
     folder, name = os.path.split(path)
     folder = folder or "."
+    if not force:
+        check_writable(path)
     st = os.stat(path)
     tmp = write_temp(folder, name, data, stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid))
     fd_new = fd_old = -1

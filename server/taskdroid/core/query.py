@@ -406,6 +406,14 @@ def rename_droid(
     old = droid.name
     if not old:
         raise ValueError("this droid has no name to rename")
+    ws.droid_index()  # loads the personal droids
+    others = (*ws.droid_docs.values(), *ws.personal_droids.values())
+    other = next((d for d in others if d.name == new_name and d.path != droid.path), None)
+    if new_name != old and other is not None:
+        raise ValueError(
+            f"a droid named `{new_name}` already exists ({ws._show(other.path)}): tasks of "
+            f"`{old}` would point at it — choose another name"
+        )
     plan = RenamePlan()
     if droid.name_range is not None:
         plan.add(droid.path, unquoted_range(droid_lines, droid.name_range), new_name)

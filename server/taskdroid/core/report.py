@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from taskdroid import __version__
 from taskdroid.core.diagnostics import CODES, Diagnostic, Severity
+from taskdroid.core.paths import display_path
 
 DOCS_URL = "https://github.com/taskdroid/taskdroid/blob/main/docs/diagnostics.md"
 
@@ -155,8 +156,6 @@ def render_sarif(results: Sequence[tuple[str, Diagnostic]], ws=None) -> str:
 
 
 def _display(path: str) -> str:
-    from taskdroid.cli import display_path
-
     return display_path(path)
 
 

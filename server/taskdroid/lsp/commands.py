@@ -191,6 +191,8 @@ async def _set_status(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, A
     uri = a.uri if a.uri in ls.docs else ls.open_paths.get(path, a.uri)
     if uri not in ls.docs and not os.path.isfile(path):
         raise invalid(SET_STATUS, f"no such file: {path}")
+    if uri not in ls.docs and not ls.inside_workspace(path):
+        raise invalid(SET_STATUS, f"{path} is outside the workspace folders: not edited")
     try:
         applied = await apply_status(ls, uri, a.taskId, a.status, note=a.note)
     except EditError as e:

@@ -216,15 +216,24 @@ async def _wait_for_change(server: TaskdroidServer, uri: str, snap: _Snapshot) -
 
 
 async def _write_disk(server: TaskdroidServer, snap: _Snapshot, edits: list[TextEdit]) -> bool:
-    """Write a closed file whose text is still ``snap.text`` (a client without applyEdit)."""
-    from taskdroid.core.edits import apply_edits
+    """Write a closed file whose text is still ``snap.text`` (a client without applyEdit).
+
+    Only a file inside one of the workspace folders is written (after resolving links and
+    ``..``), and never one whose permissions make it read-only: both raise ``EditError`` with a
+    message for the user."""
+    from taskdroid.core.edits import EditError, apply_edits
+    from taskdroid.core.fsio import ReadOnlyFile
 
     assert snap.path is not None
     path = snap.path
+    if not server.inside_workspace(path):
+        raise EditError(f"cannot edit {path}: it is outside the workspace folders")
     new_text = apply_edits(snap.text, edits)
     loop = asyncio.get_running_loop()
     try:
         written = await loop.run_in_executor(None, _replace_file, path, snap.text, new_text)
+    except ReadOnlyFile as e:
+        raise EditError(f"cannot edit {path}: {e}") from None
     except OSError as e:
         log.warning("cannot write %s: %s", path, e)
         return False
@@ -243,14 +252,13 @@ def _replace_file(path: str, expected: str, new_text: str) -> bool:
     The file is checked again, under the lock every taskdroid writer takes, right before the
     swap and looked at after it (core/fsio.py): a change made by another program in between is
     never lost — bytes it appended are kept, any other change wins and this write is dropped
-    (False; the caller recomputes from the new text)."""
-    from taskdroid.core.fsio import WriteConflict, read_snapshot, replace_if_unchanged
-    from taskdroid.core.workspace import ReadError, decode_text
+    (False; the caller recomputes from the new text). Raises ``ReadOnlyFile``."""
+    from taskdroid.core.workspace import ReadError
+    from taskdroid.core.writes import WriteConflict, read_text_snapshot, write_atomically
 
     target = os.path.realpath(path)
     try:
-        data, before = read_snapshot(target)
-        now = decode_text(data)
+        now, bom, before = read_text_snapshot(target)
         if now != expected:
             if not now.startswith(expected):
                 return False
@@ -258,9 +266,8 @@ def _replace_file(path: str, expected: str, new_text: str) -> bool:
     except ReadError as e:
         log.warning("cannot read %s again before writing it: %s", path, e)
         return False
-    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
     try:
-        replace_if_unchanged(target, bom + new_text.encode("utf-8"), before)
+        write_atomically(target, bom + new_text.encode("utf-8"), before)
     except WriteConflict as e:
         log.info("%s not written: %s", path, e)
         return False

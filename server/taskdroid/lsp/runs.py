@@ -341,11 +341,11 @@ class LspRunHooks:
                     _EDIT_TIMEOUT,
                 )
             )
-        from taskdroid.cli import write_status_to_disk
+        from taskdroid.core.writes import write_status
 
         written = await asyncio.get_running_loop().run_in_executor(
             None,
-            lambda: write_status_to_disk(
+            lambda: write_status(
                 path,
                 run.spec.task_id,
                 status,

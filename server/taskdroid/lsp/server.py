@@ -31,6 +31,7 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from pygls.uris import from_fs_path, to_fs_path
 
 from taskdroid import __version__
+from taskdroid.core.paths import is_inside
 from taskdroid.lsp.convert import EMPTY_LINES, Converter, LineIndex, encoding_of, json_converter
 
 if TYPE_CHECKING:
@@ -344,6 +345,11 @@ class TaskdroidServer(LanguageServer):
         if uri is not None:
             return uri
         return from_fs_path(path) or ("file://" + path)
+
+    def inside_workspace(self, path: str) -> bool:
+        """Is ``path`` (after resolving links and ``..``) inside one of the workspace folders?
+        Files outside them are never written to disk by the server."""
+        return any(p.root is not None and is_inside(path, p.root) for p in self.projects)
 
     def project_for(self, path: str) -> Project | None:
         best = None
