@@ -15,7 +15,7 @@ from taskdroid.core.workspace import Workspace
 A = """\
 ## 1. Setup
 
-- [x] 1.1 Create "users" table [db] <b>#1</b> `schema.ts` {x} a|b
+- [x] 1.1 Create "users" table [db] <#1> `schema.ts` {x} a|b
 - [~] 1.2 Build the API
   - **Dependencies**: 1.1
 - [!] 1.3 Cycle one
@@ -71,7 +71,7 @@ def test_mermaid_structure(ws):
     nodes = dict(m.groups() for ln in lines if (m := NODE.match(ln)))
     # labels: ID and title, with the characters Mermaid would interpret escaped
     label = nodes["n0_1_1"]
-    assert label.startswith("1.1 Create #quot;users#quot; table #91;db#93; #lt;b#gt;#35;1")
+    assert label.startswith("1.1 Create #quot;users#quot; table #91;db#93; #lt;#35;1#gt;")
     assert "`" not in label and "|" not in label and "{" not in label
     # the task without an ID but with a dependency is a node; the bare one is not
     assert "a task without an ID" in nodes.values()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from taskdroid.core.document import Located, TaskDocument, normalize_id
+from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Task
 from taskdroid.core.ready import select_task_docs
 
@@ -67,7 +68,7 @@ def _status_class(task: Task) -> str:
 
 
 def _label(task: Task) -> str:
-    title = " ".join(task.title.split())
+    title = plain_title(task.title)
     if len(title) > _MAX_LABEL:
         title = title[: _MAX_LABEL - 1].rstrip() + "…"
     text = f"{task.id} {title}" if task.id else title

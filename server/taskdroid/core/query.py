@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
 from taskdroid.core.edits import TextEdit
+from taskdroid.core.inline import plain_title
 from taskdroid.core.model import (
     CANONICAL_MARKERS,
     FIELD_LOOKUP,
@@ -814,7 +815,7 @@ def chunk_task_trees(c: PlacedChunk) -> list[OutlineNode]:
             status += ", optional"
         node = OutlineNode(
             "task",
-            t.label or f"[{t.marker_text}]",
+            plain_title(t.label) if t.label else f"[{t.marker_text}]",
             status,
             Range(Position(c.line + t.line, 0), Position(c.line + end_rel, end_len)),
             sel,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from taskdroid.core.document import Located, TaskDocument
+from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def next_tasks(ws: Workspace, paths: list[str] | None = None) -> list[ReadyTask]
                 prio = prios.get((ci, task.section)) if task.section >= 0 else None
                 if prio is None:
                     prio = _field_priority(loc, known_set)
-                ready = ReadyTask(doc.path, loc.line, task.id, task.title, task.droid, prio)
+                ready = ReadyTask(doc.path, loc.line, task.id, plain_title(task.title), task.droid, prio)
                 key = (rank.get(prio, len(known)) if prio else len(known), id_sort_key(task.id))
                 found.append(((*key, doc.path, loc.line), ready))
     found.sort(key=lambda x: x[0])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from taskdroid.core.inline import plain_title
 from taskdroid.lsp.convert import markup, plain_text
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
@@ -243,8 +244,8 @@ class _Builder:
                     t.id,
                     types.CompletionItemKind.Reference,
                     t.id,
-                    detail=f"{t.title[:60]} — {status}",
-                    doc=f"**`{t.id}` {t.title}** — {status}",
+                    detail=f"{plain_title(t.title)[:60]} — {status}",
+                    doc=f"**`{t.id}` {plain_title(t.title)}** — {status}",
                     sort=f"{n:06d}",
                 )
             )

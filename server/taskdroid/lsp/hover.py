@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Position, Range
 from taskdroid.lsp.convert import markup
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
@@ -101,7 +102,8 @@ def _status(loc: Located) -> str:
 
 def _task_line(loc: Located) -> str:
     t = loc.task
-    name = f"`{t.id}` {t.title}".strip() if t.id else t.title
+    title = plain_title(t.title)
+    name = f"`{t.id}` {title}".strip() if t.id else title
     return f"**{name.strip()}** — {_status(loc)}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Position
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
@@ -44,7 +45,7 @@ def inlay_hints(
                     continue
                 tt = target[1].task
                 status = tt.status.label if tt.status else "unknown status"
-                title = f"{tt.id} {tt.title}".strip() if tt.id else tt.title
+                title = plain_title(f"{tt.id} {tt.title}".strip() if tt.id else tt.title)
                 out.append(
                     types.InlayHint(
                         position=server.conv.position(ctx.lines, Position(line, ref.span.end)),

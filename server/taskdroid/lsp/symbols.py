@@ -13,6 +13,7 @@ import os
 
 from lsprotocol import types
 
+from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Position, Range
 from taskdroid.lsp.convert import ChunkLines, ChunkPieces, RawJSON
 from taskdroid.lsp.server import DocContext, Project, TaskdroidServer, safe
@@ -275,7 +276,7 @@ def workspace_symbols(server: TaskdroidServer, query_text: str) -> list[types.Sy
             lines = None
             for loc in doc.located_tasks():
                 t = loc.task
-                label = t.label or f"[{t.marker_text}]"
+                label = plain_title(t.label) if t.label else f"[{t.marker_text}]"
                 if not fuzzy_match(query_text, label):
                     continue
                 if lines is None:
