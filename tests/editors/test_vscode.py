@@ -1,7 +1,7 @@
 """The VS Code extension (``client-vscode/``): its own checks, and an end-to-end run in real VS Code.
 
-* ``npm test`` in ``client-vscode`` — strict type check, lint, unit tests of the pure parts
-  (server discovery order, settings mapping, …) and the esbuild bundle.
+* (``npm test`` in ``client-vscode`` — strict type check, lint, unit tests of the pure parts and
+  the esbuild bundle — is a step of its own in ``tests/run.sh``, not a pytest test.)
 * package.json declares the settings the server really has (names, defaults, codes).
 * End to end: code-server 4.100.3 (VS Code 1.100.3) with the built ``.vsix``, driven by
   playwright-core in Debian's headless Chromium (``client-vscode/test/e2e/driver.js``), on a copy
@@ -199,15 +199,6 @@ def require(feature: str, what: str) -> None:
 
 
 # -- the client's own checks -----------------------------------------------------------------------
-
-
-def test_npm_test_typecheck_lint_unit_build():
-    """``npm test``: tsc --strict, eslint, node --test on the pure modules, the esbuild bundle."""
-    npm_ready()
-    with locked("build"):  # npm test rebuilds dist/, which packaging reads
-        out = run(["npm", "test"], CLIENT, 600)
-    assert out.returncode == 0, tail(out.stdout + out.stderr, 80)
-    assert re.search(r"# pass \d+", out.stdout) and "# fail 0" in out.stdout, tail(out.stdout)
 
 
 def test_package_json_declares_the_server_settings():
