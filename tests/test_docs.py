@@ -161,7 +161,7 @@ def test_no_tracked_file_points_outside_the_repository() -> None:
 
 
 def test_outside_patterns_catch_the_old_readme_link() -> None:
-    old = "The contract is [`SPEC.md`](../" + "shared/SPEC" + ".md)."
+    old = "The contract is [the spec](../" + "shared/SPEC" + ".md)."
     assert any(needle in old for needle in _OUTSIDE)
 
 
