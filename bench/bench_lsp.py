@@ -29,7 +29,7 @@ pytest-lsp. Servers:
 Budgets (issue "Language server"): 1,000 tasks: open → diagnostics ≤ 100 ms, one-character edit →
 fresh diagnostics ≤ 30 ms (median); 10,000 tasks: open ≤ 1 s, edit ≤ 100 ms, hover, completion,
 definition ≤ 50 ms; start-up to the ``initialize`` response ≤ 1.5× the markdown server's (and, per
-shared/guides/performance-notes.md, ≤ 1.2× a bare pygls 2.1 server).
+the performance notes, ≤ 1.2× a bare pygls 2.1 server).
 """
 
 from __future__ import annotations

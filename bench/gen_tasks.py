@@ -9,7 +9,7 @@ or, from Python::
     from gen_tasks import generate
     text = generate(10_000, seed=1)
 
-The output follows SPEC.md section 2 and the shape the performance notes were measured with:
+The output follows docs/language.md §2 and the shape the performance notes were measured with:
 ``# Title``, ``## Tasks``, then sections ``### N. Title (PRIORITY)`` of 20 tasks each (IDs
 ``N.1`` ... ``N.20``; the last section may be shorter), mixed statuses with matching trailing
 emoji, fields under the tasks, a nested note item now and then, a fenced code block every few
