@@ -178,10 +178,13 @@ function sortFailures(failures: Failure[]): Failure[] {
   return [...failures].sort((a, b) => ORDER[a.source] - ORDER[b.source]);
 }
 
-/** The command a user runs to install the server (for "Copy Install Command"). */
+/**
+ * The command a user runs to install the server (for "Copy Install Command"). `-P`: pasted into
+ * VS Code's terminal it runs in the workspace, where `python -m pip` would import a committed `pip/`.
+ */
 export function installCommand(pythonPath?: string): string {
   if (pythonPath) {
-    return `${quoteArg(pythonPath)} -m pip install ${INSTALL_PACKAGE}`;
+    return `${quoteArg(pythonPath)} ${SAFE_PATH_FLAG} -m pip install ${INSTALL_PACKAGE}`;
   }
   return `pipx install ${INSTALL_PACKAGE}`;
 }

@@ -138,8 +138,8 @@ describe('helpers', () => {
   });
 
   it('copies an install command for the selected interpreter, else pipx', () => {
-    assert.equal(installCommand('/venv/bin/python'), '/venv/bin/python -m pip install taskdroid');
-    assert.equal(installCommand('/My venv/python'), `'/My venv/python' -m pip install taskdroid`);
+    assert.equal(installCommand('/venv/bin/python'), '/venv/bin/python -P -m pip install taskdroid');
+    assert.equal(installCommand('/My venv/python'), `'/My venv/python' -P -m pip install taskdroid`);
     assert.equal(installCommand(), 'pipx install taskdroid');
   });
 
