@@ -3,7 +3,7 @@
  *
  * Order, first that works wins:
  *   1. the `taskdroid.server.command` setting (an argv list, user settings only);
- *   2. the interpreter selected in the Python extension: `python -m taskdroid lsp`, when the
+ *   2. the interpreter selected in the Python extension: `python -P -m taskdroid lsp`, when the
  *      Python extension is installed and that interpreter can import taskdroid;
  *   3. `taskdroid` on PATH (then `~/.local/bin`, where pipx puts it): `taskdroid lsp`.
  */
@@ -48,7 +48,12 @@ export interface DiscoveryInput {
   pathTaskdroid?: string;
 }
 
-export const SERVER_MODULE_ARGS = ['-m', 'taskdroid', 'lsp'];
+/**
+ * Python's safe_path option (3.11+): neither the current directory (`-m`, `-c`) nor a script's
+ * folder goes on `sys.path`, so nothing in a workspace can shadow taskdroid or its dependencies.
+ */
+export const SAFE_PATH_FLAG = '-P';
+export const SERVER_MODULE_ARGS = [SAFE_PATH_FLAG, '-m', 'taskdroid', 'lsp'];
 export const INSTALL_PACKAGE = 'taskdroid';
 
 /** Split a command line like a POSIX shell would (quotes, backslashes), without running one. */
@@ -173,10 +178,13 @@ function sortFailures(failures: Failure[]): Failure[] {
   return [...failures].sort((a, b) => ORDER[a.source] - ORDER[b.source]);
 }
 
-/** The command a user runs to install the server (for "Copy Install Command"). */
+/**
+ * The command a user runs to install the server (for "Copy Install Command"). `-P`: pasted into
+ * VS Code's terminal it runs in the workspace, where `python -m pip` would import a committed `pip/`.
+ */
 export function installCommand(pythonPath?: string): string {
   if (pythonPath) {
-    return `${quoteArg(pythonPath)} -m pip install ${INSTALL_PACKAGE}`;
+    return `${quoteArg(pythonPath)} ${SAFE_PATH_FLAG} -m pip install ${INSTALL_PACKAGE}`;
   }
   return `pipx install ${INSTALL_PACKAGE}`;
 }
@@ -215,7 +223,9 @@ export function findOnPath(
 ): string | undefined {
   const platform = options.platform ?? process.platform;
   const sep = platform === 'win32' ? ';' : ':';
-  const dirs = [...(envPath ?? '').split(sep), ...(options.extraDirs ?? [])].filter((d) => d !== '');
+  const isAbsolute = (d: string) => (platform === 'win32' ? path.win32.isAbsolute(d) : path.posix.isAbsolute(d));
+  // a relative PATH entry (`.`, `node_modules/.bin`) would depend on the current directory
+  const dirs = [...(envPath ?? '').split(sep), ...(options.extraDirs ?? [])].filter((d) => d !== '' && isAbsolute(d));
   const exts = platform === 'win32' ? (options.pathExt ?? '.EXE;.CMD;.BAT').split(';').concat(['']) : [''];
   const join = (a: string, b: string) => (platform === 'win32' ? path.win32.join(a, b) : path.posix.join(a, b));
   for (const dir of dirs) {

@@ -16,7 +16,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   log.info(`taskdroid ${String(pkg.version)} activating (VS Code ${vscode.version})`);
 
   const runs = new RunTracker();
-  manager = new ServerManager(log, runs);
+  manager = new ServerManager(log, runs, context.extensionPath);
   context.subscriptions.push(manager);
   const graph = new GraphView(context, manager);
   context.subscriptions.push(graph);

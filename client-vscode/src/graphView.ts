@@ -4,8 +4,8 @@
  */
 import { execFile } from 'child_process';
 import * as vscode from 'vscode';
-import { cliArgv } from './discovery';
 import { graphHtml, graphMarkdown, makeNonce } from './graph';
+import { graphLaunch } from './launch';
 import { ServerManager, errorText } from './server';
 import { selectorGlobs } from './settings';
 
@@ -173,7 +173,8 @@ export class GraphView implements vscode.Disposable {
       throw new Error('the language server is not running, so there is no taskdroid to draw the graph with');
     }
     const root = folder.uri.fsPath;
-    const argv = cliArgv(candidate, ['graph', '--format', 'mermaid', '--root', root, root]);
+    // the folder is passed as `--root` and path; the current directory is never the workspace
+    const argv = graphLaunch(candidate, root, this.manager.launchCwd());
     if (argv === undefined) {
       throw new Error(
         `cannot derive \`taskdroid graph\` from the server command (${[candidate.command, ...candidate.args].join(' ')}): it has no \`lsp\` argument`,
@@ -184,7 +185,7 @@ export class GraphView implements vscode.Disposable {
       execFile(
         argv.command,
         argv.args,
-        { cwd: root, timeout: GRAPH_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, windowsHide: true },
+        { ...argv.options, timeout: GRAPH_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, windowsHide: true },
         (error, stdout, stderr) => {
           if (error) {
             const why = stderr.trim().split(/\r?\n/).pop() || error.message;

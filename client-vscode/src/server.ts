@@ -27,6 +27,7 @@ import {
   missingServerMessage,
   resolveServer,
 } from './discovery';
+import { Launch, launchCwd, probeFailure, probeLaunch, serverLaunch, settingCommandProblem } from './launch';
 import { StderrClassifier } from './log';
 import { ProgressFeature } from './progress';
 import { onInterpreterChange, selectedInterpreter } from './python';
@@ -64,6 +65,8 @@ export class ServerManager implements vscode.Disposable {
   constructor(
     readonly log: vscode.LogOutputChannel,
     readonly runs: RunTracker,
+    /** the extension's own folder: the current directory of every process we start */
+    readonly extensionPath: string,
   ) {
     this.disposables.push(
       this.stateEmitter,
@@ -78,7 +81,7 @@ export class ServerManager implements vscode.Disposable {
         this.scheduleRestart('workspace trusted');
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => {
-        // the server follows folder changes itself; only the cwd would be stale, which is harmless
+        // the server follows folder changes itself (its current directory is never a workspace folder)
       }),
     );
     void onInterpreterChange(() => {
@@ -205,6 +208,11 @@ export class ServerManager implements vscode.Disposable {
 
   // -- discovery --------------------------------------------------------------------------------
 
+  /** The current directory for the server and its helpers: never inside a workspace folder. */
+  launchCwd(): string {
+    return launchCwd([this.extensionPath], this.folderPaths());
+  }
+
   private folderPaths(): string[] {
     return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
   }
@@ -228,18 +236,16 @@ export class ServerManager implements vscode.Disposable {
   }
 
   private async probe(candidate: Candidate): Promise<Probe> {
-    switch (candidate.source) {
-      case 'setting': {
-        const exe = resolveExecutable(candidate.command);
-        return exe ? { ok: true } : { ok: false, reason: `${candidate.command} is not an executable file (nor on PATH)` };
-      }
-      case 'python':
-        return run(candidate.command, ['-c', 'import taskdroid.cli'], (stderr) =>
-          /No module named/.test(stderr) ? 'taskdroid is not installed in it' : lastLine(stderr),
-        );
-      case 'path':
-        return run(candidate.command, ['--version'], lastLine);
+    const launch = probeLaunch(candidate, this.launchCwd());
+    if (launch !== undefined) {
+      return run(launch, (stderr) => probeFailure(candidate, stderr));
     }
+    const problem = settingCommandProblem(candidate.command);
+    if (problem !== undefined) {
+      return { ok: false, reason: problem };
+    }
+    const exe = resolveExecutable(candidate.command);
+    return exe ? { ok: true } : { ok: false, reason: `${candidate.command} is not an executable file (nor on PATH)` };
   }
 
   private reportMissing(resolution: Resolution): void {
@@ -267,13 +273,10 @@ export class ServerManager implements vscode.Disposable {
 
   private createClient(candidate: Candidate): LanguageClient {
     const config = vscode.workspace.getConfiguration('taskdroid');
-    const cwd = this.folderPaths()[0] ?? os.homedir();
-    // no `transport`: stdio is the default, and TransportKind.stdio would append `--stdio`
-    const serverOptions: ServerOptions = {
-      command: candidate.command,
-      args: candidate.args,
-      options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' } },
-    };
+    // never a workspace folder as current directory (see launch.ts); the server gets its folders
+    // from `initialize`. No `transport`: stdio is the default, and TransportKind.stdio would
+    // append `--stdio`.
+    const serverOptions: ServerOptions = serverLaunch(candidate, this.launchCwd(), process.env);
     const stderr = new StderrClassifier();
     const crashes: number[] = [];
     const clientOptions: LanguageClientOptions = {
@@ -453,20 +456,15 @@ function isExecutable(file: string): boolean {
 
 function resolveExecutable(command: string): string | undefined {
   if (command.includes('/') || command.includes('\\')) {
-    const abs = path.resolve(command);
-    return isExecutable(abs) ? abs : undefined;
+    return path.isAbsolute(command) && isExecutable(command) ? command : undefined;
   }
   return findOnPath(command, process.env.PATH, isExecutable);
 }
 
-function lastLine(text: string): string {
-  const lines = text.trim().split(/\r?\n/);
-  return lines[lines.length - 1] || 'failed';
-}
-
-function run(command: string, args: string[], explain: (stderr: string) => string): Promise<Probe> {
+function run(launch: Launch, explain: (stderr: string) => string): Promise<Probe> {
+  const { command, args, options } = launch;
   return new Promise((resolve) => {
-    execFile(command, args, { timeout: PROBE_TIMEOUT_MS, windowsHide: true }, (error, _stdout, stderr) => {
+    execFile(command, args, { ...options, timeout: PROBE_TIMEOUT_MS, windowsHide: true }, (error, _stdout, stderr) => {
       if (error === null) {
         resolve({ ok: true });
       } else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -26,7 +26,7 @@ describe('server discovery order', () => {
       c.map((x) => [x.source, x.command, x.args]),
       [
         ['setting', '/opt/td/bin/taskdroid', ['lsp', '--log-level', 'DEBUG']],
-        ['python', '/venv/bin/python', ['-m', 'taskdroid', 'lsp']],
+        ['python', '/venv/bin/python', ['-P', '-m', 'taskdroid', 'lsp']],
         ['path', '/usr/local/bin/taskdroid', ['lsp']],
       ],
     );
@@ -121,6 +121,16 @@ describe('helpers', () => {
     assert.equal(findOnPath('taskdroid', undefined, isExe, { platform: 'linux' }), undefined);
   });
 
+  it('ignores relative PATH entries (they would depend on the current directory)', () => {
+    const seen: string[] = [];
+    const isExe = (f: string) => {
+      seen.push(f);
+      return f === 'bin/taskdroid' || f === '/usr/bin/taskdroid';
+    };
+    assert.equal(findOnPath('taskdroid', 'bin:.:/usr/bin', isExe, { platform: 'linux' }), '/usr/bin/taskdroid');
+    assert.deepEqual(seen, ['/usr/bin/taskdroid']);
+  });
+
   it('knows an interpreter inside the workspace', () => {
     assert.ok(isInside('/ws/.venv/bin/python', ['/other', '/ws']));
     assert.ok(!isInside('/ws2/.venv/bin/python', ['/ws']));
@@ -128,14 +138,14 @@ describe('helpers', () => {
   });
 
   it('copies an install command for the selected interpreter, else pipx', () => {
-    assert.equal(installCommand('/venv/bin/python'), '/venv/bin/python -m pip install taskdroid');
-    assert.equal(installCommand('/My venv/python'), `'/My venv/python' -m pip install taskdroid`);
+    assert.equal(installCommand('/venv/bin/python'), '/venv/bin/python -P -m pip install taskdroid');
+    assert.equal(installCommand('/My venv/python'), `'/My venv/python' -P -m pip install taskdroid`);
     assert.equal(installCommand(), 'pipx install taskdroid');
   });
 
   it('derives other subcommands from the server command', () => {
-    const py: Candidate = { source: 'python', command: '/p', args: ['-m', 'taskdroid', 'lsp'], origin: '' };
-    assert.deepEqual(cliArgv(py, ['graph', '--format', 'mermaid']), { command: '/p', args: ['-m', 'taskdroid', 'graph', '--format', 'mermaid'] });
+    const py: Candidate = { source: 'python', command: '/p', args: ['-P', '-m', 'taskdroid', 'lsp'], origin: '' };
+    assert.deepEqual(cliArgv(py, ['graph', '--format', 'mermaid']), { command: '/p', args: ['-P', '-m', 'taskdroid', 'graph', '--format', 'mermaid'] });
     const custom: Candidate = { source: 'setting', command: '/td', args: ['lsp', '--log-level', 'DEBUG'], origin: '' };
     assert.deepEqual(cliArgv(custom, ['graph']), { command: '/td', args: ['graph'] });
     assert.equal(cliArgv({ source: 'setting', command: '/wrapper', args: [], origin: '' }, ['graph']), undefined);

@@ -318,7 +318,10 @@ class Workspace:
         self._personal_loaded = True
         from taskdroid.core.discovery import personal_droid_files
 
-        for p, _folder in personal_droid_files(self.settings):
+        # a relative droidPaths folder is taken relative to the workspace, never the current
+        # directory (the editor starts the server outside the workspace: docs/security.md)
+        root = Path(self.root) if self.root is not None else None
+        for p, _folder in personal_droid_files(self.settings, root):
             try:
                 text = read_text(p)
             except ReadError:
