@@ -21,7 +21,7 @@ const EXT = '/home/u/.vscode/extensions/taskdroid.taskdroid-0.1.0';
 
 describe('launching processes outside the workspace', () => {
   it('runs from the extension folder, never from a workspace folder', () => {
-    assert.equal(launchCwd([EXT], ['/work/repo', '/work/other']), EXT);
+    assert.equal(launchCwd([EXT], ['/srv/repo', '/srv/other']), EXT);
     // the home folder opened as a workspace contains the extension: the file-system root instead
     assert.equal(launchCwd([EXT], ['/home/u']), path.parse(EXT).root);
     assert.equal(launchCwd([EXT], [EXT]), path.parse(EXT).root);
