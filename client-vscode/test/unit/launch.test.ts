@@ -46,13 +46,13 @@ describe('launching processes outside the workspace', () => {
   });
 
   it('draws the graph with the folder as --root and path, not as current directory', () => {
-    const py = graphLaunch(byName('python'), '/work/repo', '/ext');
+    const py = graphLaunch(byName('python'), '/srv/repo', '/ext');
     assert.deepEqual(py, {
       command: '/venv/bin/python',
-      args: ['-P', '-m', 'taskdroid', 'graph', '--format', 'mermaid', '--root', '/work/repo', '/work/repo'],
+      args: ['-P', '-m', 'taskdroid', 'graph', '--format', 'mermaid', '--root', '/srv/repo', '/srv/repo'],
       options: { cwd: '/ext' },
     });
-    assert.deepEqual(graphLaunch(byName('path'), '/work/repo', '/ext')?.args, ['graph', '--format', 'mermaid', '--root', '/work/repo', '/work/repo']);
+    assert.deepEqual(graphLaunch(byName('path'), '/srv/repo', '/ext')?.args, ['graph', '--format', 'mermaid', '--root', '/srv/repo', '/srv/repo']);
     assert.equal(graphLaunch({ source: 'setting', command: '/wrapper', args: [], origin: '' }, '/r', '/ext'), undefined);
   });
 
