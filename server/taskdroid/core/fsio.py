@@ -45,6 +45,7 @@ advisory: it orders taskdroid processes, not other programs.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import hashlib
 import os
@@ -53,6 +54,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from taskdroid.core.files import MAX_FILE_BYTES, ReadError
 
 try:  # advisory locks (POSIX)
     import fcntl
@@ -161,8 +164,6 @@ def _open_read(path: str) -> int:
 def read_snapshot(path: str, limit: int | None = None) -> tuple[bytes, Snapshot]:
     """The bytes of the regular file ``path`` and a :class:`Snapshot` of them. Raises
     :class:`~taskdroid.core.workspace.ReadError` (not a regular file, too large, unreadable)."""
-    from taskdroid.core.workspace import MAX_FILE_BYTES, ReadError
-
     limit = MAX_FILE_BYTES if limit is None else limit
     try:
         fd = _open_read(path)
@@ -263,8 +264,6 @@ def _lookup_renameat2():
         _renameat2 = False
         if os.name == "posix" and os.uname().sysname == "Linux":
             try:
-                import ctypes
-
                 libc = ctypes.CDLL(None, use_errno=True)
                 fn = libc.renameat2
                 fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
@@ -281,8 +280,6 @@ def _exchange(a: str, b: str) -> bool:
     fn = _lookup_renameat2()
     if fn is None:
         return False
-    import ctypes
-
     if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
     err = ctypes.get_errno()
@@ -346,8 +343,6 @@ def replace_if_unchanged(
         fd_new = _open_read(tmp)
         _flock(fd_new, time.monotonic() + LOCK_TIMEOUT)  # nobody else knows it: at once
         fd_old = _lock_current(path)
-        from taskdroid.core.workspace import MAX_FILE_BYTES
-
         limit = max(MAX_FILE_BYTES, before.size) * 2
         before, tail = _check(fd_old, before, limit)
         if tail:  # appended since it was read: keep those bytes after ours

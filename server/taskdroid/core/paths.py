@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["display_path", "is_inside"]
+__all__ = ["display_path", "is_inside", "norm"]
 
 
 def display_path(path: str) -> str:
@@ -27,3 +27,8 @@ def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> boo
         return os.path.commonpath([real, top]) == top
     except ValueError:  # different drives, or one relative and one absolute
         return False
+
+
+def norm(path: str | os.PathLike[str]) -> str:
+    """An absolute, normalised path (``..`` and ``.`` folded, links kept): the index's keys."""
+    return os.path.normpath(os.path.abspath(os.fspath(path)))

@@ -8,7 +8,6 @@ win over disk: it simply calls :meth:`Workspace.set_text` with the buffer's text
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,57 +22,14 @@ from taskdroid.core.droids import (
     looks_like_droid,
     parse_droid,
 )
+from taskdroid.core.files import (  # noqa: F401 - MAX_FILE_BYTES, decode_text: old import path
+    MAX_FILE_BYTES,
+    ReadError,
+    decode_text,
+    read_text,
+)
+from taskdroid.core.paths import norm
 from taskdroid.core.settings import DEFAULT_SETTINGS, Settings
-
-MAX_FILE_BYTES = 16 * 1024 * 1024
-
-
-class ReadError(Exception):
-    """A file that cannot be analysed (missing, unreadable, binary, not UTF-8, too large)."""
-
-
-def read_text(path: str | os.PathLike) -> str:
-    """The text of a regular file of at most :data:`MAX_FILE_BYTES` (UTF-8, a BOM dropped).
-
-    The file is opened without blocking and checked *after* opening (``fstat``), so a FIFO, a
-    device or a socket — for instance a symbolic link in a repository to ``/dev/stdin`` or a
-    named pipe, named by a cross-file dependency — is refused instead of hanging the reader.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
-    except OSError as e:
-        raise ReadError(f"cannot read: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise ReadError("not a regular file (a folder, device, pipe or socket)")
-            if st.st_size > MAX_FILE_BYTES:
-                raise ReadError(
-                    f"file is too large to analyse ({st.st_size // (1024 * 1024)} MB; limit "
-                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB)"
-                )
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as e:
-        raise ReadError(f"cannot read: {e.strerror or e}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ReadError(f"file is too large to analyse (over {MAX_FILE_BYTES // (1024 * 1024)} MB)")
-    return decode_text(data)
-
-
-def decode_text(data: bytes) -> str:
-    if b"\x00" in data:
-        raise ReadError("binary file (contains NUL bytes), not markdown")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ReadError(f"not UTF-8 text (invalid byte at offset {e.start})") from None
-    return text[1:] if text.startswith("\ufeff") else text
-
-
-def norm(path: str | os.PathLike) -> str:
-    return os.path.normpath(os.path.abspath(os.fspath(path)))
 
 
 @dataclass

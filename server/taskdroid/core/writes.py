@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 
 from taskdroid.core import fsio
 from taskdroid.core.edits import apply_edits, status_edits
+from taskdroid.core.files import decode_text
 from taskdroid.core.fsio import ReadOnlyFile, Snapshot, WriteConflict
 from taskdroid.core.model import Status
-from taskdroid.core.workspace import decode_text
 
 __all__ = [
     "BOM",
