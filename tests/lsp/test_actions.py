@@ -244,7 +244,9 @@ async def test_malformed_marker_offers_every_status(client, session):
         doc.close()
 
 
-async def test_emoji_mismatch_prefers_the_marker_the_emoji_says(client, session):
+async def test_emoji_mismatch_prefers_the_emoji_the_marker_says(client, session):
+    """SPEC §14: the emoji is made to agree with the marker (what `check --fix` applies); the
+    marker the emoji says is offered, not preferred."""
     doc = Doc.open(client, session.uri("tasks/tasks-fix-td021-both.md"), "- [ ] 1.1 A ✅\n")
     try:
         d = await wait_code(client, session, doc, "TD021")
@@ -252,8 +254,8 @@ async def test_emoji_mismatch_prefers_the_marker_the_emoji_says(client, session)
             client, doc, d.range, [d], only=[types.CodeActionKind.QuickFix]
         )
         assert [(a.title, bool(a.is_preferred)) for a in actions] == [
-            ("Change marker to `[x]` (as `✅` says)", True),
-            ("Remove `✅`", False),
+            ("Remove `✅`", True),
+            ("Change marker to `[x]` (as `✅` says)", False),
         ]
     finally:
         doc.close()
