@@ -277,7 +277,7 @@ async def test_rename_droid_to_file_name_updates_references(client, session):
         d = await wait_code(client, session, droid, "DR006")
         actions = await code_actions(client, droid, d.range, [d])
         action = titled(actions, "Rename droid to `fix-dr006` (the file name)")
-        assert action.is_preferred
+        assert not action.is_preferred  # a rename: offered, never applied by `check --fix`
         edit = await edit_of(client, session, action)
         texts = apply_workspace_edit(
             {droid.uri: droid.text, tasks.uri: tasks.text}, edit, session.encoding
