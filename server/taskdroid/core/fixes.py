@@ -85,6 +85,7 @@ __all__ = [
     "fixes",
     "list_removal",
     "select_fixes",
+    "unified_diff",
 ]
 
 #: how many times ``--fix`` analyses again after applying fixes (overlapping fixes wait a round)
@@ -759,3 +760,26 @@ def fix_text(text: str, analyse: Analyse, max_rounds: int = MAX_ROUNDS) -> FixRe
         rounds += 1
         diags, found = analyse(text)
     return FixResult(text, applied, rounds, diags)
+
+
+def unified_diff(old: str, new: str, path: str, context: int = 3) -> str:
+    """``old`` → ``new`` as a unified diff of ``path`` (``a/`` and ``b/`` prefixes, as git and
+    ``patch -p1`` read them). Lines keep their own endings (a CRLF file's lines end in ``\\r\\n``);
+    a last line without one is marked ``\\ No newline at end of file``."""
+    import difflib
+
+    from taskdroid.core.text import split_lines_keepends
+
+    out: list[str] = []
+    for line in difflib.unified_diff(
+        split_lines_keepends(old),
+        split_lines_keepends(new),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+        n=context,
+    ):
+        if line.endswith(("\n", "\r")):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out)
