@@ -124,9 +124,9 @@ def test_citation_forms_are_recognised() -> None:
 
 def test_language_sections_are_numbered_and_stable() -> None:
     sections = language_sections()
-    numbered = [s for s in sections if s.isdigit()]
-    assert numbered == [str(n) for n in range(1, len(numbered) + 1)], numbered
-    assert len(numbered) >= 10
+    numbered = [int(s) for s in sections if s.isdigit()]
+    # in order; a number may be missing while its feature is not built (the numbers are stable)
+    assert numbered == sorted(numbered) and numbered[:10] == list(range(1, 11)), numbered
     assert len(sections) == len(set(sections)), "a section number is used twice"
 
 

@@ -49,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not read personal droid folders (~/.factory/droids …)",
     )
+    c.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply every unambiguous quick fix (the editor's preferred ones), each file written "
+        "atomically, then report what remains",
+    )
+    c.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes --fix would apply as a unified diff; write nothing",
+    )
     common(c)
 
     sub.add_parser("schema", help="print the droid front matter JSON Schema")
@@ -309,6 +320,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         if q in problems:
             print(f"taskdroid: {display_path(q)}: {problems[q]}", file=sys.stderr)
             failed = True
+    conflict = False
+    if args.fix or args.diff:
+        fix_failed, conflict = _fix_files(ws, [q for q in ordered if q not in problems], args.diff)
+        failed = failed or fix_failed
     results = []
     for q in ordered:
         if q in problems:
@@ -318,14 +333,99 @@ def cmd_check(args: argparse.Namespace) -> int:
     results.sort(key=lambda r: (r[0], r[1].range.start.line, r[1].range.start.character, r[1].code))
     from taskdroid.core import report
 
-    out = report.render(results, args.format, ws)
+    out = report.render(results, args.format, ws) if not args.diff else ""
     if out:
         sys.stdout.write(out)
     if failed:
         return EXIT_USAGE
     from taskdroid.core.diagnostics import Severity
 
+    if conflict:
+        return EXIT_ERRORS
     return EXIT_ERRORS if any(d.severity == Severity.ERROR for _, d in results) else EXIT_OK
+
+
+def _fix_files(ws, paths: list[str], diff_only: bool) -> tuple[bool, bool]:
+    """``check --fix`` / ``--diff`` (SPEC §14): the preferred quick fixes of each task and droid
+    file among ``paths`` (core/fixes.py), applied round after round; each file written as
+    ``taskdroid status`` writes (atomically, refused when it changed meanwhile), or printed as a
+    unified diff. The workspace is left with the fixed texts, so the report that follows shows
+    what remains (would remain). Returns (an I/O error happened, a file changed meanwhile)."""
+    from taskdroid.core.files import ReadError
+    from taskdroid.core.fixes import fix_text, fixes, unified_diff
+    from taskdroid.core.writes import read_text_snapshot, write_atomically
+
+    failed = conflict = False
+    fixed_files = fixed_problems = 0
+    done: set[str] = set()
+    for q in paths:
+        kind = "task" if q in ws.task_docs else "droid" if q in ws.droid_docs else None
+        if kind is None:
+            continue  # a .taskdroid.toml (CF001): nothing to fix
+        target = os.path.realpath(q)  # edit the file a symlink points to, keep the link
+        if target in done:
+            continue
+        done.add(target)
+        shown = display_path(q)
+        try:
+            text, bom, before = read_text_snapshot(target)
+        except ReadError as e:
+            print(f"taskdroid: {shown}: {e}", file=sys.stderr)
+            failed = True
+            continue
+
+        def analyse(t: str, q=q, kind=kind):
+            ws.set_text(q, t, kind)
+            diags = ws.diagnostics(q)
+            found = fixes(t, diags, task_doc=ws.task_docs.get(q), droid_doc=ws.droid_docs.get(q))
+            return diags, found
+
+        result = fix_text(text, analyse)
+        if result.text == text:
+            continue
+        if diff_only:
+            _write_out(unified_diff(text, result.text, shown))
+        else:
+            try:
+                write_atomically(target, bom + result.text.encode("utf-8"), before)
+            except WriteConflict as e:
+                print(f"taskdroid: {shown}: not written — {e}; run the command again", file=sys.stderr)
+                conflict = True
+                ws.set_text(q, text, kind)  # report on what was read
+                continue
+            except ReadOnlyFile as e:
+                print(f"taskdroid: {shown}: not fixed — {e}", file=sys.stderr)
+                failed = True
+                ws.set_text(q, text, kind)
+                continue
+            except OSError as e:
+                print(f"taskdroid: {shown}: cannot write: {e.strerror or e}", file=sys.stderr)
+                failed = True
+                ws.set_text(q, text, kind)
+                continue
+        fixed_files += 1
+        fixed_problems += len(result.applied)
+    if fixed_files:
+        files = f"{fixed_files} file{'s' if fixed_files != 1 else ''}"
+        verb = "would fix" if diff_only else "fixed"
+        print(
+            f"taskdroid: {verb} {fixed_problems} problem{'s' if fixed_problems != 1 else ''} "
+            f"in {files}",
+            file=sys.stderr,
+        )
+    return failed, conflict
+
+
+def _write_out(text: str) -> None:
+    """Write ``text`` to stdout as UTF-8 bytes, line endings as they are (a diff of a CRLF file
+    keeps its ``\\r``)."""
+    buf = getattr(sys.stdout, "buffer", None)
+    if buf is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buf.write(text.encode("utf-8"))
+    buf.flush()
 
 
 def _nested_project_files(ws, targets: list[str]) -> None:

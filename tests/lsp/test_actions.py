@@ -3,11 +3,16 @@ diagnostic goes away; set-status and run-droid actions on tasks; resolve on the 
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 
 import pytest
 from editutil import (
     Doc,
+    _line_starts,
+    _offset,
+    apply_text_edits,
     apply_workspace_edit,
     code_actions,
     edit_of,
@@ -17,7 +22,7 @@ from editutil import (
     wait_gone,
 )
 from lsprotocol import types
-from lsputil import diagnostics_for, position_of
+from lsputil import diagnostics_for, position_of, units
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -244,7 +249,9 @@ async def test_malformed_marker_offers_every_status(client, session):
         doc.close()
 
 
-async def test_emoji_mismatch_prefers_the_marker_the_emoji_says(client, session):
+async def test_emoji_mismatch_prefers_the_emoji_the_marker_says(client, session):
+    """SPEC §14: the emoji is made to agree with the marker (what `check --fix` applies); the
+    marker the emoji says is offered, not preferred."""
     doc = Doc.open(client, session.uri("tasks/tasks-fix-td021-both.md"), "- [ ] 1.1 A ✅\n")
     try:
         d = await wait_code(client, session, doc, "TD021")
@@ -252,8 +259,8 @@ async def test_emoji_mismatch_prefers_the_marker_the_emoji_says(client, session)
             client, doc, d.range, [d], only=[types.CodeActionKind.QuickFix]
         )
         assert [(a.title, bool(a.is_preferred)) for a in actions] == [
-            ("Change marker to `[x]` (as `✅` says)", True),
-            ("Remove `✅`", False),
+            ("Remove `✅`", True),
+            ("Change marker to `[x]` (as `✅` says)", False),
         ]
     finally:
         doc.close()
@@ -275,7 +282,7 @@ async def test_rename_droid_to_file_name_updates_references(client, session):
         d = await wait_code(client, session, droid, "DR006")
         actions = await code_actions(client, droid, d.range, [d])
         action = titled(actions, "Rename droid to `fix-dr006` (the file name)")
-        assert action.is_preferred
+        assert not action.is_preferred  # a rename: offered, never applied by `check --fix`
         edit = await edit_of(client, session, action)
         texts = apply_workspace_edit(
             {droid.uri: droid.text, tasks.uri: tasks.text}, edit, session.encoding
@@ -441,3 +448,99 @@ async def test_rename_droid_file_to_its_name(client, session):
         await wait_gone(client, session, droid, "DR006")
     finally:
         droid.close()
+
+
+# -- one source: the editor's preferred quick fixes are what `check --fix` applies ---------------
+
+ONE_SOURCE = {
+    "tasks/tasks-one-source.md": (
+        "## 1. Work 🚀 (HIGH)\n"
+        "\n"
+        "- [X] 1.1 Café 🚀 done ✅\n"
+        "- [v] 1.2 Ship 日本語\n"
+        "- [x] 1.3 Both 𝄞 🔄\n"
+        "- [ ] 1.4 A ✅ 🔄\n"
+        "  - **Dependancies**: 1.1\n"
+        "- [ ] 1.5 Lost 𝄞\n"
+        "- **Droid**: backend-dev\n"
+        "- [ ] 1.1 Dup\n"
+        "- [q] 1.6 Unknown\n"
+    ),
+    ".factory/droids/one-source.md": (
+        "---\n"
+        "name: one-source\n"
+        "description: Use it: for 🚀 things\n"
+        "tools: [Read, Grpe, Read]\n"
+        "modle: inherit\n"
+        "---\n"
+        "\n"
+        "Body.\n"
+    ),
+}
+
+
+async def test_preferred_quick_fixes_are_what_check_fix_applies(client, session, tmp_path, capsys):
+    """The quick fixes the server marks preferred for a file are, edit for edit, the fixes the
+    core selects for ``check --fix``, and applying them gives the file ``check --fix`` writes."""
+    from taskdroid import cli
+    from taskdroid.core.fixes import fixes, select_fixes
+    from taskdroid.core.text import line_starts, offset_at
+
+    copy = tmp_path / "ws"
+    shutil.copytree(session.root, copy, symlinks=True)
+    for rel, text in ONE_SOURCE.items():
+        doc = Doc.open(client, session.uri(rel), text)
+        try:
+            await diagnostics_for(client, session, doc.uri)
+            lines = text.split("\n")
+            end = types.Position(line=len(lines) - 1, character=units(lines[-1], session.encoding))
+            whole = types.Range(start=types.Position(line=0, character=0), end=end)
+            actions = await code_actions(
+                client, doc, whole, only=[types.CodeActionKind.QuickFix]
+            )
+        finally:
+            doc.close()
+        preferred = [a for a in actions if a.is_preferred]
+        assert len(preferred) >= 4, [a.title for a in actions]
+        if rel.startswith("tasks/"):
+            assert len(preferred) < len(actions)  # TD001's other markers, TD003, TD021's marker
+        server_edits = [e for a in preferred for e in edits_of(a.edit)[doc.uri][1]]
+        starts = _line_starts(text)
+        server = sorted(
+            (
+                _offset(text, starts, e.range.start, session.encoding),
+                _offset(text, starts, e.range.end, session.encoding),
+                e.new_text,
+            )
+            for e in server_edits
+        )
+
+        # the core, as the command line runs it, on the same text in a copy of the workspace
+        f = copy / rel
+        f.write_bytes(text.encode("utf-8"))
+        ws, _ = cli.build_workspace(copy, argparse.Namespace(config=None), personal=False)
+        path = os.path.normpath(str(f))
+        ws.set_text(path, text)
+        found = fixes(
+            text,
+            ws.diagnostics(path),
+            task_doc=ws.task_docs.get(path),
+            droid_doc=ws.droid_docs.get(path),
+        )
+        chosen = select_fixes(text, found)
+        assert len(chosen) == len(preferred)
+        cstarts = line_starts(text)
+        core = sorted(
+            (offset_at(text, cstarts, e.range.start), offset_at(text, cstarts, e.range.end), e.new_text)
+            for fx in chosen
+            for e in fx.edits
+        )
+        assert server == core
+
+        capsys.readouterr()
+        cli.main(["check", "--fix", "--no-personal", "--root", str(copy), str(f)])
+        err = capsys.readouterr().err
+        assert f"fixed {len(preferred)} problems in 1 file\n" in err
+        assert f.read_bytes().decode("utf-8") == apply_text_edits(
+            text, server_edits, session.encoding
+        )

@@ -1,28 +1,14 @@
 """Code actions (SPEC §8): a quick fix for every diagnostic with an obvious fix, and set-status /
 run-droid actions on any task.
 
-Quick fixes (kind ``quickfix``; the best one of each diagnostic ``isPreferred``):
-
-========  =======================================================================================
-TD001     the canonical marker — the likely status first (preferred), the others offered
-TD002     add the next free ID of the task's list
-TD003     give the task a free ID
-TD005     the canonical marker
-TD020     the droid it most likely means; create the missing droid (a ``CreateFile`` edit, or the
-          ``taskdroid.createDroid`` command when the client cannot create files)
-TD021     the marker the emoji says (preferred), or the emoji the marker says / remove the emoji
-TD022     add a ``**Completed**`` timestamp
-TD023     add an ``**Issue**`` field
-TD030     the known priority it most likely means
-TD032     remove the entry from Files
-TD040     the known field key it most likely means
-DR001     add front matter; DR003 add ``name``
-DR002     quote the value (the warning case: an unquoted ``: `` inside a one-line value)
-DR004     a valid name (invalid ``name``)
-DR005     the tool it most likely means; DR008 the key it most likely means
-DR006     rename the droid to match the file (and its references), or rename the file
-DR012     remove the duplicate tool
-========  =======================================================================================
+Quick fixes (kind ``quickfix``) come from the core (``core/fixes.py``, the one source shared
+with ``taskdroid check --fix``): this module converts them to the client's position encoding. A
+fix is ``isPreferred`` exactly when ``check --fix`` applies it (SPEC §14; the table is in
+core/fixes.py). Two quick fixes change files rather than text and stay here, because they depend
+on what the client can do: TD020 *create the missing droid* (a ``CreateFile`` edit, or the
+``taskdroid.createDroid`` command when the client cannot create files) and DR006 *rename the file
+to the droid's name* (a ``RenameFile`` edit, for clients that rename files). Neither is
+preferred; the command line never applies them.
 
 On a task (the innermost task around the start of the range): "Mark as pending / in progress /
 completed / blocked" (kind ``refactor.rewrite``, the edit of SPEC §5) and, when it has a droid
@@ -40,20 +26,19 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from taskdroid.core.text import Position, Range
+from taskdroid.core.text import Range
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 if TYPE_CHECKING:
     from taskdroid.core.diagnostics import Diagnostic
-    from taskdroid.core.document import Located, TaskDocument
     from taskdroid.core.edits import TextEdit
+    from taskdroid.core.fixes import Fix
 
 log = logging.getLogger("taskdroid.lsp.actions")
 
@@ -62,8 +47,6 @@ REWRITE = types.CodeActionKind.RefactorRewrite.value
 RUN_KIND = types.CodeActionKind.Empty.value
 RUN_TASK = "taskdroid.runTask"
 
-#: the field a "field" action adds → the status the task must have (its status field)
-_FIELD_STATUS = {"Completed": "completed", "Issue": "blocked"}
 #: the statuses offered on a task ("Mark as …")
 _MARKABLE = ("pending", "in_progress", "completed", "blocked")
 
@@ -278,24 +261,27 @@ def collect(
     rng: Range,
     diags: list[Diagnostic] | None = None,
 ) -> list[Action]:
-    """Every action for ``rng`` (code points): quick fixes, then task actions. ``diags`` are the
-    document's diagnostics (default: computed by the core)."""
+    """Every action for ``rng`` (code points): quick fixes (core/fixes.py, plus the file
+    operations only the server can offer), then task actions. ``diags`` are the document's
+    diagnostics (default: computed by the core)."""
+    from taskdroid.core.fixes import Fixer
+
     out: list[Action] = []
-    fx = _Fixer(server, ctx)
     if diags is None:
         try:
             diags = ctx.project.ws.diagnostics(ctx.path)
         except Exception:
             log.exception("diagnostics of %s failed", ctx.path)
             diags = []
+    fx = Fixer(ctx.lines.text, task_doc=ctx.task_doc, droid_doc=ctx.droid_doc, lines=ctx.lines)
     for d in diags:
         if not _overlaps(d.range, rng):
             continue
-        method = _FIXES.get(d.code)
-        if method is None:
-            continue
         try:
-            out.extend(method(fx, d))
+            out.extend(_action(f) for f in fx.fixes_for(d))
+            extra = _FILE_FIXES.get(d.code)
+            if extra is not None:
+                out.extend(extra(server, ctx, d))
         except Exception:
             log.exception("quick fix for %s failed", d.code)
     if ctx.task_doc is not None:
@@ -303,9 +289,17 @@ def collect(
     return out
 
 
+def _action(f: Fix) -> Action:
+    """A core fix as an action: its edits, or the deferred edit to compute when resolved."""
+    if f.deferred is not None:
+        return Action(f.title, QUICKFIX, f.diagnostic, f.preferred, lazy=dict(f.deferred))
+    return Action(f.title, QUICKFIX, f.diagnostic, f.preferred, edits=list(f.edits))
+
+
 def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
     """Set-status ("Mark as …") and run-droid actions for the task around the start of
     ``rng``."""
+    from taskdroid.core.fixes import task_key
     from taskdroid.core.model import Status
 
     doc = ctx.task_doc
@@ -323,7 +317,7 @@ def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
             Action(
                 f"Mark as {st.label}",
                 REWRITE,
-                lazy={"op": "status", "status": value, **_task_key(loc)},
+                lazy={"op": "status", "status": value, **task_key(loc)},
             )
         )
     if t.droid and t.id:
@@ -341,10 +335,6 @@ def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
     return out
 
 
-def _task_key(loc: Located) -> dict[str, Any]:
-    return {"taskId": loc.task.id, "line": loc.line, "title": loc.task.title}
-
-
 # -- resolving -------------------------------------------------------------------------------------
 
 
@@ -354,6 +344,7 @@ def lazy_edit(
     """The edit of a deferred action, computed from the document as it is now."""
     from taskdroid.core import query
     from taskdroid.core.edits import EditError, status_edits
+    from taskdroid.core.fixes import deferred_edits, find_task_again
     from taskdroid.core.model import Status
     from taskdroid.lsp.editing import to_workspace_edit
     from taskdroid.lsp.navigation import RequestFailed, workspace_edit
@@ -379,15 +370,12 @@ def lazy_edit(
         doc = ctx.task_doc
         if doc is None:
             raise EditError("this is no longer a task file")
-        loc = find_task_again(doc, data)
         text = ctx.lines.text
         if op == "status":
+            loc = find_task_again(doc, data)
             edits = status_edits(text, doc, loc, Status(str(data.get("status"))))
         elif op == "field":
-            wanted = _FIELD_STATUS.get(str(data.get("key")))
-            if wanted is None or loc.task.status is not Status(wanted):
-                raise EditError(f"the task is no longer {Status(wanted).label if wanted else '?'}")
-            edits = _field_only(status_edits(text, doc, loc, loc.task.status), loc, ctx)
+            edits = deferred_edits(text, doc, data)
         else:
             raise EditError(f"unknown action {op!r}")
     except (EditError, ValueError) as e:
@@ -395,517 +383,76 @@ def lazy_edit(
     return to_workspace_edit(server, ctx.uri, ctx.lines, _version(server, ctx), edits)
 
 
-def find_task_again(doc: TaskDocument, data: dict[str, Any]) -> Located:
-    """The task an action was listed for, in the current parse: by ID (the one nearest its old
-    line when the ID is used twice), else by title near its old line."""
-    from taskdroid.core.document import normalize_id
-    from taskdroid.core.edits import EditError
-
-    task_id = data.get("taskId")
-    line = int(data.get("line") or 0)
-    title = data.get("title")
-    if task_id:
-        want = normalize_id(str(task_id))
-        found = [
-            loc for loc in doc.located_tasks() if loc.task.id and normalize_id(loc.task.id) == want
-        ]
-        if not found:
-            raise EditError(f"task `{task_id}` is no longer in the file")
-    else:
-        found = [loc for loc in doc.located_tasks() if not loc.task.id and loc.task.title == title]
-        if not found:
-            raise EditError(f"the task “{title}” is no longer in the file")
-    return min(found, key=lambda loc: abs(loc.line - line))
 
 
-def _field_only(edits: list[TextEdit], loc: Located, ctx: DocContext) -> list[TextEdit]:
-    """Of a status edit that re-applies a task's own status, only the added field (not the marker
-    or the trailing emoji, which may have been merged with an insert on the task line)."""
-    from taskdroid.core.edits import TextEdit
-
-    tline = loc.line
-    end = len(ctx.lines.line(tline))
-    out = []
-    for e in edits:
-        if e.range.start.line != tline and e.range.end.line != tline:
-            out.append(e)
-            continue
-        breaks = [i for i in (e.new_text.find("\n"), e.new_text.find("\r")) if i >= 0]
-        if breaks and e.range.end == Position(tline, end):
-            out.append(TextEdit(Range.of(tline, end, end), e.new_text[min(breaks) :]))
-    return out
+# -- quick fixes that create or rename files (server only) -----------------------------------------
 
 
-# -- quick fixes -----------------------------------------------------------------------------------
+def _create_droid(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> list[Action]:
+    """TD020: create the missing droid — a ``CreateFile`` edit, or the ``taskdroid.createDroid``
+    command when the client cannot create files."""
+    from pygls.uris import from_fs_path
 
+    from taskdroid.core.query import valid_droid_name
+    from taskdroid.lsp.commands import (
+        CREATE_DROID,
+        create_file_edit,
+        default_droid_folder,
+        droid_stub,
+        leaves_workspace,
+    )
+    from taskdroid.lsp.editing import can_create_files
 
-class _Fixer:
-    def __init__(self, server: TaskdroidServer, ctx: DocContext) -> None:
-        self.server = server
-        self.ctx = ctx
-        self.lines = ctx.lines
-
-    def line(self, n: int) -> str:
-        return self.lines.line(n)
-
-    def text(self, rng: Range) -> str:
-        if rng.start.line != rng.end.line:
-            return ""
-        return self.line(rng.start.line)[rng.start.character : rng.end.character]
-
-    def replace(
-        self, title: str, d: Diagnostic, rng: Range, new: str, preferred: bool = True
-    ) -> Action:
-        from taskdroid.core.edits import TextEdit
-
-        return Action(title, QUICKFIX, d, preferred, edits=[TextEdit(rng, new)])
-
-    def remove(self, title: str, d: Diagnostic, rng: Range, preferred: bool = True) -> Action:
-        return self.replace(title, d, rng, "", preferred)
-
-    def task_on_line(self, line: int) -> Located | None:
-        doc = self.ctx.task_doc
-        if doc is None:
-            return None
-        loc = doc.task_at_line(line)
-        return loc if loc is not None and loc.line == line else None
-
-    def unquoted(self, rng: Range) -> Range:
-        from taskdroid.core.query import unquoted_range
-
-        if rng.start.line != rng.end.line:
-            return rng
-        return unquoted_range([self.line(i) for i in range(rng.start.line + 1)], rng)
-
-    def eol(self) -> str:
-        from taskdroid.core.text import dominant_eol
-
-        return dominant_eol(self.lines.text) or "\n"
-
-    def whole_line(self, n: int) -> Range:
-        """Line ``n`` with its line break (the one before it for the last line)."""
-        if n + 1 < len(self.lines):
-            return Range(Position(n, 0), Position(n + 1, 0))
-        if n > 0:
-            return Range(Position(n - 1, len(self.line(n - 1))), Position(n, len(self.line(n))))
-        return Range.of(n, 0, len(self.line(n)))
-
-    # -- task files ---------------------------------------------------------------------------------
-    def td001(self, d: Diagnostic) -> list[Action]:
-        from taskdroid.core.model import CANONICAL_MARKERS
-
-        data = d.data or {}
-        by_marker = {m: s for s, m in CANONICAL_MARKERS.items()}
-        likely = data.get("likely")
-        out = []
-        for marker in data.get("suggestions") or []:
-            st = by_marker.get(marker)
-            if st is None:
-                continue
-            out.append(
-                self.replace(
-                    f"Change marker to `{marker}` ({st.label})",
-                    d,
-                    d.range,
-                    marker,
-                    preferred=likely is not None and st.value == likely,
-                )
-            )
-        return out
-
-    def td005(self, d: Diagnostic) -> list[Action]:
-        rep = (d.data or {}).get("replacement")
-        if not rep:
-            return []
-        return [self.replace(f"Change marker to `{rep}`", d, d.range, rep)]
-
-    def td002(self, d: Diagnostic) -> list[Action]:
-        sugg = (d.data or {}).get("suggestion")
-        loc = self.task_on_line(d.range.start.line)
-        if not sugg or loc is None:
-            return []
-        t = loc.task
-        line = self.line(loc.line)
-        at = t.title_span.start
-        if t.title_span.end > t.title_span.start:
-            new = f"{sugg} "
-        else:
-            at = len(line.rstrip(" \t"))
-            new = f" {sugg}"
-        return [self.replace(f"Add ID `{sugg}`", d, Range.of(loc.line, at, at), new)]
-
-    def td003(self, d: Diagnostic) -> list[Action]:
-        from taskdroid.core.query import next_task_id
-
-        doc = self.ctx.task_doc
-        if doc is None:
-            return []
-        new = next_task_id(doc, d.range.start.line)
-        if not new:
-            return []
-        return [self.replace(f"Change ID to `{new}`", d, d.range, new)]
-
-    def td020(self, d: Diagnostic) -> list[Action]:
-        data = d.data or {}
-        out = []
-        sugg = data.get("suggestion")
-        if sugg:
-            out.append(self.replace(f"Change to `{sugg}`", d, d.range, sugg))
-        name = data.get("name")
-        if name:
-            create = self.create_droid(d, str(name))
-            if create is not None:
-                out.append(create)
-        return out
-
-    def create_droid(self, d: Diagnostic, name: str) -> Action | None:
-        from pygls.uris import from_fs_path
-
-        from taskdroid.core.query import valid_droid_name
-        from taskdroid.lsp.commands import (
-            CREATE_DROID,
-            create_file_edit,
-            default_droid_folder,
-            droid_stub,
-            leaves_workspace,
-        )
-        from taskdroid.lsp.editing import can_create_files
-
-        root = self.ctx.project.root
-        if root is None or not valid_droid_name(name):
-            return None
-        folder = default_droid_folder(root)
-        if leaves_workspace(folder, [root]):  # e.g. .factory/droids linked elsewhere
-            return None
-        path = os.path.join(folder, name + ".md")
-        if os.path.lexists(path) or path in self.server.open_paths:
-            return None
-        rel = os.path.relpath(folder, root).replace(os.sep, "/")
-        title = f"Create droid `{name}` in {rel}"
-        if can_create_files(self.server) and self.server.capability("workspace.apply_edit", False):
-            uri = from_fs_path(path) or ("file://" + path)
-            return Action(title, QUICKFIX, d, edit=create_file_edit(uri, droid_stub(name)))
-        return Action(
-            title,
-            QUICKFIX,
-            d,
-            command=types.Command(
-                title=title, command=CREATE_DROID, arguments=[{"name": name, "folder": folder}]
-            ),
-        )
-
-    def td021(self, d: Diagnostic) -> list[Action]:
-        from taskdroid.core.checks.task_local import _EMOJI_OK
-        from taskdroid.core.edits import STATUS_EMOJI_OUT
-        from taskdroid.core.model import Status
-
-        data = d.data or {}
-        loc = self.task_on_line(d.range.start.line)
-        if loc is None or loc.task.status is None:
-            return []
-        t = loc.task
-        token = str(data.get("token", self.text(d.range)))
-        try:
-            implied = Status(str(data.get("implied")))
-        except ValueError:
-            return []
-        out = []
-        marker = t.marker_span
-        out.append(
-            self.replace(
-                f"Change marker to `{implied.marker}` (as `{token}` says)",
-                d,
-                Range.of(loc.line, marker.start, marker.end),
-                implied.marker,
-            )
-        )
-        want = STATUS_EMOJI_OUT.get(t.status)
-        others = [tok for tok, span in t.trailing if span.start != d.range.start.character]
-        agreeing = [tok for tok in others if t.status in _EMOJI_OK.get(tok, frozenset())]
-        if want and not agreeing:
-            out.append(
-                self.replace(f"Replace `{token}` with `{want}`", d, d.range, want, preferred=False)
-            )
-        else:
-            line = self.line(loc.line)
-            start = len(line[: d.range.start.character].rstrip(" \t"))
-            out.append(
-                self.remove(
-                    f"Remove `{token}`",
-                    d,
-                    Range.of(loc.line, start, d.range.end.character),
-                    preferred=False,
-                )
-            )
-        return out
-
-    def td022(self, d: Diagnostic) -> list[Action]:
-        loc = self.task_on_line(d.range.start.line)
-        if loc is None:
-            return []
-        return [
-            Action(
-                "Add a `**Completed**` timestamp",
-                QUICKFIX,
-                d,
-                True,
-                lazy={"op": "field", "key": "Completed", **_task_key(loc)},
-            )
-        ]
-
-    def td023(self, d: Diagnostic) -> list[Action]:
-        loc = self.task_on_line(d.range.start.line)
-        if loc is None:
-            return []
-        return [
-            Action(
-                "Add an `**Issue**` field saying why",
-                QUICKFIX,
-                d,
-                True,
-                lazy={"op": "field", "key": "Issue", **_task_key(loc)},
-            )
-        ]
-
-    def td030(self, d: Diagnostic) -> list[Action]:
-        sugg = (d.data or {}).get("suggestion")
-        if not sugg:
-            return []
-        return [self.replace(f"Change priority to `{sugg}`", d, d.range, sugg)]
-
-    def td040(self, d: Diagnostic) -> list[Action]:
-        sugg = (d.data or {}).get("suggestion")
-        if not sugg:
-            return []
-        return [self.replace(f"Rename field to `{sugg}`", d, d.range, sugg)]
-
-    def td032(self, d: Diagnostic) -> list[Action]:
-        path = (d.data or {}).get("path") or self.text(d.range)
-        doc = self.ctx.task_doc
-        if doc is None:
-            return []
-        n = d.range.start.line
-        loc = doc.task_at_line(n)
-        if loc is None:
-            return []
-        base = loc.chunk.line
-        line = self.line(n)
-        title = f"Remove `{path}` from Files"
-        for f in loc.task.fields:
-            if f.canonical != "Files":
-                continue
-            if base + f.line == n:
-                cols = list_removal(line, d.range.start.character, f.value_span.start, len(line))
-                if cols is not None:
-                    return [self.remove(title, d, Range.of(n, *cols))]
-                if f.has_children:
-                    start = len(line[: f.value_span.start].rstrip(" \t"))
-                    return [self.remove(title, d, Range.of(n, start, len(line)))]
-                return [self.remove(title, d, self.whole_line(n))]
-            for _text, span in f.items:
-                if base + span.line == n:
-                    cols = list_removal(line, d.range.start.character, span.start, len(line))
-                    if cols is not None:
-                        return [self.remove(title, d, Range.of(n, *cols))]
-                    return [self.remove(title, d, self.whole_line(n))]
+    name = (d.data or {}).get("name")
+    root = ctx.project.root
+    if not name or root is None or not valid_droid_name(str(name)):
         return []
+    name = str(name)
+    folder = default_droid_folder(root)
+    if leaves_workspace(folder, [root]):  # e.g. .factory/droids linked elsewhere
+        return []
+    path = os.path.join(folder, name + ".md")
+    if os.path.lexists(path) or path in server.open_paths:
+        return []
+    rel = os.path.relpath(folder, root).replace(os.sep, "/")
+    title = f"Create droid `{name}` in {rel}"
+    if can_create_files(server) and server.capability("workspace.apply_edit", False):
+        uri = from_fs_path(path) or ("file://" + path)
+        return [Action(title, QUICKFIX, d, edit=create_file_edit(uri, droid_stub(name)))]
+    command = types.Command(
+        title=title, command=CREATE_DROID, arguments=[{"name": name, "folder": folder}]
+    )
+    return [Action(title, QUICKFIX, d, command=command)]
 
-    # -- droid files --------------------------------------------------------------------------------
-    def dr001(self, d: Diagnostic) -> list[Action]:
-        data = d.data or {}
-        name = data.get("name")
-        if data.get("fix") != "add-front-matter" or not name:
-            return []
-        eol = self.eol()
-        head = eol.join(
-            [
-                "---",
-                f"name: {name}",
-                f"description: Describe what {name} does and when to use it.",
-                "---",
-                "",
-                "",
-            ]
-        )
-        return [self.replace("Add front matter", d, Range.of(0, 0, 0), head)]
 
-    def dr002(self, d: Diagnostic) -> list[Action]:
-        data = d.data or {}
-        if data.get("fix") != "quote" or not data.get("replacement"):
-            return []
-        rng = d.range
-        raw = data.get("range")
-        if isinstance(raw, list) and len(raw) == 4:
-            rng = Range(Position(raw[0], raw[1]), Position(raw[2], raw[3]))
-        return [self.replace("Quote the value", d, rng, str(data["replacement"]))]
+def _rename_droid_file(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> list[Action]:
+    """DR006: the file takes the droid's name (clients that can rename files)."""
+    from taskdroid.core.query import valid_droid_name
+    from taskdroid.lsp.navigation import _client_renames_files
 
-    def dr003(self, d: Diagnostic) -> list[Action]:
-        data = d.data or {}
-        name = data.get("name")
-        if data.get("fix") != "add-name" or not name:
-            return []
-        n = d.range.start.line
-        end = len(self.line(n))
-        return [
-            self.replace(
-                f"Add `name: {name}`", d, Range.of(n, end, end), f"{self.eol()}name: {name}"
+    name = (d.data or {}).get("name")
+    if not name or not valid_droid_name(name) or ctx.droid_doc is None:
+        return []
+    if not _client_renames_files(server):
+        return []
+    folder, base = os.path.split(ctx.path)
+    ext = os.path.splitext(base)[1] or ".md"
+    target = os.path.join(folder, name + ext)
+    if os.path.exists(target):
+        return []
+    edit = types.WorkspaceEdit(
+        document_changes=[
+            types.RenameFile(
+                old_uri=ctx.uri,
+                new_uri=server.uri_of(target),
+                options=types.RenameFileOptions(overwrite=False, ignore_if_exists=False),
             )
         ]
-
-    def dr004(self, d: Diagnostic) -> list[Action]:
-        sugg = (d.data or {}).get("suggestion")
-        if not sugg:
-            return []
-        return [self.replace(f"Change name to `{sugg}`", d, self.unquoted(d.range), sugg)]
-
-    def dr005(self, d: Diagnostic) -> list[Action]:
-        from taskdroid.core.droids import tool_base_name
-
-        sugg = (d.data or {}).get("suggestion")
-        if not sugg:
-            return []
-        rng = self.unquoted(d.range)
-        entry = self.text(rng)
-        base = tool_base_name(entry)
-        if entry and base and entry.startswith(base):
-            rng = Range.of(rng.start.line, rng.start.character, rng.start.character + len(base))
-        return [self.replace(f"Change to `{sugg}`", d, rng, sugg)]
-
-    def dr006(self, d: Diagnostic) -> list[Action]:
-        from taskdroid.core.query import valid_droid_name
-        from taskdroid.lsp.navigation import _client_renames_files
-
-        data = d.data or {}
-        expected = data.get("expected")
-        name = data.get("name")
-        droid = self.ctx.droid_doc
-        out = []
-        if expected and valid_droid_name(expected) and droid is not None:
-            out.append(
-                Action(
-                    f"Rename droid to `{expected}` (the file name)",
-                    QUICKFIX,
-                    d,
-                    True,
-                    lazy={"op": "rename-droid", "name": expected},
-                )
-            )
-        if (
-            name
-            and valid_droid_name(name)
-            and droid is not None
-            and _client_renames_files(self.server)
-        ):
-            folder, base = os.path.split(self.ctx.path)
-            ext = os.path.splitext(base)[1] or ".md"
-            target = os.path.join(folder, name + ext)
-            if not os.path.exists(target):
-                edit = types.WorkspaceEdit(
-                    document_changes=[
-                        types.RenameFile(
-                            old_uri=self.ctx.uri,
-                            new_uri=self.server.uri_of(target),
-                            options=types.RenameFileOptions(
-                                overwrite=False, ignore_if_exists=False
-                            ),
-                        )
-                    ]
-                )
-                out.append(Action(f"Rename file to `{name}{ext}`", QUICKFIX, d, edit=edit))
-        return out
-
-    def dr008(self, d: Diagnostic) -> list[Action]:
-        sugg = (d.data or {}).get("suggestion")
-        if not sugg:
-            return []
-        return [self.replace(f"Rename key to `{sugg}`", d, self.unquoted(d.range), sugg)]
-
-    def dr012(self, d: Diagnostic) -> list[Action]:
-        if (d.data or {}).get("fix") != "remove-duplicate":
-            return []
-        rng = d.range
-        if rng.start.line != rng.end.line:
-            return []
-        n = rng.start.line
-        line = self.line(n)
-        tool = self.text(rng)
-        title = f"Remove the duplicate `{tool}`"
-        if _BLOCK_ITEM.match(line) and not line[rng.end.character :].strip(" \t\"'"):
-            return [self.remove(title, d, self.whole_line(n))]
-        s = rng.start.character
-        open_at = line.rfind("[", 0, s)
-        close_at = line.find("]", rng.end.character)
-        if open_at >= 0 and close_at >= 0:
-            lo, hi = open_at + 1, close_at
-        else:
-            colon = line.find(":")
-            lo, hi = (colon + 1 if 0 <= colon < s else 0), len(line)
-        cols = list_removal(line, s, lo, hi)
-        if cols is None:
-            return []
-        return [self.remove(title, d, Range.of(n, *cols))]
+    )
+    return [Action(f"Rename file to `{name}{ext}`", QUICKFIX, d, edit=edit)]
 
 
-_BLOCK_ITEM = re.compile(r"^[ \t]*-[ \t]+")
-
-_FIXES: dict[str, Callable[[_Fixer, Diagnostic], list[Action]]] = {
-    "TD001": _Fixer.td001,
-    "TD002": _Fixer.td002,
-    "TD003": _Fixer.td003,
-    "TD005": _Fixer.td005,
-    "TD020": _Fixer.td020,
-    "TD021": _Fixer.td021,
-    "TD022": _Fixer.td022,
-    "TD023": _Fixer.td023,
-    "TD030": _Fixer.td030,
-    "TD032": _Fixer.td032,
-    "TD040": _Fixer.td040,
-    "DR001": _Fixer.dr001,
-    "DR002": _Fixer.dr002,
-    "DR003": _Fixer.dr003,
-    "DR004": _Fixer.dr004,
-    "DR005": _Fixer.dr005,
-    "DR006": _Fixer.dr006,
-    "DR008": _Fixer.dr008,
-    "DR012": _Fixer.dr012,
+_FILE_FIXES: dict[str, Callable[[TaskdroidServer, DocContext, Diagnostic], list[Action]]] = {
+    "TD020": _create_droid,
+    "DR006": _rename_droid_file,
 }
-
-
-def list_removal(line: str, at: int, lo: int, hi: int) -> tuple[int, int] | None:
-    """The columns to delete to remove the comma-separated entry around column ``at`` of
-    ``line[lo:hi]`` with its separator, or None when it is the only entry. Commas inside
-    parentheses, brackets and backticks do not separate entries."""
-    seps: list[int] = []
-    depth = 0
-    code = False
-    for i in range(lo, min(hi, len(line))):
-        ch = line[i]
-        if ch == "`":
-            code = not code
-        elif code:
-            continue
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth = max(0, depth - 1)
-        elif ch == "," and depth == 0:
-            seps.append(i)
-    if not seps:
-        return None
-    bounds = [lo - 1, *seps, hi]
-    k = 0
-    while k + 1 < len(bounds) - 1 and at > bounds[k + 1]:
-        k += 1
-    if k == 0:
-        start = lo
-        while start < seps[0] and line[start] in " \t":
-            start += 1
-        end = seps[0] + 1
-        while end < hi and line[end] in " \t":
-            end += 1
-        return start, end
-    seg_end = bounds[k + 1]
-    if k + 1 == len(bounds) - 1:  # the last entry: up to the end, without trailing blanks
-        while seg_end > bounds[k] + 1 and line[seg_end - 1] in " \t":
-            seg_end -= 1
-    return bounds[k], seg_end
