@@ -274,3 +274,20 @@ def test_injection_through_the_title_creates_no_file(project, taskdroid_run):
     assert argv[-1].count(evil) == 1  # the whole prompt is one argument, text as written
     assert argv[-2] == "--title=1.2; $(touch pwned6)"
     assert not list(project.rglob("pwned*"))
+
+
+@pytest.mark.parametrize("path", ["/usr/bin:/bin:", ".:/usr/bin:/bin"])
+def test_a_droid_committed_in_the_workspace_is_not_run(project, path):
+    """``PATH`` with an empty entry (or ``.``) searches the current directory — the workspace,
+    where a repository can commit a ``droid`` program of its own."""
+    trap = project / "droid"
+    trap.write_text('#!/bin/sh\ntouch "$(dirname "$0")/TRAPPED"\nexit 0\n')
+    trap.chmod(0o755)
+    p = run(
+        project, "tasks/tasks-auth.md", "1.2", "--runner", json.dumps(["droid", "{prompt}"]),
+        PATH=path,
+    )  # fmt: skip
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "`droid` was not found on PATH" in p.stderr
+    assert not (project / "TRAPPED").exists()
+    assert task(project, "1.2").startswith("- [ ] 1.2 Add rate limiting\n")

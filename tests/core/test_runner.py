@@ -139,6 +139,66 @@ def test_resolve_program(tmp_path):
         resolve_program("./bin/droid")
     with pytest.raises(RunError, match="not an executable"):
         resolve_program(str(tmp_path / "missing"))
+    here = os.path.dirname(sys.executable)
+    name = os.path.basename(sys.executable)
+    with pytest.raises(RunError, match="inside the workspace"):
+        resolve_program(name, {"PATH": here}, workspace=os.path.dirname(here))
+    assert resolve_program(name, {"PATH": f":{here}"}, workspace=str(tmp_path))
+
+
+TRAP = "#!/bin/sh\ntouch \"$(dirname \"$0\")/TRAPPED\"\nexit 0\n"
+
+
+def plant_droid(folder: Path) -> Path:
+    """A ``droid`` program committed in a repository: it leaves a mark when it runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    trap = folder / "droid"
+    trap.write_text(TRAP)
+    trap.chmod(0o755)
+    return trap
+
+
+@pytest.mark.parametrize(
+    "path", ["/usr/bin:", ":/usr/bin", "/usr/bin::/bin", ".:/usr/bin", "/usr/bin:./", "bin:/bin"]
+)
+def test_a_program_in_the_workspace_is_never_found_through_path(tmp_path, monkeypatch, path):
+    """An empty or relative ``PATH`` entry means the current directory — the workspace of a run:
+    a committed ``./droid`` must not be what runs."""
+    root, tasks, ws = make_ws(tmp_path)
+    plant_droid(root)
+    plant_droid(root / "bin")
+    monkeypatch.chdir(root)
+    with pytest.raises(RunError, match="`droid` was not found on PATH") as e:
+        prepare_run(
+            workspace=root, task_path=tasks, text=tasks.read_text(), task_id="1.2",
+            runner=RunnerSettings(command=["droid", "exec", "{prompt}"]), ws=ws,
+            env={"PATH": path},
+        )  # fmt: skip
+    assert e.value.kind == "runner" and "empty and relative PATH entries" in str(e.value)
+    assert not (root / "TRAPPED").exists() and not (root / "bin" / "TRAPPED").exists()
+
+
+def test_a_path_entry_inside_the_workspace_is_refused_unless_named_absolutely(tmp_path):
+    root, tasks, ws = make_ws(tmp_path)
+    trap = plant_droid(root / "node_modules" / ".bin")
+
+    def attempt(command, path):
+        return prepare_run(
+            workspace=root, task_path=tasks, text=tasks.read_text(), task_id="1.2",
+            runner=RunnerSettings(command=command), ws=ws, env={"PATH": path},
+        )  # fmt: skip
+
+    with pytest.raises(RunError, match="inside the workspace") as e:
+        attempt(["droid", "{prompt}"], f"{trap.parent}{os.pathsep}/usr/bin")
+    assert e.value.kind == "runner" and "absolute path in runner.command" in str(e.value)
+    # through a link outside the workspace that leads into it
+    outside = tmp_path.parent / f"{tmp_path.name}-bin"
+    outside.mkdir()
+    (outside / "droid").symlink_to(trap)
+    with pytest.raises(RunError, match="inside the workspace"):
+        attempt(["droid", "{prompt}"], str(outside))
+    # the user's own choice, by absolute path
+    assert attempt([str(trap), "{prompt}"], "/usr/bin").argv[0] == str(trap)
 
 
 @pytest.mark.parametrize(

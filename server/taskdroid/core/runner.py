@@ -220,10 +220,21 @@ def build_argv(
     return [a.replace("\x00", "") for a in argv]  # a NUL cannot be passed (nor meant)
 
 
-def resolve_program(program: str, env: Mapping[str, str] | None = None) -> str:
-    """The absolute path of the runner's program: a name is looked up on ``PATH``; an absolute
-    path (``~`` expanded) must be an executable file. A relative path (``./x``) is refused: it
-    would resolve inside the workspace, which the repository controls."""
+def _search_path(value: str) -> str:
+    """``PATH`` without its empty and relative entries: those mean the current directory (or a
+    folder below it), which for a run is the workspace — the repository would choose the
+    program."""
+    return os.pathsep.join(e for e in value.split(os.pathsep) if e and os.path.isabs(e))
+
+
+def resolve_program(
+    program: str, env: Mapping[str, str] | None = None, workspace: str | None = None
+) -> str:
+    """The absolute path of the runner's program: a name is looked up on ``PATH`` (its absolute
+    entries only); an absolute path (``~`` expanded) must be an executable file. A relative path
+    (``./x``) is refused: it would resolve inside the workspace, which the repository controls.
+    So is a name found inside ``workspace`` (an entry of ``PATH`` below it): only a program the
+    user names by its absolute path may live in the workspace."""
     prog = os.path.expanduser(program)
     if os.sep in prog or (os.altsep and os.altsep in prog):
         if not os.path.isabs(prog):
@@ -235,15 +246,26 @@ def resolve_program(program: str, env: Mapping[str, str] | None = None) -> str:
         if not (os.path.isfile(prog) and os.access(prog, os.X_OK)):
             raise RunError(f"runner.command: `{program}` is not an executable file", "runner")
         return prog
-    path = (env or os.environ).get("PATH")
-    found = shutil.which(prog, path=path)
+    path = _search_path((env if env is not None else os.environ).get("PATH") or "")
+    found = shutil.which(prog, path=path) if path else None
     if found is None:
         raise RunError(
             f"runner.command: the program `{program}` was not found on PATH (install it, or use "
-            "its absolute path)",
+            "its absolute path; empty and relative PATH entries are not searched)",
             "runner",
         )
-    return os.path.abspath(found)
+    found = os.path.abspath(found)
+    if workspace is not None:
+        root = os.path.abspath(workspace)
+        if _inside(found, root) or _inside(os.path.realpath(found), os.path.realpath(root)):
+            raise RunError(
+                f"runner.command: the program `{program}` was found on PATH at {found}, inside "
+                "the workspace — a repository must not choose the program a run starts. If you "
+                "trust that copy, put its absolute path in runner.command; else install the "
+                "program outside the workspace",
+                "runner",
+            )
+    return found
 
 
 _DROID_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
@@ -693,7 +715,7 @@ def prepare_run(
                 "those first, or run it anyway with force",
                 "dependencies",
             )
-    program = resolve_program(runner.command[0], env)
+    program = resolve_program(runner.command[0], env, root)
     prompt = build_prompt(
         runner.prompt,
         droid=name,
