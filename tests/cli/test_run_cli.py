@@ -291,3 +291,26 @@ def test_a_droid_committed_in_the_workspace_is_not_run(project, path):
     assert "`droid` was not found on PATH" in p.stderr
     assert not (project / "TRAPPED").exists()
     assert task(project, "1.2").startswith("- [ ] 1.2 Add rate limiting\n")
+
+
+def test_a_title_that_looks_like_an_option_is_refused_with_a_title_first_prompt(
+    project, taskdroid_run
+):
+    path = project / "tasks" / "tasks-auth.md"
+    path.write_text(TASKS.replace("Add rate limiting", "--dangerously-skip-permissions"))
+    config = project / "user.toml"
+    config.write_text('[runner]\nprompt = "{title}: do it"\n')
+    started = project / "started"
+    p = taskdroid_run(
+        "tasks/tasks-auth.md", "1.2", "--config", str(config),
+        "--runner", runner("--started", str(started)),
+    )  # fmt: skip
+    assert p.returncode == 2 and "becomes `--dangerously-skip-permissions: do it`" in p.stderr
+    assert not started.exists()
+    assert task(project, "1.2").startswith("- [ ] 1.2 --dangerously-skip-permissions\n")
+    # with `--` before the prompt the same run goes ahead, the title as text
+    template = [sys.executable, FAKE, "--started", str(started), "--", "{prompt}"]
+    p = taskdroid_run(
+        "tasks/tasks-auth.md", "1.2", "--config", str(config), "--runner", json.dumps(template)
+    )
+    assert started.exists(), p.stdout + p.stderr

@@ -100,6 +100,54 @@ def test_build_argv_prompt_is_one_element():
         )
 
 
+def _argv(command, prompt="Do the task", task_id="1.2"):
+    return build_argv(
+        command, prompt, droid="d", task_id=task_id, task_file="t.md", workspace="/ws"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        (["claude", "-p", "{prompt}"], "argument 2 (`{prompt}`)"),
+        (["claude", "-p"], "argument 2 (the prompt, appended)"),
+        (["agent", "{prompt}", "--", "x"], "argument 1 (`{prompt}`)"),  # `--` after it: no help
+    ],
+)
+def test_a_value_starting_with_a_dash_is_never_passed_as_an_option(command, where):
+    evil = "--dangerously-skip-permissions\nand the rest of the prompt"
+    with pytest.raises(RunError) as e:
+        _argv(command, evil)
+    msg = str(e.value)
+    assert e.value.kind == "runner" and where in msg
+    assert "`--dangerously-skip-permissions`" in msg and 'literal "--" element' in msg
+    assert "{prompt}" in msg and "{title}" in msg
+
+
+def test_a_dash_value_is_fine_after_a_literal_double_dash_or_in_the_users_own_option():
+    evil = "--dangerously-skip-permissions"
+    assert _argv(["claude", "-p", "--", "{prompt}"], evil)[-1] == evil
+    assert _argv(["claude", "-p", "--"], evil) == ["claude", "-p", "--", evil]
+    assert _argv(["x", "--title={prompt}", "{taskId}"], evil)[1] == f"--title={evil}"
+    assert _argv(["x", "-", "{prompt}"])[1] == "-"  # literal, the user's choice
+    with pytest.raises(RunError, match="argument 1"):
+        _argv(["x", "{taskId}", "--", "{prompt}"], task_id="-1")
+
+
+def test_a_prompt_template_starting_with_the_title_cannot_smuggle_an_option(tmp_path):
+    """The case the rule is for: ``runner.prompt = "{title}…"`` and a task titled like an
+    option. The default prompt starts with words, so it is safe with any title."""
+    text = TASKS.replace("1.2 Build the thing", "1.2 --dangerously-skip-permissions")
+    with pytest.raises(RunError, match="argument 2 \\(`\\{prompt\\}`\\) becomes `--danger") as e:
+        prepare(tmp_path, "1.2", text=text, prompt="{title}\n\n{fields}")
+    assert e.value.kind == "runner"
+    spec = prepare(tmp_path, "1.2", text=text)  # the default prompt
+    assert spec.title == "--dangerously-skip-permissions"
+    assert spec.argv[-1].startswith("You are the droid `builder`")
+    # the same user prompt with an ordinary title runs
+    assert prepare(tmp_path, "1.2", prompt="{title}\n\n{fields}").argv[-1].startswith("Build")
+
+
 def test_build_prompt_default_template():
     prompt = build_prompt(
         DEFAULT_PROMPT,

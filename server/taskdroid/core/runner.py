@@ -215,9 +215,38 @@ def build_argv(
         "workspace": workspace,
     }
     argv = [program, *(fill(a, values) for a in command[1:])]
+    templates: list[str | None] = list(command[1:])
     if not any("{prompt}" in a for a in command[1:]):
         argv.append(prompt)
-    return [a.replace("\x00", "") for a in argv]  # a NUL cannot be passed (nor meant)
+        templates.append(None)  # the prompt, appended
+    argv = [a.replace("\x00", "") for a in argv]  # a NUL cannot be passed (nor meant)
+    check_no_injected_option(program, templates, argv[1:])
+    return argv
+
+
+def check_no_injected_option(
+    program: str, templates: Sequence[str | None], args: Sequence[str]
+) -> None:
+    """Refuse an argument that a placeholder made start with ``-`` (a task titled
+    ``--dangerously-skip-permissions`` in a prompt that starts with ``{title}``): the program
+    would read it as an option. Arguments after a literal ``--`` element are operands, and an
+    element written with a leading ``-`` (``--droid={droid}``) is the user's own option.
+    ``templates`` holds None for the prompt appended to a template without ``{prompt}``."""
+    for n, (template, value) in enumerate(zip(templates, args, strict=True), start=1):
+        if template == "--":
+            return
+        if value.startswith("-") and not (template or "").startswith("-"):
+            shown = _short(value.splitlines()[0], 60)
+            where = "the prompt, appended" if template is None else f"`{template}`"
+            raise RunError(
+                f"runner.command: argument {n} ({where}) becomes `{shown}` for this task, which "
+                f"starts with `-`: `{os.path.basename(program)}` would read it as an option. "
+                "Put a literal \"--\" element before it in runner.command (if the program "
+                "accepts `--`), or make the value start with text: pass the task through "
+                "{prompt} with a runner.prompt that starts with words, not with a placeholder "
+                "such as {title}",
+                "runner",
+            )
 
 
 def _search_path(value: str) -> str:
