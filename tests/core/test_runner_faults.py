@@ -523,3 +523,33 @@ async def test_the_guardian_lives_only_while_runs_do(tmp_path):
         return False
 
     await until(reaped, 10, "the guardian to end and be reaped")
+
+
+async def test_the_guardian_imports_nothing_from_a_booby_trapped_current_directory(
+    tmp_path, monkeypatch
+):
+    """The guardian is a Python process started while the current directory may be the
+    workspace: modules committed there (shadowing the standard library, ``sitecustomize``, a
+    ``taskdroid`` package) are never imported, and it runs outside the workspace."""
+    spec = spec_for(tmp_path, "1.1", "--started", str(tmp_path / "started"), "--hold", "0.3")
+    marks = tmp_path / "marks"
+    trap = "import pathlib; (pathlib.Path({!r}) / {!r}).touch()\n"
+    for rel in ("os.py", "signal.py", "sys.py", "sitecustomize.py", "usercustomize.py",
+                "encodings/__init__.py", "taskdroid/__init__.py", "taskdroid/run/__init__.py",
+                "taskdroid/run/guardian.py", "__main__.py"):  # fmt: skip
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(trap.format(str(marks), rel.replace("/", "_")))
+    marks.mkdir()
+    monkeypatch.chdir(tmp_path)
+    manager = RunManager(grace=0.3)
+    run = manager.submit(spec, DiskHooks())
+    task = asyncio.ensure_future(run.execute())
+    await until((tmp_path / "started").exists, what="the droid")
+    guardian = runner._GUARDIAN.pid
+    assert guardian is not None
+    assert os.readlink(f"/proc/{guardian}/cwd") == "/"
+    with open(f"/proc/{guardian}/cmdline", "rb") as fh:
+        assert b"\0-I\0" in fh.read()
+    assert (await asyncio.wait_for(task, 30)).outcome == "completed"
+    assert list(marks.iterdir()) == []

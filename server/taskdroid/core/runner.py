@@ -1040,6 +1040,9 @@ class _Guardian:
             try:
                 proc = await _start_process(
                     [sys.executable, "-I", "-S", "-c", _GUARDIAN_SOURCE],
+                    # -I: no current directory (the workspace), PYTHONPATH or user site on
+                    # sys.path; -S: no site module; and a cwd outside the workspace
+                    cwd="/" if _POSIX else None,
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.DEVNULL,
                     stderr=asyncio.subprocess.DEVNULL,
