@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from taskdroid import cli
-from taskdroid.core.runner import TaskLock
+from taskdroid.run import TaskLock
 
 FAKE = str(Path(__file__).resolve().parents[1] / "fixtures" / "fake_droid.py")
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from taskdroid.core import runner
 from taskdroid.core.edits import apply_edits, status_edits
 from taskdroid.core.model import Status
-from taskdroid.core.runner import (
+from taskdroid.core.settings import DEFAULT_PROMPT, RunnerSettings
+from taskdroid.core.workspace import Workspace
+from taskdroid.run import (
     RunError,
     RunHooks,
     RunManager,
@@ -26,13 +27,13 @@ from taskdroid.core.runner import (
     build_prompt,
     check_droid_name,
     fill,
+    logfile,
     not_configured_message,
+    output,
     prepare_run,
     resolve_program,
     summarize_line,
 )
-from taskdroid.core.settings import DEFAULT_PROMPT, RunnerSettings
-from taskdroid.core.workspace import Workspace
 
 FAKE = str(Path(__file__).resolve().parents[1] / "fixtures" / "fake_droid.py")
 
@@ -601,17 +602,17 @@ async def test_one_run_per_task_here_and_across_processes(tmp_path):
 
 
 async def test_output_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "MAX_LINE_BYTES", 64 * 1024)
-    monkeypatch.setattr(runner, "MAX_LOG_BYTES", 512 * 1024)
+    monkeypatch.setattr(output, "MAX_LINE_BYTES", 64 * 1024)
+    monkeypatch.setattr(logfile, "MAX_LOG_BYTES", 512 * 1024)
     longest = 0
-    original = runner.summarize_line
+    original = output.summarize_line
 
     def spy(line):
         nonlocal longest
         longest = max(longest, len(line))
         return original(line)
 
-    monkeypatch.setattr(runner, "summarize_line", spy)
+    monkeypatch.setattr(output, "summarize_line", spy)
     spec = prepare(tmp_path, "1.2", "--flood", "6", "--style", "plain")
     _, result, hooks = await run_once(spec)
     assert result.outcome == "completed"
