@@ -700,3 +700,66 @@ async def _until(predicate, timeout: float = 10.0) -> None:
     while not predicate():
         assert loop.time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+# -- the run package's shape -----------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[2] / "server" / "taskdroid"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_layers_core_knows_no_runner_and_the_runner_no_server_or_cli():
+    for path in (PACKAGE / "core").rglob("*.py"):
+        upper = ("taskdroid.run",)
+        bad = {m for m in _imported_modules(path) if m.startswith(upper)}
+        assert not bad, (path.name, bad)
+    for path in (PACKAGE / "run").rglob("*.py"):
+        upper = ("taskdroid.lsp", "taskdroid.cli")
+        bad = {m for m in _imported_modules(path) if m.startswith(upper)}
+        assert not bad, (path.name, bad)
+    # the guardian runs with `python -I -S`: the standard library only
+    guardian = _imported_modules(PACKAGE / "run" / "guardian.py")
+    assert guardian <= {"__future__", "contextlib", "os", "signal", "sys", "collections.abc"}
+
+
+def test_importing_the_run_package_installs_no_handler():
+    """``atexit`` and signal handlers come with the first run (or the server's explicit call),
+    never with an import."""
+    code = (
+        "import atexit, signal, asyncio, logging, weakref, threading\n"
+        "import taskdroid.core.workspace, taskdroid.core.edits\n"
+        "before = atexit._ncallbacks()\n"
+        "import taskdroid.run, taskdroid.run.manager, taskdroid.run.process\n"
+        "assert atexit._ncallbacks() == before, 'atexit at import'\n"
+        "assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL\n"
+        "assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL\n"
+        "taskdroid.run.RunManager()\n"
+        "assert atexit._ncallbacks() == before, 'atexit for a manager without runs'\n"
+        "print('ok')\n"
+    )
+    import subprocess
+
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "ok", p.stderr
+
+
+async def test_the_first_run_registers_the_manager_for_exit(tmp_path):
+    from taskdroid.run import process
+
+    spec = prepare(tmp_path, "1.2")
+    manager = RunManager(grace=0.3)
+    assert manager not in process._STATE.managers
+    run = manager.submit(spec, FileHooks())
+    assert manager in process._STATE.managers and process._STATE.atexit_installed
+    assert (await asyncio.wait_for(run.execute(), 20)).outcome == "completed"

@@ -16,7 +16,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -365,7 +365,7 @@ class OutputReader:
         return False
 
 
-async def drain(pumps: list[asyncio.Future], transport: Any = None) -> None:
+async def drain(pumps: Sequence[asyncio.Future], transport: Any = None) -> None:
     """Let the readers reach the end of the output (a process that escaped the group may hold
     the pipes open: it is not waited for long; then ``transport`` — the process's pipes — is
     closed: the holder gets SIGPIPE, not us)."""
