@@ -9,10 +9,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from taskdroid import __version__
 from taskdroid.core.fsio import ReadOnlyFile, WriteConflict
 from taskdroid.core.paths import display_path
+
+if TYPE_CHECKING:
+    from taskdroid.core.model import Status
+    from taskdroid.run import Run
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -541,8 +546,8 @@ def _say(line: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from taskdroid.core.runner import RunError, prepare_run
     from taskdroid.core.workspace import ReadError, norm, read_text
+    from taskdroid.run import RunError, prepare_run
 
     path = norm(args.file)
     shown = display_path(path)
@@ -577,7 +582,7 @@ async def _run_in_terminal(spec, shown: str) -> int:
     import signal
 
     from taskdroid.core.model import Status
-    from taskdroid.core.runner import RunError, RunManager
+    from taskdroid.run import RunError, RunManager
 
     hooks = _TerminalHooks(sys.stdout, shown)
     try:
@@ -626,9 +631,6 @@ class _TerminalHooks:
     TTY, plain lines otherwise; status edits written to disk atomically."""
 
     def __init__(self, out, shown: str) -> None:
-        from taskdroid.core.runner import RunHooks
-
-        self._base = RunHooks()
         self.out = out
         self.shown = shown
         try:
@@ -638,10 +640,19 @@ class _TerminalHooks:
         self.latest = ""
         self._drawn = False
 
-    async def read_text(self, run):
-        return await self._base.read_text(run)
+    async def read_text(self, run: Run) -> str | None:
+        from taskdroid.run.hooks import read_task_file
 
-    async def set_status(self, run, status, *, note=None, extra_fields=()):
+        return await read_task_file(run)
+
+    async def set_status(
+        self,
+        run: Run,
+        status: Status,
+        *,
+        note: str | None = None,
+        extra_fields: Sequence[tuple[str, str]] = (),
+    ) -> bool:
         from taskdroid.core.writes import write_status
 
         return write_status(
@@ -653,7 +664,10 @@ class _TerminalHooks:
             aliases=dict(run.spec.aliases),
         )
 
-    def progress(self, run, kind: str, message: str) -> None:
+    async def kept(self, run: Run, status: Status | None) -> None:
+        """The droid set the status itself: nothing to add (the outcome line says so)."""
+
+    def progress(self, run: Run, kind: str, message: str) -> None:
         spec = run.spec
         if kind == "started":
             log_file = run.log_display()

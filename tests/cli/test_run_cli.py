@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from taskdroid import cli
-from taskdroid.core.runner import TaskLock
+from taskdroid.run import TaskLock
 
 FAKE = str(Path(__file__).resolve().parents[1] / "fixtures" / "fake_droid.py")
 
@@ -274,3 +274,43 @@ def test_injection_through_the_title_creates_no_file(project, taskdroid_run):
     assert argv[-1].count(evil) == 1  # the whole prompt is one argument, text as written
     assert argv[-2] == "--title=1.2; $(touch pwned6)"
     assert not list(project.rglob("pwned*"))
+
+
+@pytest.mark.parametrize("path", ["/usr/bin:/bin:", ".:/usr/bin:/bin"])
+def test_a_droid_committed_in_the_workspace_is_not_run(project, path):
+    """``PATH`` with an empty entry (or ``.``) searches the current directory — the workspace,
+    where a repository can commit a ``droid`` program of its own."""
+    trap = project / "droid"
+    trap.write_text('#!/bin/sh\ntouch "$(dirname "$0")/TRAPPED"\nexit 0\n')
+    trap.chmod(0o755)
+    p = run(
+        project, "tasks/tasks-auth.md", "1.2", "--runner", json.dumps(["droid", "{prompt}"]),
+        PATH=path,
+    )  # fmt: skip
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "`droid` was not found on PATH" in p.stderr
+    assert not (project / "TRAPPED").exists()
+    assert task(project, "1.2").startswith("- [ ] 1.2 Add rate limiting\n")
+
+
+def test_a_title_that_looks_like_an_option_is_refused_with_a_title_first_prompt(
+    project, taskdroid_run
+):
+    path = project / "tasks" / "tasks-auth.md"
+    path.write_text(TASKS.replace("Add rate limiting", "--dangerously-skip-permissions"))
+    config = project / "user.toml"
+    config.write_text('[runner]\nprompt = "{title}: do it"\n')
+    started = project / "started"
+    p = taskdroid_run(
+        "tasks/tasks-auth.md", "1.2", "--config", str(config),
+        "--runner", runner("--started", str(started)),
+    )  # fmt: skip
+    assert p.returncode == 2 and "becomes `--dangerously-skip-permissions: do it`" in p.stderr
+    assert not started.exists()
+    assert task(project, "1.2").startswith("- [ ] 1.2 --dangerously-skip-permissions\n")
+    # with `--` before the prompt the same run goes ahead, the title as text
+    template = [sys.executable, FAKE, "--started", str(started), "--", "{prompt}"]
+    p = taskdroid_run(
+        "tasks/tasks-auth.md", "1.2", "--config", str(config), "--runner", json.dumps(template)
+    )
+    assert started.exists(), p.stdout + p.stderr

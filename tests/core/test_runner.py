@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from taskdroid.core import runner
 from taskdroid.core.edits import apply_edits, status_edits
 from taskdroid.core.model import Status
-from taskdroid.core.runner import (
+from taskdroid.core.settings import DEFAULT_PROMPT, RunnerSettings
+from taskdroid.core.workspace import Workspace
+from taskdroid.run import (
     RunError,
     RunHooks,
     RunManager,
@@ -26,13 +27,13 @@ from taskdroid.core.runner import (
     build_prompt,
     check_droid_name,
     fill,
+    logfile,
     not_configured_message,
+    output,
     prepare_run,
     resolve_program,
     summarize_line,
 )
-from taskdroid.core.settings import DEFAULT_PROMPT, RunnerSettings
-from taskdroid.core.workspace import Workspace
 
 FAKE = str(Path(__file__).resolve().parents[1] / "fixtures" / "fake_droid.py")
 
@@ -100,6 +101,54 @@ def test_build_argv_prompt_is_one_element():
         )
 
 
+def _argv(command, prompt="Do the task", task_id="1.2"):
+    return build_argv(
+        command, prompt, droid="d", task_id=task_id, task_file="t.md", workspace="/ws"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        (["claude", "-p", "{prompt}"], "argument 2 (`{prompt}`)"),
+        (["claude", "-p"], "argument 2 (the prompt, appended)"),
+        (["agent", "{prompt}", "--", "x"], "argument 1 (`{prompt}`)"),  # `--` after it: no help
+    ],
+)
+def test_a_value_starting_with_a_dash_is_never_passed_as_an_option(command, where):
+    evil = "--dangerously-skip-permissions\nand the rest of the prompt"
+    with pytest.raises(RunError) as e:
+        _argv(command, evil)
+    msg = str(e.value)
+    assert e.value.kind == "runner" and where in msg
+    assert "`--dangerously-skip-permissions`" in msg and 'literal "--" element' in msg
+    assert "{prompt}" in msg and "{title}" in msg
+
+
+def test_a_dash_value_is_fine_after_a_literal_double_dash_or_in_the_users_own_option():
+    evil = "--dangerously-skip-permissions"
+    assert _argv(["claude", "-p", "--", "{prompt}"], evil)[-1] == evil
+    assert _argv(["claude", "-p", "--"], evil) == ["claude", "-p", "--", evil]
+    assert _argv(["x", "--title={prompt}", "{taskId}"], evil)[1] == f"--title={evil}"
+    assert _argv(["x", "-", "{prompt}"])[1] == "-"  # literal, the user's choice
+    with pytest.raises(RunError, match="argument 1"):
+        _argv(["x", "{taskId}", "--", "{prompt}"], task_id="-1")
+
+
+def test_a_prompt_template_starting_with_the_title_cannot_smuggle_an_option(tmp_path):
+    """The case the rule is for: ``runner.prompt = "{title}…"`` and a task titled like an
+    option. The default prompt starts with words, so it is safe with any title."""
+    text = TASKS.replace("1.2 Build the thing", "1.2 --dangerously-skip-permissions")
+    with pytest.raises(RunError, match="argument 2 \\(`\\{prompt\\}`\\) becomes `--danger") as e:
+        prepare(tmp_path, "1.2", text=text, prompt="{title}\n\n{fields}")
+    assert e.value.kind == "runner"
+    spec = prepare(tmp_path, "1.2", text=text)  # the default prompt
+    assert spec.title == "--dangerously-skip-permissions"
+    assert spec.argv[-1].startswith("You are the droid `builder`")
+    # the same user prompt with an ordinary title runs
+    assert prepare(tmp_path, "1.2", prompt="{title}\n\n{fields}").argv[-1].startswith("Build")
+
+
 def test_build_prompt_default_template():
     prompt = build_prompt(
         DEFAULT_PROMPT,
@@ -139,6 +188,66 @@ def test_resolve_program(tmp_path):
         resolve_program("./bin/droid")
     with pytest.raises(RunError, match="not an executable"):
         resolve_program(str(tmp_path / "missing"))
+    here = os.path.dirname(sys.executable)
+    name = os.path.basename(sys.executable)
+    with pytest.raises(RunError, match="inside the workspace"):
+        resolve_program(name, {"PATH": here}, workspace=os.path.dirname(here))
+    assert resolve_program(name, {"PATH": f":{here}"}, workspace=str(tmp_path))
+
+
+TRAP = "#!/bin/sh\ntouch \"$(dirname \"$0\")/TRAPPED\"\nexit 0\n"
+
+
+def plant_droid(folder: Path) -> Path:
+    """A ``droid`` program committed in a repository: it leaves a mark when it runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    trap = folder / "droid"
+    trap.write_text(TRAP)
+    trap.chmod(0o755)
+    return trap
+
+
+@pytest.mark.parametrize(
+    "path", ["/usr/bin:", ":/usr/bin", "/usr/bin::/bin", ".:/usr/bin", "/usr/bin:./", "bin:/bin"]
+)
+def test_a_program_in_the_workspace_is_never_found_through_path(tmp_path, monkeypatch, path):
+    """An empty or relative ``PATH`` entry means the current directory — the workspace of a run:
+    a committed ``./droid`` must not be what runs."""
+    root, tasks, ws = make_ws(tmp_path)
+    plant_droid(root)
+    plant_droid(root / "bin")
+    monkeypatch.chdir(root)
+    with pytest.raises(RunError, match="`droid` was not found on PATH") as e:
+        prepare_run(
+            workspace=root, task_path=tasks, text=tasks.read_text(), task_id="1.2",
+            runner=RunnerSettings(command=["droid", "exec", "{prompt}"]), ws=ws,
+            env={"PATH": path},
+        )  # fmt: skip
+    assert e.value.kind == "runner" and "empty and relative PATH entries" in str(e.value)
+    assert not (root / "TRAPPED").exists() and not (root / "bin" / "TRAPPED").exists()
+
+
+def test_a_path_entry_inside_the_workspace_is_refused_unless_named_absolutely(tmp_path):
+    root, tasks, ws = make_ws(tmp_path)
+    trap = plant_droid(root / "node_modules" / ".bin")
+
+    def attempt(command, path):
+        return prepare_run(
+            workspace=root, task_path=tasks, text=tasks.read_text(), task_id="1.2",
+            runner=RunnerSettings(command=command), ws=ws, env={"PATH": path},
+        )  # fmt: skip
+
+    with pytest.raises(RunError, match="inside the workspace") as e:
+        attempt(["droid", "{prompt}"], f"{trap.parent}{os.pathsep}/usr/bin")
+    assert e.value.kind == "runner" and "absolute path in runner.command" in str(e.value)
+    # through a link outside the workspace that leads into it
+    outside = tmp_path.parent / f"{tmp_path.name}-bin"
+    outside.mkdir()
+    (outside / "droid").symlink_to(trap)
+    with pytest.raises(RunError, match="inside the workspace"):
+        attempt(["droid", "{prompt}"], str(outside))
+    # the user's own choice, by absolute path
+    assert attempt([str(trap), "{prompt}"], "/usr/bin").argv[0] == str(trap)
 
 
 @pytest.mark.parametrize(
@@ -493,17 +602,17 @@ async def test_one_run_per_task_here_and_across_processes(tmp_path):
 
 
 async def test_output_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "MAX_LINE_BYTES", 64 * 1024)
-    monkeypatch.setattr(runner, "MAX_LOG_BYTES", 512 * 1024)
+    monkeypatch.setattr(output, "MAX_LINE_BYTES", 64 * 1024)
+    monkeypatch.setattr(logfile, "MAX_LOG_BYTES", 512 * 1024)
     longest = 0
-    original = runner.summarize_line
+    original = output.summarize_line
 
     def spy(line):
         nonlocal longest
         longest = max(longest, len(line))
         return original(line)
 
-    monkeypatch.setattr(runner, "summarize_line", spy)
+    monkeypatch.setattr(output, "summarize_line", spy)
     spec = prepare(tmp_path, "1.2", "--flood", "6", "--style", "plain")
     _, result, hooks = await run_once(spec)
     assert result.outcome == "completed"
@@ -591,3 +700,66 @@ async def _until(predicate, timeout: float = 10.0) -> None:
     while not predicate():
         assert loop.time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+# -- the run package's shape -----------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[2] / "server" / "taskdroid"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_layers_core_knows_no_runner_and_the_runner_no_server_or_cli():
+    for path in (PACKAGE / "core").rglob("*.py"):
+        upper = ("taskdroid.run",)
+        bad = {m for m in _imported_modules(path) if m.startswith(upper)}
+        assert not bad, (path.name, bad)
+    for path in (PACKAGE / "run").rglob("*.py"):
+        upper = ("taskdroid.lsp", "taskdroid.cli")
+        bad = {m for m in _imported_modules(path) if m.startswith(upper)}
+        assert not bad, (path.name, bad)
+    # the guardian runs with `python -I -S`: the standard library only
+    guardian = _imported_modules(PACKAGE / "run" / "guardian.py")
+    assert guardian <= {"__future__", "contextlib", "os", "signal", "sys", "collections.abc"}
+
+
+def test_importing_the_run_package_installs_no_handler():
+    """``atexit`` and signal handlers come with the first run (or the server's explicit call),
+    never with an import."""
+    code = (
+        "import atexit, signal, asyncio, logging, weakref, threading\n"
+        "import taskdroid.core.workspace, taskdroid.core.edits\n"
+        "before = atexit._ncallbacks()\n"
+        "import taskdroid.run, taskdroid.run.manager, taskdroid.run.process\n"
+        "assert atexit._ncallbacks() == before, 'atexit at import'\n"
+        "assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL\n"
+        "assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL\n"
+        "taskdroid.run.RunManager()\n"
+        "assert atexit._ncallbacks() == before, 'atexit for a manager without runs'\n"
+        "print('ok')\n"
+    )
+    import subprocess
+
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "ok", p.stderr
+
+
+async def test_the_first_run_registers_the_manager_for_exit(tmp_path):
+    from taskdroid.run import process
+
+    spec = prepare(tmp_path, "1.2")
+    manager = RunManager(grace=0.3)
+    assert manager not in process._STATE.managers
+    run = manager.submit(spec, FileHooks())
+    assert manager in process._STATE.managers and process._STATE.atexit_installed
+    assert (await asyncio.wait_for(run.execute(), 20)).outcome == "completed"

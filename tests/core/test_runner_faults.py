@@ -19,11 +19,11 @@ from typing import ClassVar
 
 import pytest
 
-from taskdroid.core import runner
 from taskdroid.core.edits import apply_edits, status_edits
 from taskdroid.core.model import Status
-from taskdroid.core.runner import RunError, RunHooks, RunManager, prepare_run
 from taskdroid.core.settings import RunnerSettings
+from taskdroid.run import RunError, RunHooks, RunManager, logfile, output, prepare_run
+from taskdroid.run.supervise import GUARDIAN_PROGRAM
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
@@ -236,24 +236,24 @@ async def test_sigterm_ignored_everywhere_is_killed_after_the_grace_period(tmp_p
 
 async def test_output_without_newlines_is_cut_and_the_run_completes(tmp_path, monkeypatch):
     longest = 0
-    original = runner.summarize_line
+    original = output.summarize_line
 
     def spy(line):
         nonlocal longest
         longest = max(longest, len(line))
         return original(line)
 
-    monkeypatch.setattr(runner, "summarize_line", spy)
+    monkeypatch.setattr(output, "summarize_line", spy)
     spec = spec_for(tmp_path, "1.1", "--say", "before the flood", "--stdout-mb", "5",
                     "--line-bytes", "0")  # fmt: skip
     _, result, _ = await run_to_end(spec)
     assert result.outcome == "completed"
     assert block(Path(spec.task_path), "1.1").startswith("- [x] 1.1 First ✅")
-    assert 0 < longest <= runner.MAX_LINE_BYTES
+    assert 0 < longest <= output.MAX_LINE_BYTES
     data = result.log_path.read_bytes()
     assert b"before the flood\n" in data
     assert data.count(b"\xe2\x80\xa6[line cut]") == 1  # one line, cut once; the rest skipped
-    assert len(data) < runner.MAX_LINE_BYTES + 16 * 1024
+    assert len(data) < output.MAX_LINE_BYTES + 16 * 1024
 
 
 async def test_a_partial_last_line_and_a_progress_bar_without_newlines(tmp_path):
@@ -274,9 +274,9 @@ async def test_a_flood_of_output_is_capped_in_the_log_and_costs_little_memory(tm
     _, result, _ = await run_to_end(spec, timeout=600)
     assert result.outcome == "completed"
     size = result.log_path.stat().st_size
-    assert size <= runner.MAX_LOG_BYTES + 512
-    if BIG_OUTPUT_MB * 1024 * 1024 > runner.MAX_LOG_BYTES:
-        assert size > runner.MAX_LOG_BYTES - 1024
+    assert size <= logfile.MAX_LOG_BYTES + 512
+    if BIG_OUTPUT_MB * 1024 * 1024 > logfile.MAX_LOG_BYTES:
+        assert size > logfile.MAX_LOG_BYTES - 1024
         tail = result.log_path.read_bytes()[-400:]
         assert b"# taskdroid: log cut at 64 MiB; the output was still read" in tail
         assert b"# exit code 0 after" in tail  # taskdroid's own footer is still written
@@ -288,14 +288,14 @@ async def test_a_flood_of_tiny_lines_is_not_handled_line_by_line(tmp_path, monke
     """``yes``-like output: progress looks at the last lines of each chunk only (before, every
     line was decoded and summarised: 1 GB of 2-byte lines took half an hour)."""
     calls = 0
-    original = runner.summarize_line
+    original = output.summarize_line
 
     def spy(line):
         nonlocal calls
         calls += 1
         return original(line)
 
-    monkeypatch.setattr(runner, "summarize_line", spy)
+    monkeypatch.setattr(output, "summarize_line", spy)
     spec = spec_for(tmp_path, "1.1", "--stdout-mb", "16", "--line-bytes", "2")
     _, result, hooks = await run_to_end(spec)
     assert result.outcome == "completed"
@@ -505,15 +505,17 @@ async def test_the_guardian_lives_only_while_runs_do(tmp_path):
     are runs: nothing of taskdroid's stays around between runs."""
     started = tmp_path / "started"
     spec = spec_for(tmp_path, "1.1", "--started", str(started), "--hold", "0.3")
-    run = RunManager(grace=0.3).submit(spec, DiskHooks())
+    manager = RunManager(grace=0.3)
+    assert manager.guardian.pid is None  # nothing before the first run
+    run = manager.submit(spec, DiskHooks())
     task = asyncio.ensure_future(run.execute())
     await until(started.exists, what="the droid")
-    guardian = runner._GUARDIAN.pid
+    guardian = manager.guardian.pid
     assert guardian is not None and not gone(guardian)
     with open(f"/proc/{guardian}/cmdline", "rb") as fh:
-        assert b"# taskdroid run guardian" in fh.read()
+        assert fh.read().split(b"\0")[1:4] == [b"-I", b"-S", str(GUARDIAN_PROGRAM).encode()]
     assert (await asyncio.wait_for(task, 30)).outcome == "completed"
-    assert runner._GUARDIAN.pid is None
+    assert manager.guardian.pid is None
 
     def reaped() -> bool:
         try:
@@ -523,3 +525,33 @@ async def test_the_guardian_lives_only_while_runs_do(tmp_path):
         return False
 
     await until(reaped, 10, "the guardian to end and be reaped")
+
+
+async def test_the_guardian_imports_nothing_from_a_booby_trapped_current_directory(
+    tmp_path, monkeypatch
+):
+    """The guardian is a Python process started while the current directory may be the
+    workspace: modules committed there (shadowing the standard library, ``sitecustomize``, a
+    ``taskdroid`` package) are never imported, and it runs outside the workspace."""
+    spec = spec_for(tmp_path, "1.1", "--started", str(tmp_path / "started"), "--hold", "0.3")
+    marks = tmp_path / "marks"
+    trap = "import pathlib; (pathlib.Path({!r}) / {!r}).touch()\n"
+    for rel in ("os.py", "signal.py", "sys.py", "sitecustomize.py", "usercustomize.py",
+                "encodings/__init__.py", "taskdroid/__init__.py", "taskdroid/run/__init__.py",
+                "taskdroid/run/guardian.py", "__main__.py"):  # fmt: skip
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(trap.format(str(marks), rel.replace("/", "_")))
+    marks.mkdir()
+    monkeypatch.chdir(tmp_path)
+    manager = RunManager(grace=0.3)
+    run = manager.submit(spec, DiskHooks())
+    task = asyncio.ensure_future(run.execute())
+    await until((tmp_path / "started").exists, what="the droid")
+    guardian = manager.guardian.pid
+    assert guardian is not None
+    assert os.readlink(f"/proc/{guardian}/cwd") == "/"
+    with open(f"/proc/{guardian}/cmdline", "rb") as fh:
+        assert b"\0-I\0" in fh.read()
+    assert (await asyncio.wait_for(task, 30)).outcome == "completed"
+    assert list(marks.iterdir()) == []

@@ -32,9 +32,10 @@ from pygls.exceptions import JsonRpcException  # noqa: E402
 from taskdroid.core.config import load_settings, parse_runner_value  # noqa: E402
 from taskdroid.core.discovery import discover  # noqa: E402
 from taskdroid.core.frontmatter import parse_front_matter  # noqa: E402
-from taskdroid.core.runner import RunError, TaskLock, _open_log, resolve_log_dir  # noqa: E402
 from taskdroid.core.settings import DEFAULT_SETTINGS  # noqa: E402
 from taskdroid.core.workspace import MAX_FILE_BYTES, ReadError, Workspace, read_text  # noqa: E402
+from taskdroid.run import RunError, TaskLock  # noqa: E402
+from taskdroid.run.logfile import open_log, resolve_log_dir  # noqa: E402
 
 SOURCE = TESTS.parent / "server" / "taskdroid"
 FAKE = TESTS / "fixtures" / "fake_droid.py"
@@ -108,7 +109,7 @@ def test_no_shell_and_one_process_spawn_in_the_source():
             if name.startswith("create_subprocess") or name in ("Popen", "run", "call"):
                 if name != "run" or base in ("subprocess", "os"):
                     spawns.append((rel, name))
-    assert spawns == [("core/runner.py", "create_subprocess_exec")]
+    assert spawns == [("run/supervise.py", "create_subprocess_exec")]
 
 
 def test_runner_string_is_split_never_run_through_a_shell():
@@ -169,13 +170,13 @@ WRITE_SITES = {
     ("core/fsio.py", "_keep", "os.rename"),
     # runs: the log folder (inside the workspace unless the user's logDir is absolute), its
     # .gitignore, exclusive new log files and lock files
-    ("core/runner.py", "resolve_log_dir", "p.mkdir"),
-    ("core/runner.py", "resolve_log_dir", "p / '.gitignore'.write_text"),
-    ("core/runner.py", "_open_log", "open('xb')"),
-    ("core/runner.py", "acquire", "os.open(os.O_WRONLY | os.O_CREAT | os.O_EXCL)"),
-    ("core/runner.py", "acquire", "path.unlink"),
-    ("core/runner.py", "acquire", "os.fdopen('w')"),
-    ("core/runner.py", "release", "self.path.unlink"),
+    ("run/logfile.py", "resolve_log_dir", "p.mkdir"),
+    ("run/logfile.py", "resolve_log_dir", "p / '.gitignore'.write_text"),
+    ("run/logfile.py", "open_log", "open('xb')"),
+    ("run/lock.py", "acquire", "os.open(os.O_WRONLY | os.O_CREAT | os.O_EXCL)"),
+    ("run/lock.py", "acquire", "path.unlink"),
+    ("run/lock.py", "acquire", "os.fdopen('w')"),
+    ("run/lock.py", "release", "self.path.unlink"),
     # the server: a new droid file (exclusive create) when the client cannot create files …
     ("lsp/commands.py", "_write_new", "os.makedirs"),
     ("lsp/commands.py", "_write_new", "open('x')"),
@@ -218,7 +219,7 @@ def test_disk_writes_happen_only_at_known_places():
 
 
 def test_read_text_opens_read_only():
-    src = (SOURCE / "core" / "workspace.py").read_text(encoding="utf-8")
+    src = (SOURCE / "core" / "files.py").read_text(encoding="utf-8")
     assert 'flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)' in src
 
 
@@ -380,7 +381,7 @@ def test_log_and_lock_files_never_follow_a_planted_link(tmp_path):
     target = tmp_path / "victim.txt"
     when = datetime(2025, 1, 12, 15, 40, 0)
     (logs / "tasks-1.1-20250112-154000.log").symlink_to(target)
-    path, fh = _open_log(logs, "tasks", "1.1", when)
+    path, fh = open_log(logs, "tasks", "1.1", when)
     fh.close()
     assert path.name == "tasks-1.1-20250112-154000-2.log" and not path.is_symlink()
     assert not target.exists()

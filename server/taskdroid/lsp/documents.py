@@ -244,7 +244,7 @@ _WARM_UP = (
     "taskdroid.core.query",
     "taskdroid.core.edits",
     "taskdroid.core.ready",
-    "taskdroid.core.runner",
+    "taskdroid.run",
     "taskdroid.core.report",
 )
 

@@ -1,6 +1,6 @@
 """Droid runs in the server: ``taskdroid.runTask`` and ``taskdroid.cancelRun`` (SPEC §6, §7).
 
-The engine is :mod:`taskdroid.core.runner`; this module plugs the server into it:
+The engine is :mod:`taskdroid.run`; this module plugs the server into it:
 
 * ``taskdroid.runTask {uri, taskId, droid?, force?}`` checks the run (runner configured, droid,
   dependencies, not already running — a refusal is an error response with a clear message),
@@ -25,7 +25,7 @@ The engine is :mod:`taskdroid.core.runner`; this module plugs the server into it
   signal), and the end of the server's input or an ``exit`` without ``shutdown`` (for task files
   that are not open: an open document cannot be edited once the client is gone). Whatever of a
   droid still runs when the server process ends — even by SIGKILL — is killed (see
-  :mod:`taskdroid.core.runner`).
+  :mod:`taskdroid.run.supervise`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from taskdroid.lsp.server import TaskdroidServer
 
 if TYPE_CHECKING:
     from taskdroid.core.model import Status
-    from taskdroid.core.runner import Run, RunError, RunManager
+    from taskdroid.run import Run, RunError, RunManager
 
 log = logging.getLogger("taskdroid.lsp.runs")
 
@@ -90,7 +90,7 @@ class RunsState:
     @property
     def manager(self) -> RunManager:
         if self._manager is None:
-            from taskdroid.core.runner import RunManager, kill_droids_on_termination
+            from taskdroid.run import RunManager, kill_droids_on_termination
 
             self._manager = RunManager()
             # a client that terminates the server: the runs are stopped and recorded first
@@ -105,7 +105,7 @@ class RunsState:
 
     # -- taskdroid.runTask --------------------------------------------------------------------
     async def run_task(self, args: Sequence[Any]) -> dict[str, Any]:
-        from taskdroid.core.runner import RunError, prepare_run
+        from taskdroid.run import RunError, prepare_run
 
         arg = _one_object(RUN_TASK, args, "{uri, taskId, droid?, force?}")
         uri = arg.get("uri")
@@ -478,8 +478,8 @@ def _runs_exiting(server: TaskdroidServer) -> bool:
 
 def _disk_status(run: Run, path: str) -> tuple[str | None, Status | str | None]:
     """The file on disk and the task's status there (``_UNKNOWN`` when unreadable or absent)."""
-    from taskdroid.core.runner import locate_task
     from taskdroid.core.workspace import ReadError, read_text
+    from taskdroid.run.spec import locate_task
 
     try:
         text = read_text(path)
@@ -491,7 +491,7 @@ def _disk_status(run: Run, path: str) -> tuple[str | None, Status | str | None]:
 
 def _task_lines(run: Run, text: str) -> tuple[int, int] | None:
     """First and last line of the task's block (its item, fields, notes and subtasks)."""
-    from taskdroid.core.runner import locate_task
+    from taskdroid.run.spec import locate_task
 
     _, loc = locate_task(text, run.spec.task_id, run.spec.aliases, run.spec.task_path)
     if loc is None:
