@@ -28,6 +28,7 @@ task without an ID).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import posixpath
 import re
@@ -172,7 +173,8 @@ class Plan:
     ) -> dict:
         """SPEC §11's JSON. ``show`` turns a file path into the ``path`` (or, with ``key="uri"``,
         the ``uri``) of tasks and refs; ``show_text`` the paths inside reasons (default ``show``)."""
-        text = show_text or show
+        show = functools.lru_cache(maxsize=None)(show)
+        text = functools.lru_cache(maxsize=None)(show_text) if show_text else show
         return {
             "waves": [[t.to_json(show, key) for t in wave] for wave in self.waves],
             "running": [t.to_json(show, key) for t in self.running],
@@ -493,22 +495,23 @@ def _inherited(dep: PlanTask, kind: EdgeKind, why: list[Reason]) -> Reason:
 def _place(plan: Plan, tasks: list[PlanTask], dependents: dict[PlanTask, list[PlanTask]]) -> None:
     """Waves, Files conflicts and the critical path of the plannable tasks."""
     plannable = set(tasks)
+    tasks = sorted(tasks, key=lambda t: t.order)  # heap entries compare (wave, rank): plain ints
+    rank = {t: i for i, t in enumerate(tasks)}
     left: dict[PlanTask, int] = {}
     earliest: dict[PlanTask, int] = {}
-    heap: list[tuple[int, tuple, int]] = []
-    index = {id(t): i for i, t in enumerate(tasks)}
-    for t in tasks:
+    heap: list[tuple[int, int]] = []
+    for i, t in enumerate(tasks):
         n = sum(1 for d, _k in t.deps if d in plannable)
         left[t] = n
         earliest[t] = 1
         if n == 0:
-            heap.append((1, t.order, index[id(t)]))
+            heap.append((1, i))
     heapq.heapify(heap)
     cur_wave = 0
     holders: dict[str, PlanTask] = {}
     placed: list[PlanTask] = []
     while heap:
-        w, _order, i = heapq.heappop(heap)
+        w, i = heapq.heappop(heap)
         t = tasks[i]
         if w != cur_wave:
             cur_wave = w
@@ -516,7 +519,7 @@ def _place(plan: Plan, tasks: list[PlanTask], dependents: dict[PlanTask, list[Pl
         clash = next((f for f in t.norm_files if f in holders), None)
         if clash is not None:
             plan.conflicts.append(Conflict(holders[clash], t, clash))
-            heapq.heappush(heap, (w + 1, t.order, i))
+            heapq.heappush(heap, (w + 1, i))
             continue
         t.wave = w
         for f in t.norm_files:
@@ -532,7 +535,7 @@ def _place(plan: Plan, tasks: list[PlanTask], dependents: dict[PlanTask, list[Pl
                 earliest[d] = w + 1
             left[d] -= 1
             if left[d] == 0:
-                heapq.heappush(heap, (earliest[d], d.order, index[id(d)]))
+                heapq.heappush(heap, (earliest[d], rank[d]))
     plan.waves = [w for w in plan.waves if w]
     plan.critical_path = _critical_path(placed, plannable)
 
@@ -560,3 +563,134 @@ def _critical_path(placed: list[PlanTask], plannable: set[PlanTask]) -> list[Pla
         best = prev[best]
     out.reverse()
     return out
+
+
+# -- text and Mermaid ------------------------------------------------------------------------------
+
+_MAX_TITLE = 60
+
+
+def _short(title: str, limit: int = _MAX_TITLE) -> str:
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1].rstrip()
+    if cut.count("`") % 2:  # close a code span the cut opened
+        cut += "`"
+    return cut + "…"
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|") or " "
+
+
+def _code(text: str) -> str:
+    tick = "``" if "`" in text else "`"
+    pad = " " if tick == "``" else ""
+    return f"{tick}{pad}{text}{pad}{tick}"
+
+
+def render_text(plan: Plan, show: ShowPath) -> str:
+    """The plan as markdown a person pastes into a pull request: a table of the waves, then the
+    running tasks, conflicts, unplannable tasks and the critical path. Ends in a newline."""
+    show = functools.lru_cache(maxsize=None)(show)
+    n = plan.planned
+    ready = sum(1 for w in plan.waves for t in w if t.ready)
+    head = [
+        f"{n} task{'s' if n != 1 else ''} in {len(plan.waves)} wave{'s' if len(plan.waves) != 1 else ''}",
+        f"{ready} ready",
+        f"{len(plan.running)} running",
+        f"{len(plan.unplannable)} unplannable",
+        f"{len(plan.conflicts)} conflict{'s' if len(plan.conflicts) != 1 else ''}",
+    ]
+    out = ["**Plan**: " + " · ".join(head), ""]
+    if plan.waves:
+        out.append("| Wave | Task | Title | Droid | Files | Ready |")
+        out.append("|---:|---|---|---|---|---|")
+        for i, wave in enumerate(plan.waves, 1):
+            for t in wave:
+                files = ", ".join(_code(f) for f in t.files) or "—"
+                out.append(
+                    f"| {i} | {_cell(_code(t.ref(show)))} | {_cell(_short(t.title))} | "
+                    f"{_cell(t.droid or '—')} | {_cell(files)} | {'yes' if t.ready else 'no'} |"
+                )
+        out.append("")
+    else:
+        out.extend(["Nothing to plan: no pending task can be placed in a wave.", ""])
+    if plan.running:
+        out.append(f"**Running** ({len(plan.running)}):")
+        for t in plan.running:
+            droid = f" ({t.droid})" if t.droid else ""
+            out.append(f"- {_code(t.ref(show))} {_short(t.title)}{droid}")
+        out.append("")
+    if plan.conflicts:
+        out.append(f"**Conflicts** ({len(plan.conflicts)}), each moving a task one wave later:")
+        for c in plan.conflicts:
+            out.append(
+                f"- {_code(c.b.ref(show))} after {_code(c.a.ref(show))} (wave {c.a.wave}): "
+                f"both change {_code(c.file)}"
+            )
+        out.append("")
+    if plan.unplannable:
+        out.append(f"**Unplannable** ({len(plan.unplannable)}):")
+        for u in plan.unplannable:
+            out.append(f"- {_code(u.task.ref(show))} {_short(u.task.title)} — {u.reason(show)}")
+        out.append("")
+    if plan.critical_path:
+        k = len(plan.critical_path)
+        chain = " → ".join(_code(t.ref(show)) for t in plan.critical_path)
+        out.append(f"**Critical path** ({k} task{'s' if k != 1 else ''}): {chain}")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_mermaid(plan: Plan, show: ShowPath) -> str:
+    """The plan as a Mermaid ``flowchart LR`` whose columns are the waves (subgraphs laid out
+    top to bottom, running tasks first), with an edge from each dependency to the task that waits
+    for it (dashed: implicit). Ends in a newline."""
+    from taskdroid.core.graph import mermaid_quote
+
+    show = functools.lru_cache(maxsize=None)(show)
+    out = [
+        "flowchart LR",
+        "    %% taskdroid plan — columns are waves; A --> B means B waits for A; "
+        "dashed: implicit (spec-kit order)",
+    ]
+    ids: dict[PlanTask, str] = {}
+    columns: list[tuple[str, str, list[PlanTask]]] = []
+    if plan.running:
+        columns.append(("running", "Running", plan.running))
+    columns.extend((f"w{i}", f"Wave {i}", wave) for i, wave in enumerate(plan.waves, 1))
+    for key, title, tasks in columns:
+        out.append(f"    subgraph {key}[{mermaid_quote(title)}]")
+        out.append("        direction TB")
+        for t in tasks:
+            nid = ids[t] = f"t{len(ids)}"
+            label = f"{t.task_id} {_short(t.title, 40)}" if t.task_id else _short(t.title, 40)
+            out.append(f"        {nid}[{mermaid_quote(label.strip() or '(untitled task)')}]")
+        out.append("    end")
+    if len(columns) > 1:
+        out.append("    " + " ~~~ ".join(key for key, _t, _l in columns))
+    for t, nid in ids.items():
+        for d, kind in t.deps:
+            src = ids.get(d)
+            if src is not None:
+                out.append(f"    {src} {'-->' if kind == 'explicit' else '-.->'} {nid}")
+    classes = [
+        ("running", "fill:#ddf4ff,stroke:#0969da,color:#0a3069", [ids[t] for t in plan.running]),
+        ("ready", "fill:#dafbe1,stroke:#1a7f37,color:#116329",
+         [ids[t] for w in plan.waves for t in w if t.ready]),
+        ("waiting", "fill:#f6f8fa,stroke:#6e7781,color:#24292f",
+         [ids[t] for w in plan.waves for t in w if not t.ready]),
+        ("critical", "stroke:#bf3989,stroke-width:3px", [ids[t] for t in plan.critical_path]),
+    ]  # fmt: skip
+    for name, style, members in classes:
+        if members:
+            out.append(f"    classDef {name} {style}")
+            out.append(f"    class {','.join(members)} {name}")
+    if not ids:
+        out.append("    %% nothing to plan")
+    for c in plan.conflicts:
+        out.append(f"    %% conflict: {c.b.ref(show)} after {c.a.ref(show)} (both change {c.file})")
+    return "\n".join(out) + "\n"
