@@ -749,7 +749,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     targets = _task_targets(ws, args.paths, problems, io_errors)
     plan = compute_plan(ws, targets)
     if args.format == "json":
-        json.dump(plan.to_json(display_path), sys.stdout, indent=2, ensure_ascii=False)
+        # indented for a person; a big plan compact (json's fast C encoder never indents)
+        indent = 2 if plan.planned + len(plan.unplannable) <= 2000 else None
+        sys.stdout.write(json.dumps(plan.to_json(display_path), indent=indent, ensure_ascii=False))
         sys.stdout.write("\n")
     elif args.format == "mermaid":
         sys.stdout.write(render_mermaid(plan, display_path))
