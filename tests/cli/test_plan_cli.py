@@ -246,3 +246,15 @@ def test_nothing_to_plan(tmp_path, capsys, monkeypatch):
     }  # fmt: skip
     code, out, _err = main(capsys, "plan")
     assert code == 0 and "Nothing to plan" in out
+
+
+def test_the_readme_example_is_real_output(capsys, monkeypatch):
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    start = readme.index("prints this markdown (shown here rendered, as it reads in a pull request):\n")
+    shown = readme[readme.index("\n", start) + 1 : readme.index("The text is markdown, ready")]
+    monkeypatch.chdir(repo / "examples")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(repo / "examples" / ".no-user-config"))
+    code, out, _err = main(capsys, "plan", "tasks/tasks-auth-api.md")
+    assert code == 0
+    assert "\n" + out + "\n" == shown
