@@ -256,6 +256,15 @@ def load_workspace_settings(root: Path, args: argparse.Namespace):
     return loaded
 
 
+def _found_kinds(found) -> tuple:
+    """(kind, files) of a discovery result: task, droid and requirements files (SPEC §13)."""
+    return (
+        ("task", found.task_files),
+        ("droid", found.droid_files),
+        ("requirements", found.requirement_files),
+    )
+
+
 def build_workspace(root: Path, args: argparse.Namespace, *, personal: bool = True):
     """Index every task and droid file under ``root`` (for cross-file resolution)."""
     from taskdroid.core.discovery import discover
@@ -269,7 +278,7 @@ def build_workspace(root: Path, args: argparse.Namespace, *, personal: bool = Tr
         )
     found = discover(root, loaded.settings)
     problems: dict[str, str] = {}
-    for kind, files in (("task", found.task_files), ("droid", found.droid_files)):
+    for kind, files in _found_kinds(found):
         for f in files:
             try:
                 ws.set_text(str(f), read_text(f), kind)
@@ -299,10 +308,12 @@ def cmd_check(args: argparse.Namespace) -> int:
                 targets.extend(q for q in problems if q.startswith(prefix))
                 # files whose path matches a glob only relative to the folder itself
                 found = discover(p, ws.settings)
-                for kind, files in (("task", found.task_files), ("droid", found.droid_files)):
+                for kind, files in _found_kinds(found):
                     for f in files:
                         q = norm(f)
-                        if q in ws.task_docs or q in ws.droid_docs or q in problems:
+                        if q in ws.task_docs or q in ws.droid_docs or q in ws.req_docs:
+                            continue
+                        if q in problems:
                             continue
                         try:
                             ws.set_text(q, read_text(f), kind)
@@ -312,7 +323,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                             targets.append(q)
             else:
                 found = discover(p, ws.settings)
-                for kind, files in (("task", found.task_files), ("droid", found.droid_files)):
+                for kind, files in _found_kinds(found):
                     for f in files:
                         q = norm(f)
                         try:

@@ -21,7 +21,7 @@ __all__ = [
     "personal_droid_files",
 ]
 
-FileKind = Literal["droid", "task"]
+FileKind = Literal["droid", "task", "requirements"]
 
 #: folders never searched, at any depth (virtual environments are also recognised by pyvenv.cfg)
 SKIPPED_DIRS = frozenset(
@@ -51,6 +51,8 @@ class DiscoveryResult:
 
     task_files: list[Path] = field(default_factory=list)
     droid_files: list[Path] = field(default_factory=list)
+    #: Kiro ``requirements.md`` / spec-kit ``spec.md`` (SPEC §13)
+    requirement_files: list[Path] = field(default_factory=list)
 
 
 def classify_path(relpath: str, settings: Settings) -> FileKind | None:
@@ -62,6 +64,8 @@ def classify_path(relpath: str, settings: Settings) -> FileKind | None:
     droid_rx = compile_globs(tuple(settings.droidFiles))
     if droid_rx is not None and droid_rx.match(path):
         return "droid"
+    if _is_requirements(path):
+        return "requirements"
     task_rx = compile_globs(tuple(settings.taskFiles))
     if task_rx is not None and task_rx.match(path):
         return "task"
@@ -79,7 +83,7 @@ def discover(root: Path, settings: Settings) -> DiscoveryResult:
     """
     walker = _Walker(Path(root), settings)
     walker.run()
-    return DiscoveryResult(sorted(walker.tasks), sorted(walker.droids))
+    return DiscoveryResult(sorted(walker.tasks), sorted(walker.droids), sorted(walker.reqs))
 
 
 class _Walker:
@@ -90,6 +94,7 @@ class _Walker:
         self.exclude_rx = compile_globs(tuple(settings.exclude))
         self.tasks: list[Path] = []
         self.droids: list[Path] = []
+        self.reqs: list[Path] = []
         self.visited: set[tuple[int, int]] = set()
         self.real_root: str | None = None
 
@@ -156,8 +161,18 @@ class _Walker:
     def _classify(self, path: str, rel: str) -> None:
         if self.droid_rx is not None and self.droid_rx.match(rel):
             self.droids.append(Path(path))
+        elif _is_requirements(rel):
+            self.reqs.append(Path(path))
         elif self.task_rx is not None and self.task_rx.match(rel):
             self.tasks.append(Path(path))
+
+
+def _is_requirements(relpath: str) -> bool:
+    if not relpath.endswith(("requirements.md", "spec.md")):
+        return False
+    from taskdroid.core.requirements import requirements_flavor
+
+    return requirements_flavor(relpath) is not None
 
 
 def personal_droid_files(settings: Settings, root: Path | None = None) -> list[tuple[Path, str]]:

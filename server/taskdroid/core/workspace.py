@@ -31,6 +31,13 @@ from taskdroid.core.files import (  # noqa: F401 - MAX_FILE_BYTES, decode_text: 
     read_text,
 )
 from taskdroid.core.paths import norm
+from taskdroid.core.requirements import (
+    RequirementsDocument,
+    check_requirements,
+    check_task_refs,
+    parse_requirements,
+    requirements_flavor,
+)
 from taskdroid.core.settings import DEFAULT_SETTINGS, Settings
 
 
@@ -55,6 +62,9 @@ class Workspace:
         self.settings: Settings = settings or DEFAULT_SETTINGS
         self.task_docs: dict[str, TaskDocument] = {}
         self.droid_docs: dict[str, DroidDocument] = {}
+        #: requirements files (SPEC §13), and those read from disk for a task file's references
+        self.req_docs: dict[str, RequirementsDocument] = {}
+        self._req_external: dict[str, tuple[int, RequirementsDocument | None]] = {}
         self._droid_texts: dict[str, str] = {}
         self.personal_droids: dict[str, DroidDocument] = {}
         self.extra_diagnostics: dict[str, list[Diagnostic]] = {}  # e.g. CF001 for .taskdroid.toml
@@ -189,6 +199,8 @@ class Workspace:
         kind = classify_path(rel, self.settings) if rel is not None else None
         if kind is None:
             kind = classify_path(Path(path).name, self.settings)
+        if kind is None and requirements_flavor(path) is not None:
+            return "requirements"
         if kind is None and rel is not None and explicit is False:
             return None
         if kind is None and explicit:
@@ -217,6 +229,8 @@ class Workspace:
             self.set_task_text(path, text)
         elif kind == "droid":
             self.set_droid_text(path, text)
+        elif kind == "requirements":
+            self.set_requirements_text(path, text)
         return kind
 
     def set_task_text(self, path: str, text: str) -> TaskDocument:
@@ -250,8 +264,37 @@ class Workspace:
         self._invalidate()
         return d
 
+    def set_requirements_text(self, path: str, text: str) -> RequirementsDocument:
+        path = norm(path)
+        doc = parse_requirements(path, text)
+        if path not in self.req_docs and self._exists.pop(path, None) is False:
+            self.fs_version += 1
+        self.req_docs[path] = doc
+        return doc
+
+    def requirements_doc(self, path: str) -> RequirementsDocument | None:
+        """An indexed requirements file, or one read from disk (cached per ``fs_version``)."""
+        path = norm(path)
+        doc = self.req_docs.get(path)
+        if doc is not None:
+            return doc
+        hit = self._req_external.get(path)
+        if hit is not None and hit[0] == self.fs_version:
+            return hit[1]
+        doc = None
+        if self.path_exists(None, path):
+            try:
+                doc = parse_requirements(path, read_text(path))
+            except ReadError:
+                doc = None
+        if len(self._req_external) > 256:
+            self._req_external.clear()
+        self._req_external[path] = (self.fs_version, doc)
+        return doc
+
     def remove(self, path: str) -> None:
         path = norm(path)
+        self.req_docs.pop(path, None)
         if self.task_docs.pop(path, None) is not None:
             self._external.pop(path, None)
             self._task_docs_changed(path)
@@ -497,17 +540,21 @@ class Workspace:
                     out.append(d.shifted(base))
             out.extend(check_file(doc, self.settings.priorities))
             out.extend(check_refs(self, doc))
+            out.extend(check_task_refs(self, doc))
         droid = self.droid_docs.get(path)
         if droid is not None:
             out.extend(droid.diagnostics)
             out.extend(self._duplicates().get(path, []))
+        req = self.req_docs.get(path)
+        if req is not None:
+            out.extend(check_requirements(self, req))
         out.extend(self.extra_diagnostics.get(path, []))
         out = apply_policy(out, self.settings.disabled_codes, self.settings.diagnostics.severity)
         out.sort(key=Diagnostic.sort_key)
         return out
 
     def all_paths(self) -> list[str]:
-        return sorted({*self.task_docs, *self.droid_docs, *self.extra_diagnostics})
+        return sorted({*self.task_docs, *self.droid_docs, *self.req_docs, *self.extra_diagnostics})
 
 
 def _build_graph(ws: Workspace) -> DependencyGraph:
