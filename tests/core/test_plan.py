@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 from taskdroid.core.plan import (
     Plan,
     compute_plan,
-    has_parallel_label,
-    is_phase_heading,
     normalise_file_entry,
     render_mermaid,
     render_text,
 )
+from taskdroid.core.speckit import has_parallel_label, is_phase_heading
 from taskdroid.core.workspace import Workspace
 
 
@@ -230,6 +229,21 @@ def test_spec_kit_p_label_and_phase_edges(tmp_path):
     assert by_id["T004"]["dependencies"] == [f + "T003"]
     assert by_id["T007"]["dependencies"] == [f + x for x in ("T006", *phase_1)]
     assert plan["criticalPath"] == [f + "T003", f + "T004", f + "T006", f + "T007"]
+
+
+def test_next_follows_the_implicit_order_too(tmp_path):
+    """`ready` counts the implicit edges in `taskdroid next` as in the plan: a task without [P]
+    waits for the one before it, a later phase for the earlier one."""
+    from taskdroid.core.ready import next_tasks
+
+    ws = workspace(tmp_path, {"tasks.md": SPEC_KIT})
+    plan = compute_plan(ws).to_json(lambda p: os.path.relpath(p, tmp_path))
+    ready_in_plan = sorted(t["taskId"] for w in plan["waves"] for t in w if t["ready"])
+    assert sorted(r.task_id for r in next_tasks(ws)) == ready_in_plan
+    assert "T004" not in ready_in_plan and "T002" in ready_in_plan
+    # without [P] labels there is no implicit order: T004 is ready at once
+    plain = workspace(tmp_path / "plain", {"tasks.md": SPEC_KIT.replace("[P] ", "")})
+    assert "T004" in [r.task_id for r in next_tasks(plain)]
 
 
 def test_implicit_edges_only_in_files_with_p_labels(tmp_path):

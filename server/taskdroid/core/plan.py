@@ -42,6 +42,7 @@ from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
 from taskdroid.core.ready import order_key, section_priorities, select_task_docs, task_priority
+from taskdroid.core.speckit import has_parallel_label, implicit_edges
 
 if TYPE_CHECKING:
     from taskdroid.core.workspace import Workspace
@@ -53,8 +54,6 @@ __all__ = [
     "PlanTask",
     "Unplannable",
     "compute_plan",
-    "has_parallel_label",
-    "is_phase_heading",
     "merge_plans",
     "normalise_file_entry",
 ]
@@ -62,24 +61,10 @@ __all__ = [
 EdgeKind = Literal["explicit", "sequence", "phase"]
 ShowPath = Callable[[str], str]
 
-#: spec-kit's ``[P]`` among the bracketed labels that open a title (``[P] [US1] …``)
-_P_LABEL = re.compile(r"^\s*(?:\[[^\[\]\s]{1,16}\]\s*)*?\[P\](?=\s|\[|$)")
-#: a spec-kit phase heading: ``Phase 1: Setup``, ``Phase 3 - …`` (a leading number allowed)
-_PHASE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?phase\b", re.IGNORECASE)
 _IMPLICIT_NOTE = {
     "sequence": " (implicit: spec-kit order, the task has no [P])",
     "phase": " (implicit: spec-kit phase order)",
 }
-
-
-def has_parallel_label(title: str) -> bool:
-    """Does a task title carry spec-kit's ``[P]`` label (``[P] Create …``, ``[US1] [P] …``)?"""
-    return _P_LABEL.match(title) is not None
-
-
-def is_phase_heading(text: str) -> bool:
-    """Is a heading's text a spec-kit phase (``Phase 2: Foundational``)?"""
-    return _PHASE.match(text.lstrip("#").strip().strip("*_")) is not None
 
 
 def normalise_file_entry(entry: str) -> str | None:
@@ -298,68 +283,9 @@ class _Builder:
                 implicit.append((a, b))
 
     def _implicit(self, doc: TaskDocument) -> Iterator[tuple[PlanTask, PlanTask, EdgeKind]]:
-        """spec-kit's implicit edges of one file, (from, to, kind), into pending or in-progress
-        tasks only (the others wait for nothing)."""
-        phases: list[list[Located]] = []
-        phase_of: list[int] = []  # per task in document order: its phase, or -1
-        order: list[Located] = []
-        stack: list[tuple[int, int]] = []  # (heading level, phase index or -1)
-        for chunk in doc.chunks:
-            heads = chunk.parse.headings
-            hi = 0
-            for task in chunk.parse.tasks:
-                while hi < len(heads) and heads[hi][0] <= task.line:
-                    _line, level, text = heads[hi]
-                    hi += 1
-                    while stack and stack[-1][0] >= level:
-                        stack.pop()
-                    if is_phase_heading(text):
-                        phases.append([])
-                        stack.append((level, len(phases) - 1))
-                    else:
-                        stack.append((level, stack[-1][1] if stack else -1))
-                loc = Located(task, chunk)
-                order.append(loc)
-                phase_of.append(stack[-1][1] if stack else -1)
-            for _line, level, text in heads[hi:]:  # headings after the chunk's last task
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                if is_phase_heading(text):
-                    phases.append([])
-                    stack.append((level, len(phases) - 1))
-                else:
-                    stack.append((level, stack[-1][1] if stack else -1))
-
-        def waits(loc: Located) -> bool:
-            return loc.task.status in (Status.PENDING, Status.IN_PROGRESS)
-
-        # [P]: a task without it waits for its previous sibling (cancelled tasks skipped)
-        last: dict[tuple[int, int], Located] = {}
-        chunk_no = {id(c): i for i, c in enumerate(doc.chunks)}
-        for i, loc in enumerate(order):
-            task = loc.task
-            if task.status is Status.CANCELLED:
-                continue
-            p = phase_of[i]
-            if p >= 0:
-                phases[p].append(loc)
-            key = (chunk_no[id(loc.chunk)], task.parent) if task.parent >= 0 else (-1, -1)
-            prev = last.get(key)
-            last[key] = loc
-            if prev is not None and waits(loc) and not has_parallel_label(task.title):
-                yield self.node(doc, prev), self.node(doc, loc), "sequence"
-        # phases: every task of a phase waits for every task of the previous phase with tasks
-        before: list[Located] = []
-        for members in phases:
-            if not members:
-                continue
-            if before:
-                for loc in members:
-                    if waits(loc):
-                        me = self.node(doc, loc)
-                        for b in before:
-                            yield self.node(doc, b), me, "phase"
-            before = members
+        """spec-kit's implicit edges of one file as plan nodes (core/speckit.py)."""
+        for a, b, kind in implicit_edges(doc):
+            yield self.node(doc, a), self.node(doc, b), kind
 
 
 # -- planning --------------------------------------------------------------------------------------

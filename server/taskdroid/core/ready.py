@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
+from taskdroid.core.speckit import implicit_predecessors
 
 if TYPE_CHECKING:
     from taskdroid.core.workspace import Workspace
@@ -163,6 +164,7 @@ def next_tasks(ws: Workspace, paths: list[str] | None = None) -> list[ReadyTask]
     found: list[tuple[tuple, ReadyTask]] = []
     for doc in select_task_docs(ws, paths):
         prios = section_priorities(doc, known)
+        waits_for = implicit_predecessors(doc)  # spec-kit order (core/speckit.py)
         for ci, chunk in enumerate(doc.chunks):
             for task in chunk.parse.tasks:
                 if task.status is not Status.PENDING:
@@ -170,8 +172,11 @@ def next_tasks(ws: Workspace, paths: list[str] | None = None) -> list[ReadyTask]
                 loc = Located(task, chunk)
                 if not _dependencies_done(ws, doc, loc):
                     continue
+                if any(p.task.status is not Status.COMPLETED for p in waits_for.get(loc.line, ())):
+                    continue
                 prio = task_priority(prios, ci, loc, known_set)
-                ready = ReadyTask(doc.path, loc.line, task.id, plain_title(task.title), task.droid, prio)
+                title = plain_title(task.title)
+                ready = ReadyTask(doc.path, loc.line, task.id, title, task.droid, prio)
                 key = order_key(prio, task.id, rank)
                 found.append(((*key, doc.path, loc.line), ready))
     found.sort(key=lambda x: x[0])
