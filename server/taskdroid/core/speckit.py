@@ -28,13 +28,18 @@ ImplicitKind = Literal["sequence", "phase"]
 
 #: spec-kit's ``[P]`` among the bracketed labels that open a title (``[P] [US1] …``)
 _P_LABEL = re.compile(r"^\s*(?:\[[^\[\]\s]{1,16}\]\s*)*?\[P\](?=\s|\[|$)")
+#: cc-sdd's (Kiro-style kits) ``(P)``, right after the task number or at the end of the title
+_P_PAREN = re.compile(r"^\s*\(P\)(?=\s|$)|(?:^|(?<=\s))\(P\)\s*$")
 #: a spec-kit phase heading: ``Phase 1: Setup``, ``Phase 3 - …`` (a leading number allowed)
 _PHASE = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?phase\b", re.IGNORECASE)
 
 
 def has_parallel_label(title: str) -> bool:
-    """Does a task title carry spec-kit's ``[P]`` label (``[P] Create …``, ``[US1] [P] …``)?"""
-    return _P_LABEL.match(title) is not None
+    """Does a task title carry spec-kit's ``[P]`` label (``[P] Create …``, ``[US1] [P] …``) or
+    cc-sdd's ``(P)`` (``2.1 (P) Build …``, ``Build … (P)``)?"""
+    return _P_LABEL.match(title) is not None or (
+        "(P)" in title and _P_PAREN.search(title) is not None
+    )
 
 
 def is_phase_heading(text: str) -> bool:
@@ -47,6 +52,16 @@ def uses_parallel_labels(doc: TaskDocument) -> bool:
     return any(
         has_parallel_label(task.title) for chunk in doc.chunks for task in chunk.parse.tasks
     )
+
+
+def _is_major_of(prev: Located, loc: Located) -> bool:
+    """Is ``prev`` the major task that a flat sub-task follows (cc-sdd's ``- [ ] 2.`` then
+    ``- [ ] 2.1``, siblings in one list)? The sub-task is part of it and does not wait for it."""
+    a, b = prev.task.id, loc.task.id
+    if not a or not b:
+        return False
+    major = a.rstrip(".")
+    return major.isdigit() and b.startswith(major + ".")
 
 
 def _waits(loc: Located) -> bool:
@@ -105,7 +120,8 @@ def implicit_edges(doc: TaskDocument) -> Iterator[tuple[Located, Located, Implic
         prev = last.get(key)
         last[key] = loc
         if prev is not None and _waits(loc) and not has_parallel_label(task.title):
-            yield prev, loc, "sequence"
+            if not _is_major_of(prev, loc):
+                yield prev, loc, "sequence"
     before: list[Located] = []
     for members in phases:
         if not members:

@@ -295,6 +295,8 @@ _FIELD = re.compile(r"\*\*([^*\n]+?)(:?)\*\*(:?)[ \t]*")
 def _parse_field(line: str, n: int, start: int, bullet_start: int, bullet_end: int) -> Field | None:
     # hot: one call per non-task list item (tens of thousands in a large file)
     if not line.startswith("**", start):
+        if line.startswith("_Depends", start):  # cc-sdd's ``_Depends: 1.1_``
+            return _italic_depends(line, n, start, bullet_start, bullet_end)
         return None
     m = _FIELD.match(line, start)
     if m is None:
@@ -322,6 +324,28 @@ def _parse_field(line: str, n: int, start: int, bullet_start: int, bullet_end: i
         n,
         _span(Span, (n, bullet_start, bullet_end)),
     )
+
+
+_ITALIC_DEPENDS = re.compile(r"_Depends(_:|:_?)[ \t]*")
+
+
+def _italic_depends(line: str, n: int, start: int, bullet_start: int, bullet_end: int):
+    """cc-sdd's dependency line ``_Depends: 1.1, 2.3_`` (or ``_Depends_: 1.1``): a Dependencies
+    field whose value ends at the closing ``_``."""
+    m = _ITALIC_DEPENDS.match(line, start)
+    if m is None:
+        return None
+    vs = m.end()
+    ve = line.find("_", vs) if m.group(1) == ":" else -1
+    if ve < 0:  # ``_Depends_: 1.1`` (or never closed): the value runs to the end of the line
+        ve = max(vs, len(line.rstrip(" \t")))
+    while ve > vs and line[ve - 1] in " \t":
+        ve -= 1
+    ks = start + 1
+    return Field(
+        n, "Depends", Span(n, ks, ks + 7), "Dependencies", line[vs:ve], Span(n, vs, ve), n,
+        Span(n, bullet_start, bullet_end),
+    )  # fmt: skip
 
 
 # -- sections --------------------------------------------------------------------------------------
