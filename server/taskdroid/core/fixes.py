@@ -27,6 +27,7 @@ TD032     remove the entry from Files                                 no
 TD040     the known field key it most likely means                    yes
 TD041     indent the field (and the lost fields before it) under the  yes
           task it follows
+TD050     the requirement it most likely means (a near number)        with one suggestion
 DR001     add front matter                                            no
 DR002     quote the value (the unquoted ``: `` warning)               yes
 DR003     add ``name``                                                no
@@ -389,6 +390,14 @@ class Fixer:
         title = f"Indent `{f.key}` under the task above"
         return [Fix(title, tuple(edits), True, d)]
 
+    def td050(self, d: Diagnostic) -> list[Fix]:
+        """The requirement a reference most likely means: one fix per suggestion, preferred
+        only when there is exactly one."""
+        many = [str(s) for s in (d.data or {}).get("suggestions") or [] if s]
+        return [
+            self.replace(f"Change to `{s}`", d, d.range, s, len(many) == 1) for s in many
+        ]
+
     def td032(self, d: Diagnostic) -> list[Fix]:
         path = (d.data or {}).get("path") or self.text(d.range)
         doc = self.task_doc
@@ -543,6 +552,7 @@ _BUILDERS: dict[str, Callable[[Fixer, Diagnostic], list[Fix]]] = {
     "TD032": Fixer.td032,
     "TD040": Fixer.td040,
     "TD041": Fixer.td041,
+    "TD050": Fixer.td050,
     "DR001": Fixer.dr001,
     "DR002": Fixer.dr002,
     "DR003": Fixer.dr003,
