@@ -152,6 +152,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(pl)
 
+    cv = sub.add_parser(
+        "coverage",
+        help="list each requirement of Kiro/spec-kit specs with the tasks that reference it",
+        description="For each Kiro requirements.md and spec-kit spec.md (SPEC §13): every "
+        "requirement, user story or FR (criteria after their requirement) with the tasks of "
+        "the sibling task files that reference it, and its state: covered, uncovered or done "
+        "(all its tasks completed). A task file as PATH stands for its spec. Exit status: 0, "
+        "or 2 on usage or I/O errors.",
+    )
+    cv.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
+    )
+    cv.add_argument("--format", choices=["text", "json"], default="text")
+    common(cv)
+
     lsp = sub.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument(
         "--stdio",
@@ -198,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_graph(args)
         if args.command == "plan":
             return cmd_plan(args)
+        if args.command == "coverage":
+            return cmd_coverage(args)
         if args.command == "lsp":
             return cmd_lsp(args)
     except UsageError as e:
@@ -883,6 +900,69 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         _write_text(render_text(plan, display_path))
     return EXIT_USAGE if io_errors else EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """``taskdroid coverage`` (SPEC §13)."""
+    from taskdroid.core import requirements as rq
+    from taskdroid.core.discovery import discover
+    from taskdroid.core.workspace import ReadError, norm, read_text
+
+    root = resolve_root(args.root)
+    ws, problems = build_workspace(root, args, personal=False)
+    targets: list[str] = []
+    failed = False
+    for raw in args.paths or [str(root)]:
+        p = Path(raw)
+        if p.is_dir():
+            for kind, files in _found_kinds(discover(p, ws.settings)):
+                for f in files:
+                    q = norm(f)
+                    if q in ws.task_docs or q in ws.req_docs or q in ws.droid_docs:
+                        pass
+                    elif q in problems:
+                        continue
+                    else:
+                        try:
+                            ws.set_text(q, read_text(f), kind)
+                        except ReadError as e:
+                            problems[q] = str(e)
+                            continue
+                    if kind == "requirements":
+                        targets.append(q)
+        elif p.is_file():
+            q = norm(p)
+            if rq.requirements_flavor(q) is not None:
+                targets.append(q)
+            else:
+                targets.extend(
+                    s for s in rq.sibling_requirement_paths(q).values() if os.path.isfile(s)
+                )
+        else:
+            raise UsageError(f"{raw}: no such file or folder")
+    rows_of: list[tuple[str, list]] = []
+    for q in sorted(dict.fromkeys(targets), key=display_path):
+        if q in problems:
+            print(f"taskdroid: {display_path(q)}: {problems[q]}", file=sys.stderr)
+            failed = True
+            continue
+        req = ws.req_docs.get(q)
+        if req is None:
+            try:
+                req = ws.set_requirements_text(q, read_text(q))
+            except ReadError as e:
+                print(f"taskdroid: {display_path(q)}: {e}", file=sys.stderr)
+                failed = True
+                continue
+        rows_of.append((display_path(q), rq.requirement_rows(ws, req)))
+    if args.format == "json":
+        out = [row for shown, rows in rows_of for row in rq.coverage_json(rows, shown)]
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    elif not rows_of:
+        _say("no requirements files (.kiro/specs/*/requirements.md, specs/*/spec.md)")
+    else:
+        _write_text("\n".join(rq.render_coverage_text(rows, shown) for shown, rows in rows_of))
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 def _write_text(text: str) -> None:

@@ -947,3 +947,62 @@ def item_markdown(req: RequirementsDocument, item: Requirement | Criterion) -> s
 def lens_title(row: CoverageRow) -> str:
     n = len(row.tasks)
     return f"{n} task{'s' if n != 1 else ''} · {row.done} done"
+
+
+# -- the coverage report (``taskdroid coverage``) ----------------------------------------------------
+
+
+def task_label(tr: TaskRef) -> str:
+    """How the coverage report names a task: its ID; ``file.md#ID`` when it is in a task file
+    other than ``tasks.md``; ``file.md:LINE`` (1-based) when it has no ID."""
+    name = os.path.basename(tr.doc.path)
+    tid = tr.task.task.id
+    if tid:
+        return tid if name == "tasks.md" else f"{name}#{tid}"
+    return f"{name}:{tr.task.line + 1}"
+
+
+def coverage_json(rows: list[CoverageRow], shown_path: str) -> list[dict]:
+    """SPEC §13: ``{"path", "line", "requirement", "title", "tasks", "state"}`` per requirement,
+    criteria right after their requirement; ``line`` is 1-based."""
+    out = []
+    for row in rows:
+        item = row.item
+        out.append(
+            {
+                "path": shown_path,
+                "line": item.line + 1,
+                "requirement": item.id,
+                "title": item.title or getattr(item, "summary", ""),
+                "tasks": [task_label(tr) for tr in row.task_refs()],
+                "state": row.state,
+            }
+        )
+    return out
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_coverage_text(rows: list[CoverageRow], shown_path: str) -> str:
+    lines = [shown_path]
+    counts = {"covered": 0, "done": 0, "uncovered": 0}
+    total = 0
+    for row in rows:
+        item = row.item
+        crit = isinstance(item, Criterion)
+        if not crit:
+            total += 1
+            counts[row.state] += 1
+        title = item.title if crit or item.kind == FR or item.title else item.label
+        tasks = ", ".join(task_label(tr) for tr in row.task_refs()) or "—"
+        ident = ("  " if crit else "") + item.id
+        lines.append(f"  {ident:<9} {row.state:<9}  {_clip(title, 48):<48}  {tasks}")
+    noun = "requirement" if total == 1 else "requirements"
+    lines.append(
+        f"  {total} {noun}: {counts['covered'] + counts['done']} covered "
+        f"({counts['done']} done), {counts['uncovered']} uncovered"
+    )
+    return "\n".join(lines) + "\n"
