@@ -42,6 +42,8 @@ def register(server: TaskdroidServer) -> None:
     async def code_lens(ls: TaskdroidServer, params: types.CodeLensParams) -> list[dict] | None:
         await ls.wait_ready()
         ctx = ls.context(params.text_document.uri)
+        if ctx is not None and ctx.path in ctx.project.ws.req_docs:
+            return RawJSON(requirement_lenses(ls, ctx))  # type: ignore[return-value]
         if ctx is None or ctx.task_doc is None:
             return None
         return RawJSON(code_lenses(ls, ctx))  # type: ignore[return-value]
@@ -208,3 +210,18 @@ def after_analysis(server: TaskdroidServer, uri: str) -> None:
         asyncio.get_running_loop().call_soon(send)
     except RuntimeError:
         send()
+
+
+def requirement_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
+    """SPEC §13: ``n tasks · k done`` on each requirement, user story and FR (a label)."""
+    from taskdroid.core import requirements as rq
+
+    ws = ctx.project.ws
+    req = ws.req_docs[ctx.path]
+    out = []
+    for row in rq.requirement_rows(ws, req):
+        if isinstance(row.item, rq.Criterion):
+            continue
+        rng = server.conv.range_json(ctx.lines, row.item.span.range)
+        out.append(_lens(rng, rq.lens_title(row), ""))
+    return out

@@ -65,7 +65,9 @@ def register(server: TaskdroidServer) -> None:
         if ctx is None or ctx.kind is None:
             return None
         pos = ls.conv.to_core(ctx.lines, params.position)
-        items = complete(ls, ctx, pos)
+        items = requirement_completion(ls, ctx, pos)
+        if items is None:
+            items = complete(ls, ctx, pos)
         if items is None:
             return None
         return types.CompletionList(is_incomplete=False, items=items)
@@ -315,3 +317,40 @@ class _Builder:
                 )
             )
         return out
+
+
+def requirement_completion(
+    server: TaskdroidServer, ctx: DocContext, pos
+) -> list[types.CompletionItem] | None:
+    """SPEC §13: requirement and criterion IDs after ``_Requirements: `` (and after a comma in
+    that list), user stories inside ``[US``; None when the position is neither."""
+    from taskdroid.core import requirements as rq
+    from taskdroid.core.text import Range
+
+    if ctx.task_doc is None:
+        return None
+    line = ctx.lines.line(pos.line)
+    found = rq.completion_context(line, pos.character)
+    if found is None:
+        return None
+    flavor, start = found
+    req = rq.sibling_docs(ctx.project.ws, ctx.path).get(flavor)
+    if req is None:
+        return []
+    rng = server.conv.range(ctx.lines, Range.of(pos.line, start, pos.character))
+    close = flavor == rq.SPECKIT and not line[pos.character :].startswith("]")
+    md = server.markdown_supported("text_document.completion.completion_item.documentation_format")
+    out = []
+    for c in rq.completions(req, flavor):
+        doc = c.documentation
+        out.append(
+            types.CompletionItem(
+                label=c.label,
+                kind=types.CompletionItemKind.Reference,
+                detail=c.detail,
+                documentation=(markup(doc, True) if md else plain_text(doc)) if doc else None,
+                sort_text=c.sort,
+                text_edit=types.TextEdit(range=rng, new_text=c.label + ("]" if close else "")),
+            )
+        )
+    return out

@@ -186,6 +186,7 @@ async def settle(server: TaskdroidServer, uri: str) -> None:
 def affected_paths(server: TaskdroidServer, project: Project, changed: set[str]) -> set[str]:
     """``changed`` plus every file whose diagnostics may depend on them."""
     from taskdroid.core.query import referenced_paths
+    from taskdroid.core.requirements import neighbours as requirement_neighbours
 
     ws = project.ws
     out = set(changed)
@@ -207,6 +208,7 @@ def affected_paths(server: TaskdroidServer, project: Project, changed: set[str])
         out.update(ws.droid_docs)
     elif any(p not in ws.task_docs for p in changed):
         out.update(ws.droid_docs)  # DR007 may have changed
+    out |= requirement_neighbours(ws, changed)  # SPEC §13: tasks.md ↔ requirements.md/spec.md
     cycles = cycle_paths(project)
     out |= cycles | project.cycle_paths
     project.cycle_paths = cycles
@@ -328,6 +330,7 @@ def refresh_paths(
     others_changed = False
     for path in sorted(paths):
         indexed = path in ws.task_docs or path in ws.droid_docs or path in ws.extra_diagnostics
+        indexed = indexed or path in ws.req_docs
         if not indexed:
             if path in state.entries:
                 _drop(server, path)

@@ -198,6 +198,7 @@ def _forget(project: Project, path: str) -> None:
     ws = project.ws
     if path in ws.task_docs or path in ws.droid_docs:  # (removing bumps the core's versions)
         ws.remove(path)
+    ws.req_docs.pop(path, None)
     project.droid_texts.pop(path, None)
     project.ref_cache.pop(path, None)
 
@@ -375,7 +376,8 @@ def _scan(root: str, settings: Any) -> list[tuple[str, str, tuple[int, int] | No
 
     found = discover(Path(root), settings)
     out = []
-    for kind, files in (("droid", found.droid_files), ("task", found.task_files)):
+    kinds = (("droid", found.droid_files), ("task", found.task_files))
+    for kind, files in (*kinds, ("requirements", found.requirement_files)):
         for f in files:
             p = norm(f)
             try:
@@ -595,7 +597,7 @@ async def apply_file_events(server: TaskdroidServer, events: list[tuple[str, int
         bucket = changed.setdefault(id(project), (project, set()))[1]
         ws.invalidate_files([path])
         if typ == DELETED:
-            gone = [p for p in (*ws.task_docs, *ws.droid_docs) if p == path]
+            gone = [p for p in (*ws.task_docs, *ws.droid_docs, *ws.req_docs) if p == path]
             prefix = path.rstrip(os.sep) + os.sep
             gone.extend(p for p in (*ws.task_docs, *ws.droid_docs) if p.startswith(prefix))
             for p in gone:

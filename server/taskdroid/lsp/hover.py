@@ -35,6 +35,9 @@ def register(server: TaskdroidServer) -> None:
     async def hover(ls: TaskdroidServer, params: types.HoverParams) -> types.Hover | None:
         await ls.wait_ready()
         ctx = ls.context(params.text_document.uri)
+        req = requirement_hover(ls, ctx, params.position) if ctx is not None else None
+        if req is not None:
+            return req
         if ctx is None or ctx.kind is None:
             return None
         pos = ls.conv.to_core(ctx.lines, params.position)
@@ -219,3 +222,49 @@ def _droid_file_hover(ws: Workspace, droid: DroidDocument, tok: Token) -> str | 
 def _show(ws: Workspace, path: str) -> str:
     rel = ws.relpath(path)
     return rel if rel is not None else path
+
+
+def requirement_hover(
+    server: TaskdroidServer, ctx: DocContext, position: types.Position
+) -> types.Hover | None:
+    """SPEC §13: on a reference, the requirement's (criterion's) text; on a requirement in a
+    requirements file, the tasks that reference it."""
+    from taskdroid.core import requirements as rq
+
+    ws = ctx.project.ws
+    pos = server.conv.to_core(ctx.lines, position)
+    md = server.markdown_supported("text_document.hover.content_format")
+    req = ws.req_docs.get(ctx.path)
+    if req is not None:
+        item = req.item_at(pos.line)
+        if item is None or item.span.line != pos.line:
+            return None
+        row = next((r for r in rq.requirement_rows(ws, req) if r.item is item), None)
+        if row is None:
+            return None
+        text = f"**{item.label}** — {rq.lens_title(row)} ({row.state})"
+        labels = [rq.task_label(tr) for tr in row.task_refs()]
+        if labels:
+            text += "\n\n" + ", ".join(f"`{x}`" for x in labels[:_MAX_LIST])
+            if len(labels) > _MAX_LIST:
+                text += f" and {len(labels) - _MAX_LIST} more"
+        return types.Hover(
+            contents=markup(text, md), range=server.conv.range(ctx.lines, item.span.range)
+        )
+    if ctx.task_doc is None:
+        return None
+    tr = rq.ref_at(ctx.task_doc, pos.line, pos.character)
+    if tr is None:
+        return None
+    sib = rq.sibling_docs(ws, ctx.path).get(tr.ref.flavor)
+    if sib is None:
+        text = f"`{tr.ref.text}`: no {rq.FILE_NAMES[tr.ref.flavor]} beside this file"
+    else:
+        items = rq.resolve(sib, tr.ref)
+        if not items:
+            text = f"`{tr.ref.text}`: not in {rq.FILE_NAMES[tr.ref.flavor]}"
+        else:
+            text = "\n\n---\n\n".join(rq.item_markdown(sib, it) for it in items[:_MAX_LIST])
+            if len(items) > _MAX_LIST:
+                text += f"\n\n… and {len(items) - _MAX_LIST} more"
+    return types.Hover(contents=markup(text, md), range=server.conv.range(ctx.lines, tr.range))

@@ -40,6 +40,9 @@ def register(server: TaskdroidServer) -> None:
         ls: TaskdroidServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
         await ls.wait_ready()
+        req = requirement_definition(ls, params.text_document.uri, params.position)
+        if req is not None:
+            return req or None
         found = _token(ls, params.text_document.uri, params.position)
         if found is None:
             return None
@@ -53,11 +56,14 @@ def register(server: TaskdroidServer) -> None:
         ls: TaskdroidServer, params: types.ReferenceParams
     ) -> list[types.Location] | None:
         await ls.wait_ready()
+        include = bool(params.context and params.context.include_declaration)
+        req = requirement_references(ls, params.text_document.uri, params.position, include)
+        if req is not None:
+            return req
         found = _token(ls, params.text_document.uri, params.position)
         if found is None:
             return None
         ctx, tok = found
-        include = bool(params.context and params.context.include_declaration)
         return _references(ls, ctx, tok, include)
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
@@ -293,3 +299,66 @@ def workspace_edit(
             )
         )
     return types.WorkspaceEdit(document_changes=changes)
+
+
+# -- requirement references (SPEC §13) -------------------------------------------------------------
+
+
+def _requirement_target(server: TaskdroidServer, uri: str, position: types.Position):
+    """``(ctx, requirements document, item)`` for a position on a requirement reference in a
+    task file or on a requirement, story, FR or criterion in a requirements file; or None."""
+    from taskdroid.core import requirements as rq
+
+    ctx = server.context(uri)
+    if ctx is None:
+        return None
+    ws = ctx.project.ws
+    pos = server.conv.to_core(ctx.lines, position)
+    req = ws.req_docs.get(ctx.path)
+    if req is not None:
+        item = req.item_at(pos.line)
+        return (ctx, req, item) if item is not None else None
+    if ctx.task_doc is None:
+        return None
+    tr = rq.ref_at(ctx.task_doc, pos.line, pos.character)
+    if tr is None:
+        return None
+    req = rq.sibling_docs(ws, ctx.path).get(tr.ref.flavor)
+    items = rq.resolve(req, tr.ref) if req is not None else None
+    return (ctx, req, items[0] if items else None)
+
+
+def requirement_definition(
+    server: TaskdroidServer, uri: str, position: types.Position
+) -> list[types.Location] | None:
+    """Reference → the requirement (criterion, story, FR). None: not on a reference; an empty
+    list: a reference to nothing."""
+    found = _requirement_target(server, uri, position)
+    if found is None or found[0].task_doc is None:
+        return None
+    ctx, req, item = found
+    if item is None or req is None:
+        return []
+    return [_location(server, ctx, req.path, item.span.range)]
+
+
+def requirement_references(
+    server: TaskdroidServer, uri: str, position: types.Position, include_declaration: bool
+) -> list[types.Location] | None:
+    """A requirement (or a reference to it) → every task reference naming it."""
+    from taskdroid.core import requirements as rq
+
+    found = _requirement_target(server, uri, position)
+    if found is None:
+        return None
+    ctx, req, item = found
+    if item is None or req is None:
+        return []
+    out = []
+    if include_declaration:
+        out.append(_location(server, ctx, req.path, item.span.range))
+    for row in rq.requirement_rows(ctx.project.ws, req):
+        if row.item is item:
+            for tr in row.refs:
+                out.append(_location(server, ctx, tr.doc.path, tr.range))
+    return out

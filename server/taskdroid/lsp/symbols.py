@@ -33,9 +33,12 @@ def register(server: TaskdroidServer) -> None:
     ) -> list[dict] | None:
         await ls.wait_ready()
         ctx = ls.context(params.text_document.uri)
-        if ctx is None or ctx.kind is None:
+        if ctx is not None and ctx.path in ctx.project.ws.req_docs:
+            symbols = requirement_symbols(ls, ctx)
+        elif ctx is None or ctx.kind is None:
             return None
-        symbols = document_symbols(ls, ctx)
+        else:
+            symbols = document_symbols(ls, ctx)
         if ls.capability(
             "text_document.document_symbol.hierarchical_document_symbol_support", False
         ):
@@ -333,3 +336,39 @@ def folding_ranges(server: TaskdroidServer, ctx: DocContext) -> list[dict]:
     if limit:
         spans = spans[:limit]
     return [{"startLine": s, "endLine": e, "kind": k} for s, e, k in spans]
+
+
+def requirement_symbols(server: TaskdroidServer, ctx: DocContext) -> list[dict]:
+    """SPEC §13: a requirements file's requirements (criteria nested), user stories and FRs."""
+    from taskdroid.core import requirements as rq
+
+    req = ctx.project.ws.req_docs[ctx.path]
+    conv = server.conv
+    lines = ctx.lines
+
+    def block(line: int, end: int) -> Range:
+        end = max(end, line)
+        return Range(Position(line, 0), Position(end, len(lines.line(end))))
+
+    out = []
+    for r in req.requirements:
+        sym: dict = {
+            "name": r.label + (f": {r.title}" if r.title and r.kind != rq.FR else ""),
+            "detail": r.title if r.kind == rq.FR else "",
+            "kind": int(types.SymbolKind.Interface if r.kind == rq.FR else _SECTION_KIND),
+            "range": conv.range_json(lines, block(r.line, r.end_line)),
+            "selectionRange": conv.range_json(lines, r.span.range),
+        }
+        if r.criteria:
+            sym["children"] = [
+                {
+                    "name": c.id,
+                    "detail": c.text[:120],
+                    "kind": int(types.SymbolKind.Field),
+                    "range": conv.range_json(lines, block(c.line, c.end_line)),
+                    "selectionRange": conv.range_json(lines, c.span.range),
+                }
+                for c in r.criteria
+            ]
+        out.append(sym)
+    return out
