@@ -253,12 +253,16 @@ def _parse(path: str, text: str, flavor: str) -> RequirementsDocument:
     else:
         rx, kind, prefix = _STORY_HEADING, STORY, "US"
     seen: set[str] = set()
-    for k, (ln, level, ts, te) in enumerate(heads):
-        raw = lines[ln][ts:te]
-        cleaned, off = _clean_heading(raw)
+    found = []
+    for k, (ln, _level, ts, te) in enumerate(heads):
+        cleaned, off = _clean_heading(lines[ln][ts:te])
         m = rx.match(cleaned)
-        if not m:
-            continue
+        if m:
+            found.append((k, m, off))
+    #: a requirement heading ends the one before it, whatever their levels
+    starts = {heads[k][0] for k, _m, _o in found}
+    for k, m, off in found:
+        ln, level, ts, _te = heads[k]
         rid = prefix + str(int(m.group(1)))
         if rid in seen:
             continue
@@ -268,7 +272,7 @@ def _parse(path: str, text: str, flavor: str) -> RequirementsDocument:
             title = _PRIORITY_TAIL.sub("", title).strip()
         end = n - 1
         for ln2, level2, _a, _b in heads[k + 1 :]:
-            if level2 <= level:
+            if level2 <= level or ln2 in starts:
                 end = ln2 - 1
                 break
         while end > ln and not lines[end].strip():
