@@ -122,3 +122,11 @@ def test_check_fix_applies_only_a_single_suggestion(ws, capsys):
     assert code == 0
     text = (ws / "kiro/.kiro/specs/user-auth/tasks.md").read_text(encoding="utf-8")
     assert "3.2, 12_" in text  # three suggestions: not applied
+
+
+def test_coverage_of_the_spec_folder_itself(ws, capsys):
+    code, out, _err = run(capsys, "coverage", "--format", "json", "speckit/specs/001-photo-albums")
+    assert code == 0
+    assert [r["requirement"] for r in json.loads(out)][:3] == ["US1", "US2", "US3"]
+    code, out, _err = run(capsys, "coverage", "--format", "json", "speckit/specs")
+    assert code == 0 and len(json.loads(out)) == 7

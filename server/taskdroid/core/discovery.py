@@ -161,7 +161,7 @@ class _Walker:
     def _classify(self, path: str, rel: str) -> None:
         if self.droid_rx is not None and self.droid_rx.match(rel):
             self.droids.append(Path(path))
-        elif _is_requirements(rel):
+        elif _is_requirements(rel) or _is_requirements(path.replace(os.sep, "/")):
             self.reqs.append(Path(path))
         elif self.task_rx is not None and self.task_rx.match(rel):
             self.tasks.append(Path(path))
