@@ -144,7 +144,7 @@ def test_td003_near_misses(tmp_path):
 
 
 def test_td004_id_section_mismatch(tmp_path):
-    text = "### 3. Deploy\n- [ ] 3.1 Fine\n- [ ] 2.1 Wrong section\n- [ ] 4 Also wrong\n"
+    text = "### 3. Deploy\n- [ ] 3.1 Fine\n- [ ] 2.1 Wrong section\n- [ ] 4. Also wrong\n"
     found = of(check(tmp_path, text), "TD004")
     assert [rng(d) for d in found] == [(2, 6, 2, 9), (3, 6, 3, 7)]
     d = found[0]
