@@ -313,7 +313,7 @@ def test_lower_case_id_suffix(title, task_id):
         ("- [x] Lint clean\n- [x] 0 TypeScript errors\n", [None, None]),
         # near misses: written as IDs, or most siblings are
         ("- [x] 1. Setup\n- [ ] 2: Build\n- [ ] **3 Ship**\n", ["1", "2", "3"]),
-        ("- [x] 1. Setup\n- [ ] 2. Build\n- [ ] 3 Ship\n- [ ] Later\n", ["1", "2", "3", None]),
+        ("- [x] 1. Setup\n- [ ] 2. Build\n- [ ] 3 Ship\n", ["1", "2", "3"]),
         # a list numbered throughout keeps its numbers (docs/diagnostics.md, deviations)
         ("- [ ] 1 Setup\n- [ ] 2 Build\n", ["1", "2"]),
     ],
