@@ -17,6 +17,7 @@ __all__ = [
     "FileKind",
     "classify_path",
     "discover",
+    "file_names",
     "find_root",
     "personal_droid_files",
 ]
@@ -92,6 +93,8 @@ class _Walker:
         self.droids: list[Path] = []
         self.visited: set[tuple[int, int]] = set()
         self.real_root: str | None = None
+        #: file names seen, when asked for (:func:`file_names`)
+        self.names: set[str] | None = None
 
     def run(self) -> None:
         try:
@@ -154,10 +157,22 @@ class _Walker:
         return target == self.real_root or target.startswith(self.real_root.rstrip(os.sep) + os.sep)
 
     def _classify(self, path: str, rel: str) -> None:
+        if self.names is not None:
+            self.names.add(rel.rsplit("/", 1)[-1])
         if self.droid_rx is not None and self.droid_rx.match(rel):
             self.droids.append(Path(path))
         elif self.task_rx is not None and self.task_rx.match(rel):
             self.tasks.append(Path(path))
+
+
+def file_names(root: Path, settings: Settings) -> frozenset[str]:
+    """The names of every file under ``root`` (outside the skipped and excluded folders): a
+    bare file name in a task's Files exists when a file of that name exists anywhere (SPEC
+    Part II §A8)."""
+    walker = _Walker(root, settings)
+    walker.names = set()
+    walker.run()
+    return frozenset(walker.names)
 
 
 def personal_droid_files(settings: Settings, root: Path | None = None) -> list[tuple[Path, str]]:
