@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ __all__ = [
     "discover",
     "file_names",
     "find_root",
+    "is_folder_doc",
     "personal_droid_files",
 ]
 
@@ -54,6 +56,16 @@ class DiscoveryResult:
     droid_files: list[Path] = field(default_factory=list)
 
 
+#: documentation files that live in droid folders and are not droids (SPEC Part II §A5)
+FOLDER_DOCS = frozenset({"readme.md", "agents.md", "claude.md", "index.md"})
+
+
+def is_folder_doc(path: str) -> bool:
+    """``README.md``, ``AGENTS.md``, ``CLAUDE.md`` or ``index.md`` (any case): a folder's
+    documentation, not a droid file, even inside ``.claude/agents``."""
+    return re.split(r"[\\/]", path)[-1].lower() in FOLDER_DOCS
+
+
 def classify_path(relpath: str, settings: Settings) -> FileKind | None:
     """The kind of a file by its path relative to the workspace root (droid globs first).
 
@@ -61,7 +73,7 @@ def classify_path(relpath: str, settings: Settings) -> FileKind | None:
     """
     path = normalize_relpath(relpath.replace(os.sep, "/"))
     droid_rx = compile_globs(tuple(settings.droidFiles))
-    if droid_rx is not None and droid_rx.match(path):
+    if droid_rx is not None and droid_rx.match(path) and not is_folder_doc(path):
         return "droid"
     task_rx = compile_globs(tuple(settings.taskFiles))
     if task_rx is not None and task_rx.match(path):
@@ -159,7 +171,7 @@ class _Walker:
     def _classify(self, path: str, rel: str) -> None:
         if self.names is not None:
             self.names.add(rel.rsplit("/", 1)[-1])
-        if self.droid_rx is not None and self.droid_rx.match(rel):
+        if self.droid_rx is not None and self.droid_rx.match(rel) and not is_folder_doc(rel):
             self.droids.append(Path(path))
         elif self.task_rx is not None and self.task_rx.match(rel):
             self.tasks.append(Path(path))
@@ -209,7 +221,11 @@ def _expand_folder(configured: str, root: Path | None) -> Path | None:
 def _md_files(folder: Path) -> list[Path]:
     try:
         with os.scandir(folder) as it:
-            names = sorted(e.name for e in it if e.name.endswith(".md") and _is_file(e))
+            names = sorted(
+                e.name
+                for e in it
+                if e.name.endswith(".md") and not is_folder_doc(e.name) and _is_file(e)
+            )
     except OSError:
         return []
     return [folder / n for n in names]
