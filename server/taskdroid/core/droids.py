@@ -265,9 +265,11 @@ class DroidFrontMatter(BaseModel):
         json_schema_extra={"type": "object", "minProperties": 1},
     )
     memory: _Enum(MEMORY_SCOPES) | None = Field(
-        default=None, description="Claude Code: persistent memory scope, `user`, `project` or "
-        "`local`.",
-    )  # fmt: skip
+        default=None,
+        description="Claude Code: persistent memory scope, "
+        + ", ".join(f"`{m}`" for m in MEMORY_SCOPES)
+        + ".",
+    )
     background: bool | Literal["true", "false"] | None = Field(
         default=None, description="Claude Code: `true` to always run as a background task."
     )
