@@ -29,7 +29,7 @@ from taskdroid.core.droids import (
 from taskdroid.core.settings import Settings
 from taskdroid.core.text import Range
 
-CORPUS = Path("/work/shared/corpus/real-world")
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "real-world"
 S = Settings()
 FACTORY = "/p/.factory/droids/reviewer.md"
 CLAUDE = "/p/.claude/agents/reviewer.md"
