@@ -336,6 +336,7 @@ def test_folder_docs_in_agent_folders_are_not_droids(tmp_path):
         ".claude/agents/agents.md",
         ".factory/droids/CLAUDE.md",
         "droids/Index.md",
+        ".claude/agents/_Agent.metadata.reference.md",
         ".claude/agents/notes.md",
     ):
         touch(tmp_path, rel)

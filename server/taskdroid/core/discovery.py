@@ -61,9 +61,13 @@ FOLDER_DOCS = frozenset({"readme.md", "agents.md", "claude.md", "index.md"})
 
 
 def is_folder_doc(path: str) -> bool:
-    """``README.md``, ``AGENTS.md``, ``CLAUDE.md`` or ``index.md`` (any case): a folder's
-    documentation, not a droid file, even inside ``.claude/agents``."""
-    return re.split(r"[\\/]", path)[-1].lower() in FOLDER_DOCS
+    """``README.md``, ``AGENTS.md``, ``CLAUDE.md`` or ``index.md`` (any case), or a file whose
+    name starts with ``_``: a folder's documentation, not a droid file, even inside
+    ``.claude/agents``."""
+    name = re.split(r"[\\/]", path)[-1]
+    # also `_`-prefixed files (`_template.md`, `_Agent.metadata.reference.md`): the usual way
+    # to keep a reference page among the agents (docs/diagnostics.md, deliberate deviations)
+    return name.lower() in FOLDER_DOCS or name.startswith("_")
 
 
 def classify_path(relpath: str, settings: Settings) -> FileKind | None:
