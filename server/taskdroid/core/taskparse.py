@@ -339,11 +339,14 @@ def _demote_bare_numbers(lines: list[str], tasks: list[Task]) -> None:
         if forms.count(1) * 2 > len(forms) or 0 not in forms:
             continue
         assert t.id_span is not None
-        start = t.id_span.start
+        line = lines[t.line]
+        start, end = t.id_span.start, t.title_span.end
+        while end > start and line[end - 1] in " \t":
+            end -= 1  # `- [ ] 3 🔄`: the title is `3`, without the space before the emoji
         t.id = None
         t.id_span = None
-        t.title = lines[t.line][start : t.title_span.end]
-        t.title_span = _span(Span, (t.line, start, t.title_span.end))
+        t.title = line[start:end]
+        t.title_span = _span(Span, (t.line, start, end))
 
 
 # -- building a chunk -----------------------------------------------------------------------------
