@@ -209,3 +209,38 @@ def test_both_neovim_snippets_are_valid_lua(tmp_path):
             capture_output=True, text=True, timeout=30, check=False,
         )  # fmt: skip
         assert out.returncode == 0, f"{name}: {out.stderr}"
+
+
+EMACS = shutil.which("emacs")
+
+
+@pytest.mark.skipif(EMACS is None, reason="emacs is not installed (apt-get install emacs-nox)")
+def test_emacs_snippet_as_written(setup):
+    assert EMACS is not None
+    check = subprocess.run(
+        [EMACS, "--batch", "--eval",
+         "(progn (package-activate-all) (princ (if (and (locate-library \"eglot\") "
+         "(locate-library \"markdown-mode\")) \"yes\" \"no\")))"],
+        env=setup["env"], capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    if check.stdout.strip() != "yes":
+        pytest.skip("eglot or markdown-mode is missing (apt-get install elpa-eglot elpa-markdown-mode)")
+    init = Path(setup["env"]["HOME"]) / ".emacs.d" / "init.el"
+    init.parent.mkdir(parents=True)
+    init.write_text(snippets()["emacs"][1], encoding="utf-8")
+    # what interactive start-up does before init.el: activate the installed packages
+    argv = [EMACS, "--batch", "--eval", "(package-activate-all)", "-l", str(init),
+            "-l", str(e2e.HERE / "snippet_eglot.el")]  # fmt: skip
+    result = run_in_sandbox(argv, setup, {})
+    why = json.dumps(result, indent=1, ensure_ascii=False)[:6000]
+    steps = result["steps"]
+    attach = steps.get("attach") or {}
+    assert attach.get("ok"), f"the snippet started no eglot server\n{why}"
+    assert attach["mode"] == "markdown-mode", why
+    assert attach["root"].rstrip("/") == str(setup["proj"]), why  # found from the file
+    assert_like_check(result, setup)
+    assert steps["hover"]["ok"] and "api-builder" in steps["hover"]["text"], why
+    assert steps["definition"]["file"].endswith("/.factory/droids/api-builder.md"), why
+    assert steps["quickfix"]["ok"], why
+    assert "api-builder" in steps["completion"]["words"], why
+    assert not result["errors"], why
