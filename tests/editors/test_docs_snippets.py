@@ -112,7 +112,7 @@ def setup(tmp_path) -> dict[str, Any]:
         "quickfix": {
             "line": bad, "col": text[bad - 1].index("[/]") + 2, "code": "TD001",
             "before": text[bad - 1],
-        },  # fmt: skip
+        },
         "completion": {"line": comp, "text": "  - **Droid**: "},
     }
     return {"tmp": tmp_path, "proj": proj, "env": env, "plan": plan}
@@ -244,3 +244,37 @@ def test_emacs_snippet_as_written(setup):
     assert steps["quickfix"]["ok"], why
     assert "api-builder" in steps["completion"]["words"], why
     assert not result["errors"], why
+
+
+VIM = shutil.which("vim")
+
+
+@pytest.mark.skipif(VIM is None, reason="vim is not installed (apt-get install vim vim-ale)")
+def test_vim_ale_snippet_loads_and_finds_the_project(setup):
+    """The vimrc loads without an error, declares the taskdroid linter and finds the project
+    folder from a buffer opened by a relative path from `/`. (ALE's LSP session itself is not
+    driven here.)"""
+    assert VIM is not None
+    if not Path("/usr/share/vim/vimfiles/pack/dist-bundle/opt/ale").is_dir():
+        pytest.skip("ALE is not installed (apt-get install vim-ale)")
+    vimrc = Path(setup["env"]["HOME"]) / ".vimrc"
+    vimrc.write_text(snippets()["vim-ale"][1], encoding="utf-8")
+    out_file = setup["tmp"] / "vim.json"
+    probe = (
+        "call writefile([json_encode({'errors': v:errmsg, "
+        "'linters': map(ale#linter#Get('markdown'), 'v:val.name'), "
+        "'root': TaskdroidRoot(bufnr('')), 'omnifunc': &omnifunc, "
+        f"'K': maparg('K', 'n')}})], '{out_file}')"
+    )
+    proc = subprocess.run(
+        # -es skips the vimrc unless -u names it
+        [VIM, "-N", "-u", str(vimrc), "-i", "NONE", "-n", "-es", "-c", probe, "-c", "qall!", setup["plan"]["file"]],
+        cwd="/", env=setup["env"], capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert out_file.exists(), proc.stdout + proc.stderr
+    got = json.loads(out_file.read_text(encoding="utf-8"))
+    assert got["errors"] == "", got
+    assert "taskdroid" in got["linters"], got
+    assert got["root"] == str(setup["proj"]), got
+    assert got["omnifunc"] == "ale#completion#OmniFunc", got
+    assert got["K"] == ":ALEHover<CR>", got
