@@ -119,6 +119,10 @@ def test_td002_near_misses(tmp_path):
     # a range of IDs is not a missing ID; subtasks are another list
     text = "- [ ] T001 One\n- [ ] T002 Two\n- [x] T003~T005: summary line\n  - [ ] sub without ID\n"
     assert of(check(tmp_path, text, name="t2/tasks.md"), "TD002") == []
+    # ... also with a lower-case letter suffix (§A1), as with an upper-case one
+    for rng_title in ("1.3a-1.3c Sub steps", "1.3A-1.3C Sub steps"):
+        text = f"- [ ] 1.1 One\n- [ ] 1.2 Two\n- [ ] {rng_title}\n"
+        assert of(check(tmp_path, text, name="t3/tasks.md"), "TD002") == [], rng_title
 
 
 # -- TD003 duplicate-task-id ---------------------------------------------------------------------------

@@ -137,6 +137,21 @@ def _found(ws: Workspace, path: str, text: str) -> list[tuple[str, str]]:
     ]
 
 
+def test_a_cycle_through_a_split_task_list_is_td011_on_both_files(tmp_path):
+    """§A3 resolution counts for the dependency graph too: a cycle between two files of one
+    folder, written without file parts, is TD011 in each file (it was TD-nothing)."""
+    a_text = "- [ ] 1.1 A\n  - **Dependencies**: 2.1\n"
+    b_text = "- [ ] 2.1 B\n  - **Dependencies**: 1.1\n"
+    ws = Workspace(tmp_path, personal=False)
+    paths = _index(ws, tmp_path, {"tasks/tasks-a.md": a_text, "tasks/tasks-b.md": b_text})
+    assert _found(ws, paths["tasks/tasks-a.md"], a_text) == [("TD011", "2.1")]
+    assert _found(ws, paths["tasks/tasks-b.md"], b_text) == [("TD011", "1.1")]
+    # breaking the cycle in one file clears both
+    b_fixed = "- [ ] 2.1 B\n"
+    ws.set_task_text(paths["tasks/tasks-b.md"], b_fixed)
+    assert _found(ws, paths["tasks/tasks-a.md"], a_text) == []
+
+
 def test_split_task_lists_resolve_beside_each_other(tmp_path):
     """§A3: per-epic files, an overview beside their folder, word labels and a range."""
     epic6 = (

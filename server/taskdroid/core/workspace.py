@@ -600,15 +600,14 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
                 refs = t.refs
                 if not refs:
                     continue
-                lst = adj.setdefault((path, t.id), [])
+                lst = adj.setdefault((path, normalize_id(t.id)), [])
                 for ref in refs:
                     if ref.path is None:
                         hit = own.get(ref.task_id) if ref.task_id else None
-                        if hit is None:
-                            hit = ws.lookup_id(doc, ref.task_id) if ref.task_id else None
-                        if hit is not None and hit.task.id:
-                            lst.append((path, hit.task.id))
-                        continue
+                        if hit is not None and hit.task.id:  # the common case, fast
+                            lst.append((path, normalize_id(hit.task.id)))
+                            continue
+                    # another file, or a split task list's sibling file (§A3)
                     target, _problem = ws.resolve_ref(doc, ref)
                     if target is not None and target[1].task.id:
                         lst.append((target[0].path, normalize_id(target[1].task.id)))

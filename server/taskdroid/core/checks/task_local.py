@@ -426,7 +426,7 @@ def _missing_ids(chunk: ChunkParse, out: list[Diagnostic]) -> None:
 
 
 _NUM_ID = re.compile(r"^(T?)(\d+(?:\.\d+)*)$")
-_RANGE_ID = re.compile(r"^\**T?\d+(?:\.\d+)*[A-Z]?\s*[~\-–—/,]")
+_RANGE_ID = re.compile(r"^\**T?\d+(?:\.\d+)*[A-Za-z]?\s*[~\-–—/,]")
 
 
 def next_free_id(tasks: list[Task]) -> str | None:
