@@ -30,7 +30,8 @@ def test_examples_report_exactly_the_planted_mistakes():
     codes = {d["code"] for d in got}
     from taskdroid.core.diagnostics import CODES
 
-    assert codes == set(CODES)
+    # (TD090 needs a file over 16 MiB: tests/core/test_document.py shows it instead)
+    assert codes == set(CODES) - {"TD090"}
 
 
 def test_clean_files_have_nothing_above_hint():

@@ -127,3 +127,59 @@ def test_update_reuses_unchanged_chunks():
     new = doc.update(BASE[:pos] + "- [x]" + BASE[pos + 5 :], ALIASES)
     reused = sum(1 for a, b in zip(doc.chunks, new.chunks, strict=False) if a.parse is b.parse)
     assert reused >= len(doc.chunks) - 3
+
+
+# -- the size limit ----------------------------------------------------------------------------------
+
+
+def test_a_document_over_the_size_limit_gets_one_diagnostic_and_no_analysis(monkeypatch) -> None:
+    from taskdroid.core import document
+    from taskdroid.core.workspace import Workspace
+
+    monkeypatch.setattr(document, "MAX_DOCUMENT_CHARS", 200)
+    big = "# T\n\n## 1. S\n\n" + "".join(f"- [?] 1.{i} task\n" for i in range(40))
+    assert len(big) > 200
+    ws = Workspace(None)
+    doc = ws.set_task_text("/p/tasks.md", big)
+    assert doc.task_count == 0
+    diags = ws.diagnostics("/p/tasks.md")
+    assert [d.code for d in diags] == ["TD090"]  # not 40 TD001s
+    assert "too large" in diags[0].message
+    assert diags[0].range.start.line == 0
+    # an edit that brings it under the limit analyses it again; one over it, not
+    small = "- [?] 1.1 task\n"
+    doc = ws.set_task_text("/p/tasks.md", small)
+    assert [d.code for d in ws.diagnostics("/p/tasks.md")] == ["TD001"]
+    doc = ws.set_task_text("/p/tasks.md", big)
+    assert [d.code for d in ws.diagnostics("/p/tasks.md")] == ["TD090"]
+    # a droid file too
+    ws.set_text("/p/.factory/droids/x.md", "---\nname: x\n---\n" + "y" * 300, "droid")
+    assert [d.code for d in ws.diagnostics("/p/.factory/droids/x.md")] == ["TD090"]
+    # at the limit itself: analysed
+    monkeypatch.setattr(document, "MAX_DOCUMENT_CHARS", len(big))
+    assert TaskDocument.parse("/p/t.md", big, {}).task_count == 40
+
+
+def test_the_size_limit_admits_every_file_check_can_read() -> None:
+    from taskdroid.core import document, workspace
+
+    assert document.MAX_DOCUMENT_CHARS >= workspace.MAX_FILE_BYTES > 11_000_000
+
+
+def test_check_reports_a_too_large_document_once(tmp_path, monkeypatch, capsys) -> None:
+    """Through the CLI's own entry point (in process, so the limit can be made small)."""
+    from taskdroid import cli
+    from taskdroid.core import document
+
+    monkeypatch.setattr(document, "MAX_DOCUMENT_CHARS", 300)
+    f = tmp_path / "tasks.md"
+    f.write_text("".join(f"- [?] 1.{i} task\n" for i in range(40)), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["check", "--no-personal", "--format", "json", str(f)])
+    out = capsys.readouterr().out
+    import json
+
+    rows = json.loads(out)
+    assert [r["code"] for r in rows] == ["TD090"]
+    assert rows[0]["severity"] == "warning" and rows[0]["line"] == 1
+    assert code == 0

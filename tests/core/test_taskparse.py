@@ -727,3 +727,43 @@ def test_crlf_and_missing_final_newline():
     assert loc.line == 1
     assert loc.task.title == "Done"
     assert at(loc.task.fields[0].value_span, loc) == (2, 19, 29)
+
+
+# -- the linear patterns agree with the backtracking ones they replaced ----------------------------
+
+_OLD_ID = r"(?:T\d+(?:\.\d+)*[A-Z]?|\d+(?:\.\d+)*[A-Z]?)"
+_OLD_ONLY_IDS = __import__("re").compile(
+    r"[ \t]*(?:[Tt]asks?[ \t]+)?#?" + _OLD_ID
+    + r"(?:[ \t]*(?:,|;|&|\band\b)?[ \t]*#?" + _OLD_ID + r")*[ \t]*\.?[ \t]*$"
+)  # fmt: skip
+_OLD_XREF = __import__("re").compile(
+    r"(?<![\w#])(/?(?:[^\s#,;()\[\]`'\"]+/)*[^\s#,;()/\[\]`'\"]+\.md)(?:#(" + _OLD_ID + r"))?(?![\w])"
+)
+
+from hypothesis import given as _given  # noqa: E402
+from hypothesis import settings as _settings  # noqa: E402
+from hypothesis import strategies as _st  # noqa: E402
+
+
+@_settings(max_examples=3000, deadline=None)
+@_given(_st.text(alphabet="1.2T A,;&and #x\t", max_size=12))
+def test_only_ids_pattern_accepts_what_the_backtracking_one_did(value):
+    from taskdroid.core.taskparse import _ONLY_IDS
+
+    assert bool(_ONLY_IDS.match(value)) == bool(_OLD_ONLY_IDS.match(value))
+
+
+@_settings(max_examples=3000, deadline=None)
+@_given(_st.text(alphabet="a/.md#1T2 x-,_", max_size=16))
+def test_file_references_are_what_the_backtracking_pattern_found(value):
+    from taskdroid.core.taskparse import _xref_matches
+
+    want = [(m.start(), m.end(), m.group(1), m.group(2)) for m in _OLD_XREF.finditer(value)]
+    assert _xref_matches(value) == want
+
+
+def test_hostile_dependency_values_parse_quickly():
+    from taskdroid.core.taskparse import extract_refs
+
+    assert extract_refs("1" * 5000 + "x", 0, 0) == []
+    assert extract_refs("a/" * 5000 + "b.mx .md", 0, 0) == []

@@ -40,7 +40,11 @@ Deliberate simplifications (the oracle test's grammar leaves these out):
   exactly ``---`` or ``...``; if it never ends there is none. markdown-it's plugin also opens at
   ``----`` or ``--- text`` and closes at longer or indented dash runs, and does not allow a BOM.
 * markdown-it stops parsing below its nesting limit (``maxNesting`` 20 token levels); the scanner
-  has no limit (it is iterative and linear per line in the nesting depth).
+  has no limit. It is iterative and linear in the input however deep the nesting: a blank or
+  lazy line finds the next open block quote by bisection instead of walking the open items,
+  and a thematic break is recognised from where the line's tail of one marker character
+  starts (found once per line), not matched from every bullet to the end of the line
+  (``tests/security/test_parse_linear.py`` counts the work).
 * Lines come from the caller; markdown-it also splits at a lone ``\\r`` and replaces NUL by U+FFFD,
   neither of which changes block structure once the caller has split the lines the same way.
 
@@ -55,6 +59,7 @@ values are indices into the line string (code points).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 _ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
@@ -205,300 +210,396 @@ def scan_chunks(lines: list[str], *, doc_start: bool = True) -> list[tuple[int, 
     return parts
 
 
+class _State:
+    """The scanner's state between lines (what is open), shared by the per-block-kind steps."""
+
+    __slots__ = (
+        "base", "boundaries", "fence_char", "fence_len", "headings", "html_kind", "icode_last",
+        "items", "last_touch", "leaf", "lines", "opaque", "opaque_start", "para_char",
+        "para_depth", "parts", "quotes", "res", "stack",
+    )  # fmt: skip
+
+    def __init__(self, lines: list[str], parts: list[tuple[int, ScanResult]] | None) -> None:
+        self.lines = lines
+        self.parts = parts
+        self.res = res = ScanResult()
+        if parts is not None:
+            parts.append((0, res))
+        self.base = 0  # first line of the current chunk (split mode); lines stored relative to it
+        self.items = res.items
+        self.headings = res.headings
+        self.boundaries = res.boundaries
+        self.opaque = res.opaque
+        self.stack: list[_Container] = []
+        #: indices in ``stack`` of its block quotes, ascending (so that finding the next quote
+        #: does not walk the items between: deep nesting stays linear)
+        self.quotes: list[int] = []
+        self.leaf = LEAF_NONE
+        self.fence_char = ""
+        self.fence_len = 0
+        self.html_kind = 0
+        self.para_depth = -1  # len(stack) when the open paragraph started
+        self.para_char = 0  # where the text of the open paragraph's latest line starts
+        self.opaque_start = -1
+        self.icode_last = -1
+        # The last non-blank line. Every item on the stack owns it, so an item's ``last_line`` is
+        # set when the item is closed (no per-line work for each open item).
+        self.last_touch = -1
+
+    def close_to(self, depth: int) -> None:
+        """Close the containers from ``stack[depth]`` on."""
+        stack = self.stack
+        items = self.items
+        last = self.last_touch - self.base
+        for c in stack[depth:]:
+            if c.kind == "item":
+                items[c.item].last_line = last
+        del stack[depth:]
+        quotes = self.quotes
+        while quotes and quotes[-1] >= depth:
+            quotes.pop()
+
+
 def _scan(
     lines: list[str], doc_start: bool, parts: list[tuple[int, ScanResult]] | None
 ) -> ScanResult:
-    res = ScanResult()
-    if parts is not None:
-        parts.append((0, res))
-    base = 0  # first line of the current chunk (split mode); lines stored relative to it
-    items = res.items
-    headings = res.headings
-    boundaries = res.boundaries
-    opaque = res.opaque
-    stack: list[_Container] = []
-    leaf = LEAF_NONE
-    fence_char = ""
-    fence_len = 0
-    html_kind = 0
-    para_container_depth = -1  # len(stack) when the open paragraph started
-    para_char = 0  # where the text of the open paragraph's latest line starts
-    opaque_start = -1
-    icode_last = -1
-    # The last non-blank line. Every item on the stack owns it, so an item's ``last_line`` is
-    # set when the item is closed (no per-line work for each open item).
-    last_touch = -1
+    st = _State(lines, parts)
     nlines = len(lines)
     start = 0
-
     if doc_start and nlines and _is_front_matter_open(lines[0]):
         for k in range(1, nlines):
-            t = lines[k].rstrip(" \t")
-            if t in ("---", "..."):
-                res.front_matter = (0, k)
+            if lines[k].rstrip(" \t") in ("---", "..."):
+                st.res.front_matter = (0, k)
                 start = k + 1
                 break
-
+    stack = st.stack
     for n in range(start, nlines):
         s = lines[n]
-        ns = len(s)
-        i = 0
-        col = 0
-        blank = not s.strip(" \t")
-        rblank = blank  # is the rest of the line (after the matched container prefixes) blank?
-        matched = 0
-        depth = len(stack)
-        # -- 1. continuation of open containers ------------------------------------------------
-        # (ws_j, ws_col): the first non-blank character from (i, col) and its column; consuming
-        # white space up to an item's content column does not move it, so it is computed once
-        # per run of items, and the consumption itself happens once, after the run
-        ws_j = -1
-        ws_col = 0
-        consume = -1
-        while matched < depth:
-            c = stack[matched]
-            if c.kind == "quote":
-                # markdown-it accepts a continuation ">" after any indentation (only the first
-                # line of a block quote is limited to three spaces)
-                if ws_j < 0:
-                    ws_j, ws_col = _skip_ws(s, i, col)
-                if ws_j < ns and s[ws_j] == ">":
-                    i, col = ws_j + 1, ws_col + 1
-                    consume = ws_j = -1
-                    if i < ns:
-                        if s[i] == " ":
-                            i += 1
-                            col += 1
-                        elif s[i] == "\t":
-                            i, col = _consume_to(s, i, col, col + 1)
-                    matched += 1
-                    rblank = not s[i:].strip(" \t")
-                    continue
-                break
-            # list item
-            if rblank:
-                if c.blank_start and last_touch - base == items[c.item].line:
-                    break  # an item can begin with at most one blank line
-                matched += 1
+        rend = len(s.rstrip(" \t"))  # the rest of the line from i is blank when i >= rend
+        if stack:
+            i, col, matched = _match_containers(st, s, rend)
+        else:
+            i = col = matched = 0
+        all_matched = matched == len(stack)
+        leaf = st.leaf
+        if leaf >= LEAF_FENCE and _continue_leaf(st, s, n, i, col, rend, all_matched):
+            continue
+        if not all_matched:
+            if st.leaf == LEAF_PARA and i < rend and not _ends_lazy(s, i, col, st, matched):
+                st.last_touch = n  # a lazy continuation line of the open paragraph
+                st.para_char = _skip_ws(s, i, col)[0]
                 continue
+            st.close_to(matched)
+            if st.leaf == LEAF_PARA:
+                st.leaf = LEAF_NONE
+        if rend:
+            st.last_touch = n
+        _open_blocks(st, s, n, i, col)
+
+    st.close_to(0)
+    leaf = st.leaf
+    if leaf in (LEAF_FENCE, LEAF_HTML):
+        st.opaque.append((st.opaque_start, nlines - 1))
+    elif leaf == LEAF_ICODE:
+        st.opaque.append((st.opaque_start, st.icode_last))
+    return st.res
+
+
+def _match_containers(st: _State, s: str, rend: int) -> tuple[int, int, int]:
+    """Continuation of the open containers by line ``s``: ``(i, col, matched)``, the position
+    after the matched container prefixes and how many containers continue."""
+    stack = st.stack
+    depth = len(stack)
+    ns = len(s)
+    i = col = matched = 0
+    rblank = rend == 0  # is the rest of the line (after the matched prefixes) blank?
+    # (ws_j, ws_col): the first non-blank character from (i, col) and its column; consuming
+    # white space up to an item's content column does not move it, so it is computed once per
+    # run of items, and the consumption itself happens once, after the run
+    ws_j = -1
+    ws_col = 0
+    consume = -1
+    while matched < depth:
+        c = stack[matched]
+        if c.kind == "quote":
+            # markdown-it accepts a continuation ">" after any indentation (only the first
+            # line of a block quote is limited to three spaces)
             if ws_j < 0:
                 ws_j, ws_col = _skip_ws(s, i, col)
-            if ws_col >= c.content_col:
-                consume = c.content_col
-                matched += 1
-                continue
-            break
-        if consume >= 0:
-            i, col = _consume_to(s, i, col, consume)
-        all_matched = matched == depth
-
-        # -- 2. open leaves that continue ------------------------------------------------------
-        if leaf == LEAF_FENCE:
-            if all_matched:
-                if not blank:
-                    last_touch = n
-                j, col2 = _skip_ws(s, i, col)
-                if col2 - col <= 3 and j < ns and s[j] == fence_char:
-                    k = j + 1
-                    while k < ns and s[k] == fence_char:
-                        k += 1
-                    if k - j >= fence_len and not s[k:].strip(" \t"):
-                        leaf = LEAF_NONE
-                        opaque.append((opaque_start, n))
-                continue
-            opaque.append((opaque_start, n - 1))
-            leaf = LEAF_NONE
-        elif leaf == LEAF_HTML:
-            if all_matched:
-                if not blank:
-                    last_touch = n
-                if html_kind >= 6:
-                    if rblank:
-                        opaque.append((opaque_start, n - 1))
-                        leaf = LEAF_NONE
-                elif _html_ends(html_kind, s[i:] if i else s):
-                    opaque.append((opaque_start, n))
-                    leaf = LEAF_NONE
-                continue
-            opaque.append((opaque_start, n - 1))
-            leaf = LEAF_NONE
-        elif leaf == LEAF_ICODE:
-            if all_matched:
-                if rblank:
-                    if not blank:
-                        last_touch = n
-                    continue
-                j, col2 = _skip_ws(s, i, col)
-                if col2 - col >= 4:
-                    icode_last = last_touch = n
-                    continue
-            opaque.append((opaque_start, icode_last))
-            leaf = LEAF_NONE
-
-        # -- 3. lazy paragraph continuation ----------------------------------------------------
-        if not all_matched and leaf == LEAF_PARA and not rblank:
-            if not _ends_lazy(s, i, col, stack, matched):
-                last_touch = n
-                para_char = _skip_ws(s, i, col)[0]
-                continue
-
-        # close unmatched containers
-        if not all_matched:
-            for c in stack[matched:]:
-                if c.kind == "item":
-                    items[c.item].last_line = last_touch - base
-            del stack[matched:]
-            if leaf == LEAF_PARA:
-                leaf = LEAF_NONE
-
-        # -- 4. new blocks ---------------------------------------------------------------------
-        if not blank:
-            last_touch = n
-        while True:
-            j, col2 = _skip_ws(s, i, col)
-            if j >= ns:  # blank (rest of line)
-                if leaf == LEAF_PARA:
-                    leaf = LEAF_NONE
-                break
-            indent = col2 - col
-            if indent >= 4:
-                if leaf == LEAF_PARA:
-                    para_char = j
-                    break  # paragraph continuation
-                leaf = LEAF_ICODE
-                opaque_start = icode_last = n
-                break
-            ch = s[j]
-            if ch == ">":
-                top = stack[-1] if stack else None
-                if top is None:
-                    stack.append(_Container("quote", 0, -1, True))
-                else:
-                    stack.append(_Container("quote", 0, top.item, True))
-                leaf = LEAF_NONE
-                i, col = j + 1, col2 + 1
+            if ws_j < ns and s[ws_j] == ">":
+                i, col = ws_j + 1, ws_col + 1
+                consume = ws_j = -1
                 if i < ns:
                     if s[i] == " ":
                         i += 1
                         col += 1
                     elif s[i] == "\t":
                         i, col = _consume_to(s, i, col, col + 1)
+                matched += 1
+                rblank = i >= rend
                 continue
-            if ch == "#" and _ATX.match(s, j):
-                level = ns - j - len(s[j:].lstrip("#"))
-                ts, te = _atx_text(s, j + level)
-                if not stack:
-                    boundaries.append(n)
-                    if parts is not None and n > base:  # a new chunk starts here
-                        base = n
-                        res = ScanResult()
-                        parts.append((n, res))
-                        items = res.items
-                        headings = res.headings
-                headings.append(Heading(n - base, level, ts, te))
-                leaf = LEAF_NONE
-                break
-            if ch in "`~":
-                m = _FENCE.match(s, j)
-                if m and not (ch == "`" and "`" in m.group(2)):
-                    leaf = LEAF_FENCE
-                    fence_char = ch
-                    fence_len = len(m.group(1))
-                    opaque_start = n
-                    break
-            if ch == "<":
-                kind = _html_start(s, j, leaf == LEAF_PARA)
-                if kind:
-                    opaque_start = n
-                    if kind <= 5 and _html_ends(kind, s[j:]):
-                        opaque.append((n, n))
-                        leaf = LEAF_NONE
-                    else:
-                        leaf = LEAF_HTML
-                        html_kind = kind
-                    break
-            if leaf == LEAF_PARA and ch in "=-" and para_container_depth == len(stack):
-                if _SETEXT.match(s, j):
-                    # the heading's line is the paragraph's last line, its text that line's text
-                    h = n - 1
-                    te = len(lines[h].rstrip(" \t"))
-                    headings.append(
-                        Heading(
-                            h - base, 1 if ch == "=" else 2, para_char, max(para_char, te), True
-                        )
-                    )
-                    leaf = LEAF_NONE
-                    break
-            if ch in "*-_" and _THEMATIC.match(s, j):
-                leaf = LEAF_NONE
-                break
-            # list items
-            m = None
-            number = None
-            if ch in "-+*":
-                m = _BULLET.match(s, j)
-                bullet = ch
-            elif "0" <= ch <= "9":
-                m = _ORDERED.match(s, j)
-                if m:
-                    number = int(m.group(1))
-                    bullet = s[m.end() - 1]
-            if m is not None:
-                me = m.end()
-                mcol = col2 + (me - j)
-                k, kcol = _skip_ws(s, me, mcol)
-                empty = k >= ns
-                if leaf == LEAF_PARA and (empty or (number is not None and number != 1)):
-                    para_char = j
-                    break  # cannot interrupt a paragraph: continuation text
-                spaces = kcol - mcol
-                if empty:
-                    content_col = mcol + 1
-                    content_char = ns
-                elif spaces >= 5:
-                    content_col = mcol + 1
-                    content_char, _ = _consume_to(s, me, mcol, content_col)
-                else:
-                    content_col = kcol
-                    content_char = k
-                if stack:
-                    top = stack[-1]
-                    parent = top.item
-                    in_quote = top.quoted
-                else:
-                    parent = -1
-                    in_quote = False
-                idx = len(items)
-                items.append(
-                    Item(
-                        n - base, col2, j, bullet, number, me, content_char, content_col, parent,
-                        in_quote, n - base, empty,
-                    )
-                )  # fmt: skip
-                stack.append(_Container("item", content_col, idx, in_quote, empty))
-                leaf = LEAF_NONE
-                if empty:
-                    break
-                i, col = _consume_to(s, me, mcol, content_col)
-                continue
-            # paragraph text
-            para_char = j
-            if leaf != LEAF_PARA:
-                if ch == "[" and "]:" in s and _is_link_ref_def(s, j):
-                    leaf = LEAF_NONE  # a link reference definition is no paragraph
-                    break
-                leaf = LEAF_PARA
-                para_container_depth = len(stack)
             break
+        # list item
+        if rblank:
+            # a blank rest continues every item up to the next block quote — except an item
+            # that began with a blank line and got nothing since (it can begin with at most one
+            # blank line); only the innermost container can be such an item: jump, no walk
+            quotes = st.quotes
+            q = bisect_left(quotes, matched)
+            nxt = quotes[q] if q < len(quotes) else depth
+            if nxt == depth:
+                top = stack[-1]
+                if top.blank_start and st.last_touch - st.base == st.items[top.item].line:
+                    nxt = depth - 1
+            matched = nxt
+            if nxt == depth or stack[nxt].kind == "item":
+                break
+            continue
+        if ws_j < 0:
+            ws_j, ws_col = _skip_ws(s, i, col)
+        if ws_col >= c.content_col:
+            consume = c.content_col
+            matched += 1
+            continue
+        break
+    if consume >= 0:
+        i, col = _consume_to(s, i, col, consume)
+    return i, col, matched
 
-    for c in stack:
-        if c.kind == "item":
-            items[c.item].last_line = last_touch - base
-    if leaf in (LEAF_FENCE, LEAF_HTML):
-        opaque.append((opaque_start, nlines - 1))
-    elif leaf == LEAF_ICODE:
-        opaque.append((opaque_start, icode_last))
-    return res
+
+def _continue_leaf(
+    st: _State, s: str, n: int, i: int, col: int, rend: int, all_matched: bool
+) -> bool:
+    """An open fenced code, HTML or indented code block: does line ``n`` continue it (the line is
+    then done)? Otherwise the block is closed."""
+    leaf = st.leaf
+    if leaf == LEAF_FENCE:
+        if all_matched:
+            if rend:
+                st.last_touch = n
+            j, col2 = _skip_ws(s, i, col)
+            fc = st.fence_char
+            if col2 - col <= 3 and j < len(s) and s[j] == fc:
+                k = j + 1
+                while k < rend and s[k] == fc:
+                    k += 1
+                if k - j >= st.fence_len and k >= rend:
+                    st.leaf = LEAF_NONE
+                    st.opaque.append((st.opaque_start, n))
+            return True
+        st.opaque.append((st.opaque_start, n - 1))
+    elif leaf == LEAF_HTML:
+        if all_matched:
+            if rend:
+                st.last_touch = n
+            if st.html_kind >= 6:
+                if i >= rend:
+                    st.opaque.append((st.opaque_start, n - 1))
+                    st.leaf = LEAF_NONE
+            elif _html_ends(st.html_kind, s[i:] if i else s):
+                st.opaque.append((st.opaque_start, n))
+                st.leaf = LEAF_NONE
+            return True
+        st.opaque.append((st.opaque_start, n - 1))
+    else:  # LEAF_ICODE
+        if all_matched:
+            if i >= rend:
+                if rend:
+                    st.last_touch = n
+                return True
+            j, col2 = _skip_ws(s, i, col)
+            if col2 - col >= 4:
+                st.icode_last = st.last_touch = n
+                return True
+        st.opaque.append((st.opaque_start, st.icode_last))
+    st.leaf = LEAF_NONE
+    return False
+
+
+def _open_blocks(st: _State, s: str, n: int, i: int, col: int) -> None:
+    """The blocks that line ``n`` opens from ``(i, col)`` (after its continued containers): block
+    quotes and list items (any number, nested on the one line), then at most one leaf."""
+    ns = len(s)
+    stack = st.stack
+    thematic: list[int] | None = None  # per marker character, where the line's tail of it starts
+    while True:
+        j, col2 = _skip_ws(s, i, col)
+        if j >= ns:  # blank (rest of line)
+            if st.leaf == LEAF_PARA:
+                st.leaf = LEAF_NONE
+            return
+        indent = col2 - col
+        if indent >= 4:
+            if st.leaf == LEAF_PARA:
+                st.para_char = j  # paragraph continuation
+            else:
+                st.leaf = LEAF_ICODE
+                st.opaque_start = st.icode_last = n
+            return
+        ch = s[j]
+        if ch == ">":
+            st.quotes.append(len(stack))
+            stack.append(_Container("quote", 0, stack[-1].item if stack else -1, True))
+            st.leaf = LEAF_NONE
+            i, col = j + 1, col2 + 1
+            if i < ns:
+                if s[i] == " ":
+                    i += 1
+                    col += 1
+                elif s[i] == "\t":
+                    i, col = _consume_to(s, i, col, col + 1)
+            continue
+        if ch == "#":
+            if _ATX.match(s, j):
+                _open_atx(st, s, n, j)
+                return
+        elif ch in "`~":
+            if _open_fence(st, s, n, j, ch):
+                return
+        elif ch == "<":
+            if _open_html(st, s, n, j):
+                return
+        elif ch in "*-_=":
+            if st.leaf == LEAF_PARA and ch != "*" and st.para_depth == len(stack):
+                if ch != "_" and _SETEXT.match(s, j):
+                    _open_setext(st, n, ch)
+                    return
+            if ch != "=":
+                # a thematic break: the rest of the line is this character (3+) and blanks;
+                # where the line's tail of only it and blanks starts is found once per line and
+                # character (not a match from every bullet to the end of the line)
+                if thematic is None:
+                    thematic = [-1, -1, -1]
+                t = "*-_".index(ch)
+                tail = thematic[t]
+                if tail < 0:
+                    tail = thematic[t] = len(s.rstrip(ch + " \t"))
+                if j >= tail and s.count(ch, j) >= 3:
+                    st.leaf = LEAF_NONE
+                    return
+        # list items
+        if ch in "-+*":
+            m = _BULLET.match(s, j)
+        elif "0" <= ch <= "9":
+            m = _ORDERED.match(s, j)
+        else:
+            m = None
+        if m is not None:
+            nxt = _open_item(st, s, n, j, col2, m)
+            if nxt is None:
+                return
+            i, col = nxt
+            continue
+        # paragraph text
+        st.para_char = j
+        if st.leaf != LEAF_PARA:
+            if ch == "[" and "]:" in s and _is_link_ref_def(s, j):
+                st.leaf = LEAF_NONE  # a link reference definition is no paragraph
+                return
+            st.leaf = LEAF_PARA
+            st.para_depth = len(stack)
+        return
+
+
+def _open_atx(st: _State, s: str, n: int, j: int) -> None:
+    level = len(s) - j - len(s[j:].lstrip("#"))
+    ts, te = _atx_text(s, j + level)
+    if not st.stack:
+        st.boundaries.append(n)
+        if st.parts is not None and n > st.base:  # a new chunk starts here
+            st.base = n
+            st.res = res = ScanResult()
+            st.parts.append((n, res))
+            st.items = res.items
+            st.headings = res.headings
+    st.headings.append(Heading(n - st.base, level, ts, te))
+    st.leaf = LEAF_NONE
+
+
+def _open_fence(st: _State, s: str, n: int, j: int, ch: str) -> bool:
+    m = _FENCE.match(s, j)
+    if m is None or (ch == "`" and "`" in m.group(2)):
+        return False
+    st.leaf = LEAF_FENCE
+    st.fence_char = ch
+    st.fence_len = len(m.group(1))
+    st.opaque_start = n
+    return True
+
+
+def _open_html(st: _State, s: str, n: int, j: int) -> bool:
+    kind = _html_start(s, j, st.leaf == LEAF_PARA)
+    if not kind:
+        return False
+    st.opaque_start = n
+    if kind <= 5 and _html_ends(kind, s[j:]):
+        st.opaque.append((n, n))
+        st.leaf = LEAF_NONE
+    else:
+        st.leaf = LEAF_HTML
+        st.html_kind = kind
+    return True
+
+
+def _open_setext(st: _State, n: int, ch: str) -> None:
+    # the heading's line is the paragraph's last line, its text that line's text
+    h = n - 1
+    te = len(st.lines[h].rstrip(" \t"))
+    pc = st.para_char
+    st.headings.append(Heading(h - st.base, 1 if ch == "=" else 2, pc, max(pc, te), True))
+    st.leaf = LEAF_NONE
+
+
+def _open_item(
+    st: _State, s: str, n: int, j: int, col2: int, m: re.Match
+) -> tuple[int, int] | None:
+    """A list item marker ``m`` at ``j``: open the item and return where its content starts, or
+    None when the line is done (an empty item, or continuation text of the open paragraph)."""
+    ns = len(s)
+    me = m.end()
+    number = None
+    if s[j] in "-+*":
+        bullet = s[j]
+    else:
+        number = int(m.group(1))
+        bullet = s[me - 1]
+    mcol = col2 + (me - j)
+    k, kcol = _skip_ws(s, me, mcol)
+    empty = k >= ns
+    if st.leaf == LEAF_PARA and (empty or (number is not None and number != 1)):
+        st.para_char = j  # cannot interrupt a paragraph: continuation text
+        return None
+    spaces = kcol - mcol
+    if empty:
+        content_col = mcol + 1
+        content_char = ns
+    elif spaces >= 5:
+        content_col = mcol + 1
+        content_char, _ = _consume_to(s, me, mcol, content_col)
+    else:
+        content_col = kcol
+        content_char = k
+    stack = st.stack
+    if stack:
+        top = stack[-1]
+        parent = top.item
+        in_quote = top.quoted
+    else:
+        parent = -1
+        in_quote = False
+    items = st.items
+    idx = len(items)
+    ln = n - st.base
+    items.append(
+        Item(
+            ln, col2, j, bullet, number, me, content_char, content_col, parent, in_quote, ln, empty
+        )
+    )
+    stack.append(_Container("item", content_col, idx, in_quote, empty))
+    st.leaf = LEAF_NONE
+    if empty:
+        return None
+    return _consume_to(s, me, mcol, content_col)
 
 
 def _atx_text(s: str, after_hashes: int) -> tuple[int, int]:
@@ -636,7 +737,7 @@ def _html_ends(kind: int, s: str) -> bool:
     return False
 
 
-def _ends_lazy(s: str, i: int, col: int, stack: list[_Container], matched: int) -> bool:
+def _ends_lazy(s: str, i: int, col: int, st: _State, matched: int) -> bool:
     """Does a line that continues only ``stack[:matched]`` end the open paragraph?
 
     Otherwise it is a lazy continuation line. ``(i, col)`` is the position after the matched
@@ -650,16 +751,11 @@ def _ends_lazy(s: str, i: int, col: int, stack: list[_Container], matched: int) 
     if j >= len(s):
         return True
     indent = col2 - col
-    depth = len(stack)
-    q1 = -1  # the outermost unmatched block quote
-    nested_quote = False
-    for q in range(matched, depth):
-        if stack[q].kind == "quote":
-            if q1 < 0:
-                q1 = q
-            else:
-                nested_quote = True
-                break
+    depth = len(st.stack)
+    quotes = st.quotes
+    k = bisect_left(quotes, matched)
+    q1 = quotes[k] if k < len(quotes) else -1  # the outermost unmatched block quote
+    nested_quote = k + 1 < len(quotes)
     if q1 == matched:
         # the quote's own rule decides, at the indentation of the matched containers
         if indent >= 4:

@@ -84,6 +84,7 @@ CODES: dict[str, CodeInfo] = {
         _C("TD041", "orphan-field", _W, "a task field that is not under any task"),
         _C("TD042", "duplicate-field", _W, "the same field twice in one task"),
         _C("TD043", "empty-field", _W, "a Droid, Dependencies or timestamp field with no value"),
+        _C("TD090", "file-too-large", _W, "a file too large to analyse (one diagnostic, no checks)"),
         _C("DR001", "missing-front-matter", _E, "a droid file without YAML front matter"),
         _C("DR002", "invalid-yaml", _E, "front matter that is not valid YAML or not a mapping"),
         _C("DR003", "missing-name", _E, "front matter without name"),

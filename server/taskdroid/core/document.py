@@ -17,13 +17,20 @@ from itertools import accumulate
 
 from taskdroid.core.blocks import _is_front_matter_open, scan_chunks
 from taskdroid.core.checks.task_local import check_chunk
+from taskdroid.core.diagnostics import Diagnostic, diag
 from taskdroid.core.model import ChunkParse, Section, Task
 from taskdroid.core.taskparse import build_chunk
-from taskdroid.core.text import split_lines
+from taskdroid.core.text import Range, split_lines
 
 #: the chunk parse cache (by text) keeps at most this many entries and this much chunk text: a
 #: budget in characters, because one chunk can be a whole file edited thousands of times (each
 #: version's parse would otherwise stay alive); live documents hold their own parses anyway
+#: Text longer than this (in characters) is not analysed: the document gets one TD090 diagnostic
+#: instead (an open 70 MB buffer blocked the server for 14 s and grew it to 2.9 GB). The same
+#: number as the disk-read limit ``workspace.MAX_FILE_BYTES`` (16 MiB), so every file that
+#: ``taskdroid check`` can read is analysed in full (a 50,000-task file is about 11 MB).
+MAX_DOCUMENT_CHARS = 16 * 1024 * 1024
+
 _CACHE_MAX = 50_000
 _CACHE_MAX_CHARS = 1_000_000
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -134,14 +141,23 @@ class TaskDocument:
         cls, path: str, text: str, aliases: dict[str, str], parse_key: tuple | None = None
     ) -> TaskDocument:
         pk = parse_key if parse_key is not None else tuple(sorted(aliases.items()))
+        if len(text) > MAX_DOCUMENT_CHARS:
+            return cls._too_large(path, text, pk)
         placed = _place(_scan_region(text, True, aliases, pk), 0, 0)
         return cls(path, text, placed, pk)
+
+    @classmethod
+    def _too_large(cls, path: str, text: str, pk: tuple) -> TaskDocument:
+        """A document over :data:`MAX_DOCUMENT_CHARS`: no tasks, one diagnostic."""
+        breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+        parse = ChunkParse(breaks + 1, [], [], [], [], None, [too_large_diagnostic(text)])
+        return cls(path, text, [PlacedChunk(parse, text, 0, 0, breaks)], pk)
 
     def update(self, text: str, aliases: dict[str, str]) -> TaskDocument:
         """A new version for ``text``, re-parsing only what changed."""
         pk = tuple(sorted(aliases.items()))
         old = self.chunks
-        if pk != self.parse_key or len(old) < 3:
+        if pk != self.parse_key or len(old) < 3 or len(text) > MAX_DOCUMENT_CHARS:
             return TaskDocument.parse(self.path, text, aliases, pk)
         if text == self.text:
             return self
@@ -267,6 +283,17 @@ def _front_matter_key(text: str) -> int | None:
         return None
     close = _FRONT_MATTER_CLOSE.search(text, first.start())
     return close.end() if close else -1
+
+
+def too_large_diagnostic(text: str) -> Diagnostic:
+    """The one diagnostic of a file over :data:`MAX_DOCUMENT_CHARS` (TD090, on its first line)."""
+    mib = 1024 * 1024
+    return diag(
+        "TD090",
+        Range.of(0, 0, 0),
+        f"file is too large to analyse ({len(text) // mib} MiB of text; the limit is "
+        f"{MAX_DOCUMENT_CHARS // mib} MiB) — taskdroid skips its contents",
+    )
 
 
 def normalize_id(task_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from datetime import UTC, date, datetime
 
 from taskdroid.core.blocks import ScanResult
@@ -67,7 +68,7 @@ def likely_status(inner: str) -> Status | None:
 
 _ID_CORE = r"(?:T\d+(?:\.\d+)*[A-Z]?|\d+(?:\.\d+)*[A-Z]?)"
 _ID_AT = re.compile(r"(" + _ID_CORE + r")(\.?)(?=[ \t]|$|\*\*|~~|:)")
-_FAILED = re.compile(r"(?<![A-Za-z0-9_])FAILED$")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9_]")
 _STATUS_TOKENS = ("⚠️", "✅", "🔄", "❌", "⚠")
 _DEPENDS_GROUP = re.compile(r"\(\s*depends\s+on\b:?\s*([^)]*)\)", re.I)
 
@@ -105,17 +106,19 @@ def _parse_title(line: str, start: int) -> tuple[str | None, Span | None, str, i
     e = max(len(line.rstrip(" \t")), i)
     trailing: list[tuple[str, int, int]] = []
     unwrapped = not (wrap and task_id is not None)
+    # (each step looks only at the end of ``line[i:e]``: no slice per token, so a title with
+    # thousands of trailing emoji stays linear)
     while e > i:
-        seg = line[i:e]
         found = None
         for emo in _STATUS_TOKENS:
-            if seg.endswith(emo):
+            if line.endswith(emo, i, e):
                 found = emo
                 break
-        if found is None and _FAILED.search(seg):
-            found = "FAILED"
+        if found is None and line.endswith("FAILED", i, e):
+            if e - 6 == i or not _ASCII_WORD.match(line, e - 7):
+                found = "FAILED"
         if found is None:
-            if not unwrapped and seg.endswith(wrap) and e - 2 > i:
+            if not unwrapped and line.endswith(wrap, i, e) and e - 2 > i:
                 unwrapped = True
                 e -= 2
                 while e > i and line[e - 1] in " \t":
@@ -132,11 +135,52 @@ def _parse_title(line: str, start: int) -> tuple[str | None, Span | None, str, i
 
 # -- dependency references ---------------------------------------------------------------------------
 
-_XREF = re.compile(
-    r"(?<![\w#])(/?(?:[^\s#,;()\[\]`'\"]+/)*[^\s#,;()/\[\]`'\"]+\.md)(?:#("
-    + _ID_CORE
-    + r"))?(?![\w])"
-)
+#: A file reference is what ``(?<![\w#])(/?(?:X+/)*Y+\.md)(?:#(ID))?(?!\w)`` finds, X being
+#: ``[^\s#,;()\[\]`'"]`` and Y the same without ``/`` — but that pattern backtracks exponentially
+#: (``a/a/a/…/b.mx .md``), so :func:`_xref_matches` finds the same matches in linear time: within
+#: a run of X characters a match starts at the first place allowed to start one and ends at the
+#: run's last ``.md`` that can end one (tests/core/test_taskparse.py compares it with the regex).
+_XRUN = re.compile(r"[^\s#,;()\[\]`'\"]+")
+_HASH_ID = re.compile(r"#(" + _ID_CORE + r")(?!\w)")
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _xref_matches(value: str) -> list[tuple[int, int, str, str | None]]:
+    """``(start, end, path, task ID or None)`` of each file reference in ``value``, in order."""
+    out: list[tuple[int, int, str, str | None]] = []
+    n = len(value)
+    pos = 0  # where the previous match ended
+    for run in _XRUN.finditer(value):
+        a, b = run.span()
+        if b <= pos:
+            continue
+        # the last ``.md`` in the run with a non-slash before it and no word character after
+        # (a ``#`` is no word character; ``#ID`` after it is part of the match when it is whole)
+        k = value.rfind(".md", a, b)
+        end = None
+        while k > a:
+            e = k + 3
+            if value[k - 1] != "/":
+                if e < n and value[e] == "#":
+                    m = _HASH_ID.match(value, e)
+                    end = (e, m.end(), m.group(1)) if m else (e, e, None)
+                    break
+                if e == n or not _WORD_CHAR.match(value, e):
+                    end = (e, e, None)
+                    break
+            k = value.rfind(".md", a, k)
+        if end is None:
+            continue
+        # the first place in the run that may start a match (not after a word character or #)
+        p = max(a, pos)
+        while p < k and p > 0 and (value[p - 1] == "#" or _WORD_CHAR.match(value, p - 1)):
+            p += 1
+        if p >= k:
+            continue
+        e, m_end, task_id = end
+        out.append((p, m_end, value[p:e], task_id))
+        pos = m_end
+    return out
 # Not after ``@ ^ ~ = < >`` and not before ``+`` / ``.x``: ``react@18.2``, ``>=3.11``, ``5.0+`` and
 # ``1.2.x`` are versions, not task IDs. A ``-`` or ``~`` before an ID only in a range
 # (``1.1-1.3``, ``T030.2~T030.6``).
@@ -146,11 +190,17 @@ _SPECKIT = re.compile(_NOT_AFTER + r"(T\d+(?:\.\d+)*[A-Z]?)(?![\w+]|\.[\dxX*])")
 _AFTER_TASK = re.compile(r"(?:\b[Tt]asks?\b[ \t]*#?|(?<![\w/])#)[ \t]*")
 _ID_LIST_ITEM = re.compile(r"(" + _ID_CORE + r")(?![\w]|\.\d)")
 _SEP = re.compile(r"[ \t]*(?:,|;|&|\band\b|/|\+)?[ \t]*")
+# Atomic groups: with the separator optional, ``(?:ID)(?:sep? ID)*`` could split a run of digits
+# into IDs in exponentially many ways before failing (``1111…1x``: minutes at 30 digits). A greedy
+# ID never needs to give a character back here (what follows an ID is a separator, another ID
+# or the end), so the atomic pattern accepts exactly the same values (a differential test in
+# tests/core/test_taskparse.py checks it against the old pattern).
+_ID_ATOM = r"(?>" + _ID_CORE[3:]
 _ONLY_IDS = re.compile(
     r"[ \t]*(?:[Tt]asks?[ \t]+)?#?"
-    + _ID_CORE
-    + r"(?:[ \t]*(?:,|;|&|\band\b)?[ \t]*#?"
-    + _ID_CORE
+    + _ID_ATOM
+    + r"(?>[ \t]*(?:,|;|&|\band\b)?[ \t]*#?"
+    + _ID_ATOM
     + r")*[ \t]*\.?[ \t]*$"
 )
 _NONE_VALUES = {"none", "-", "—", "n/a", "na", "nothing", "no dependencies", "(none)", "none."}
@@ -162,20 +212,21 @@ def extract_refs(value: str, line: int, col0: int, *, inline: bool = False) -> l
     if not stripped or stripped.lower() in _NONE_VALUES:
         return []
     refs: list[Ref] = []
-    taken: list[tuple[int, int]] = []
+    # the characters already taken by a reference (a value with thousands of references must not
+    # compare each new one with all the others)
+    taken = bytearray(len(value))
 
     def add(start: int, end: int, task_id: str | None, path: str | None) -> None:
-        for a, b in taken:
-            if start < b and a < end:
-                return
-        taken.append((start, end))
+        if taken.find(1, start, end) >= 0:
+            return
+        taken[start:end] = b"\x01" * (end - start)
         refs.append(
             Ref(value[start:end], Span(line, col0 + start, col0 + end), task_id, path, inline)
         )
 
     if ".md" in value:
-        for m in _XREF.finditer(value):
-            add(m.start(), m.end(), m.group(2), m.group(1))
+        for start, end, path, task_id in _xref_matches(value):
+            add(start, end, task_id, path)
     if _ONLY_IDS.match(value):
         for m in _ID_LIST_ITEM.finditer(value):
             add(m.start(1), m.end(1), m.group(1), None)
@@ -307,11 +358,23 @@ def _parse_section(line: str, n: int, level: int, ts: int, te: int) -> Section:
 # -- building a chunk -----------------------------------------------------------------------------
 
 
-def _nested_items(lines: list[str], items, idx: int, end_line: int) -> list[tuple[str, Span]]:
-    """The first line of every list item nested in item ``idx`` (up to ``end_line``)."""
+def _line_lasts(items) -> list[int]:
+    """The indices of the items that are the last (innermost) item on their line, in order."""
+    return [
+        k for k in range(len(items)) if k + 1 == len(items) or items[k + 1].line != items[k].line
+    ]
+
+
+def _nested_items(
+    lines: list[str], items, lasts: list[int], idx: int, end_line: int
+) -> list[tuple[str, Span]]:
+    """The first line of every list item nested in item ``idx`` (up to ``end_line``): of the items
+    nested on one line (``- - x``) only the innermost, whose text it is. (Walking only those keeps
+    the fields of a deep nest of fields linear: a line is visited once per field it is nested in,
+    and nesting it in a field takes indentation, so as many characters.)"""
     out: list[tuple[str, Span]] = []
-    for k in range(idx + 1, len(items)):
-        sub = items[k]
+    for q in range(bisect_right(lasts, idx), len(lasts)):
+        sub = items[lasts[q]]
         if sub.line > end_line:
             break
         sl = lines[sub.line]
@@ -350,29 +413,30 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
     next_list = 0
     items = scan.items
     last_child: dict[int, int] = {}  # parent item index -> its latest child item
+    #: per item, the task index of its nearest enclosing task item (-1: none) — an item's parent
+    #: comes before it, so this is one step per item, not a walk up a deep nest
+    task_above: list[int] = []
+    lasts: list[int] | None = None  # see _nested_items
     #: task items, and orphan field items that follow one (directly or through such fields)
     lost_field_items: set[int] = set()
     for idx, it in enumerate(items):
         while h_ptr < n_heads and heading_lines[h_ptr] <= it.line:
             sec_idx = h_ptr if sections[h_ptr] is not None else -1
             h_ptr += 1
+        # find the task ancestor (nearest enclosing item that is a task)
+        anc = it.parent
+        if anc == -1:
+            parent_task = direct_parent_task = -1
+        else:
+            direct_parent_task = item_task.get(anc, -1)
+            parent_task = direct_parent_task if direct_parent_task != -1 else task_above[anc]
+        task_above.append(parent_task)
         if it.in_quote:
             continue
         prev_sibling = last_child.get(it.parent, -1)
         last_child[it.parent] = idx
         line = lines[it.line]
         c = it.content_char
-        # find the task ancestor (nearest enclosing item that is a task)
-        anc = it.parent
-        parent_task = -1
-        direct_parent_task = -1
-        while anc != -1:
-            if anc in item_task:
-                parent_task = item_task[anc]
-                if anc == it.parent:
-                    direct_parent_task = parent_task
-                break
-            anc = items[anc].parent
         m = _MARKER.match(line, c) if line.startswith("[", c) else None
         cls = classify_marker(m.group(1), aliases) if m is not None else None
         if cls is not None:
@@ -406,8 +470,9 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
                 sec_idx,
                 list_id,
             )
-            if "(" in title:
-                for gm in _DEPENDS_GROUP.finditer(title):
+            close = title.rfind(")") + 1  # (no group can end after the last ")")
+            if close:
+                for gm in _DEPENDS_GROUP.finditer(title, 0, close):
                     inner_start = ts + gm.start(1)
                     task.inline_refs.extend(
                         extract_refs(gm.group(1), it.line, inner_start, inline=True)
@@ -426,7 +491,9 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
         f.has_children = it.last_line > it.line
         if direct_parent_task != -1:
             if f.has_children:
-                f.items = _nested_items(lines, items, idx, f.end_line)
+                if lasts is None:
+                    lasts = _line_lasts(items)
+                f.items = _nested_items(lines, items, lasts, idx, f.end_line)
             if f.canonical == "Dependencies":
                 f.refs = extract_refs(f.value, it.line, f.value_span.start)
                 if not f.value.strip():
@@ -435,7 +502,9 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
             tasks[direct_parent_task].fields.append(f)
         elif parent_task == -1:
             if f.has_children:
-                f.items = _nested_items(lines, items, idx, f.end_line)
+                if lasts is None:
+                    lasts = _line_lasts(items)
+                f.items = _nested_items(lines, items, lasts, idx, f.end_line)
             f.after_task = prev_sibling != -1 and prev_sibling in lost_field_items
             if f.after_task:
                 lost_field_items.add(idx)

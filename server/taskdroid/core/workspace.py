@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from taskdroid.core import document as _document
 from taskdroid.core.checks.task_file import check_file
 from taskdroid.core.checks.task_refs import check_refs
 from taskdroid.core.diagnostics import Diagnostic, apply_policy
@@ -19,6 +20,7 @@ from taskdroid.core.document import Located, TaskDocument, normalize_id
 from taskdroid.core.droids import (
     DroidDocument,
     duplicate_droid_diagnostics,
+    flavor_of,
     looks_like_droid,
     parse_droid,
 )
@@ -236,7 +238,11 @@ class Workspace:
 
     def set_droid_text(self, path: str, text: str) -> DroidDocument:
         path = norm(path)
-        d = parse_droid(text, path, self.settings)
+        if len(text) > _document.MAX_DOCUMENT_CHARS:  # one diagnostic, as for a task file
+            diags = [_document.too_large_diagnostic(text)]
+            d = DroidDocument(path, flavor_of(path), diagnostics=diags)
+        else:
+            d = parse_droid(text, path, self.settings)
         if self.droid_docs.get(path) is None and self._exists.pop(path, None) is False:
             self.fs_version += 1
         self.droid_docs[path] = d
