@@ -31,10 +31,12 @@ def server_params(root: Path, home: Path) -> StdioServerParameters:
 @contextlib.asynccontextmanager
 async def session(root: Path, home: Path) -> AsyncIterator[ClientSession]:
     with open(os.devnull, "w") as errlog:
-        async with stdio_client(server_params(root, home), errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as s:
-                await s.initialize()
-                yield s
+        async with (
+            stdio_client(server_params(root, home), errlog=errlog) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            yield s
 
 
 def text_of(result) -> str:
