@@ -196,7 +196,14 @@ def _walk(nodes):
 
 def _droid_file_hover(ws: Workspace, droid: DroidDocument, tok: Token) -> str | None:
     from taskdroid.core import query
-    from taskdroid.core.droids import KEY_RULES
+    from taskdroid.core.droids import (
+        CLAUDE_CODE_MORE_TOOLS,
+        CLAUDE_CODE_TOOLS,
+        ENUMERATED_VALUES,
+        FACTORY_TOOLS,
+        KEY_RULES,
+        TOOL_CATEGORIES,
+    )
 
     if tok.kind == query.FM_KEY and tok.key is not None:
         rule = KEY_RULES.get(tok.key)
@@ -210,9 +217,22 @@ def _droid_file_hover(ws: Workspace, droid: DroidDocument, tok: Token) -> str | 
         return f"**{droid.name}** — {used}."
     if tok.kind == query.FM_VALUE and tok.key is not None:
         rule = KEY_RULES.get(tok.key)
-        return f"**{tok.key}** — {rule}" if rule else None
+        if not rule:
+            return None
+        values = ENUMERATED_VALUES.get(tok.key)
+        if values:
+            rule += "\n\nValues: " + ", ".join(f"`{v}`" for v in values)
+        return f"**{tok.key}** — {rule}"
     if tok.kind == query.FM_TOOL:
-        return f"**tools** — {KEY_RULES.get('tools', '')}"
+        flavor = droid.flavor
+        if flavor == "factory":
+            known = [*FACTORY_TOOLS, *TOOL_CATEGORIES]
+        elif flavor == "claude":
+            known = [*CLAUDE_CODE_TOOLS, *CLAUDE_CODE_MORE_TOOLS]
+        else:
+            known = sorted({*FACTORY_TOOLS, *CLAUDE_CODE_TOOLS})
+        names = ", ".join(f"`{t}`" for t in dict.fromkeys(known))
+        return f"**tools** — {KEY_RULES.get('tools', '')}\n\nKnown here: {names}"
     return None
 
 
