@@ -152,6 +152,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(pl)
 
+    mc = sub.add_parser(
+        "mcp",
+        help="run the MCP server on stdio (SPEC §12): agents list, claim and update tasks",
+        description="A Model Context Protocol server on stdio with the tools list_tasks, "
+        "next_tasks, show_task, claim_task, set_status, check and plan, rooted at the workspace "
+        "root. It never starts a process.",
+    )
+    common(mc)
+
     lsp = sub.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument(
         "--stdio",
@@ -200,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_plan(args)
         if args.command == "lsp":
             return cmd_lsp(args)
+        if args.command == "mcp":
+            return cmd_mcp(args)
     except UsageError as e:
         print(f"taskdroid: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -495,6 +506,17 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     from taskdroid.lsp.server import run
 
     return run(args, stdin, preanswered)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    root = resolve_root(args.root)
+    if args.config and not Path(args.config).is_file():
+        raise UsageError(f"--config {args.config}: no such file")
+    try:
+        from taskdroid.mcp.server import run
+    except ImportError as e:  # the SDK is missing from this installation
+        raise UsageError(f"the MCP server needs the `mcp` package ({e})") from None
+    return run(root, args.config)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
