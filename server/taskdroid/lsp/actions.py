@@ -144,22 +144,6 @@ def _overlaps(a: Range, b: Range) -> bool:
 # -- to LSP ----------------------------------------------------------------------------------------
 
 
-def _can_resolve_edit(server: TaskdroidServer) -> bool:
-    props = server.capability("text_document.code_action.resolve_support.properties", None)
-    data = server.capability("text_document.code_action.data_support", False)
-    return bool(props) and "edit" in props and bool(data)
-
-
-def _literals(server: TaskdroidServer) -> bool:
-    """CodeAction literals, unless the client declares code actions without literal support
-    (then only commands can be returned)."""
-    if server.capability("text_document.code_action", None) is None:
-        return True
-    return (
-        server.capability("text_document.code_action.code_action_literal_support", None) is not None
-    )
-
-
 def to_lsp(
     server: TaskdroidServer,
     ctx: DocContext,
@@ -170,9 +154,9 @@ def to_lsp(
     from taskdroid.core.edits import EditError
     from taskdroid.lsp.editing import to_workspace_edit
 
-    if not _literals(server):
+    if not server.client.code_action_literals:
         return [a.command for a in actions if a.command is not None]
-    resolve = _can_resolve_edit(server)
+    resolve = server.client.resolve_edit
     version = _version(server, ctx)
     out: list[types.CodeAction | types.Command] = []
     converted: dict[int, types.Diagnostic] = {}
@@ -569,7 +553,6 @@ class _Fixer:
             droid_stub,
             leaves_workspace,
         )
-        from taskdroid.lsp.editing import can_create_files
 
         root = self.ctx.project.root
         if root is None or not valid_droid_name(name):
@@ -582,7 +565,7 @@ class _Fixer:
             return None
         rel = os.path.relpath(folder, root).replace(os.sep, "/")
         title = f"Create droid `{name}` in {rel}"
-        if can_create_files(self.server) and self.server.capability("workspace.apply_edit", False):
+        if self.server.client.resource_create and self.server.client.apply_edit:
             uri = from_fs_path(path) or ("file://" + path)
             return Action(title, QUICKFIX, d, edit=create_file_edit(uri, droid_stub(name)))
         return Action(
@@ -773,7 +756,6 @@ class _Fixer:
 
     def dr006(self, d: Diagnostic) -> list[Action]:
         from taskdroid.core.query import valid_droid_name
-        from taskdroid.lsp.navigation import _client_renames_files
 
         data = d.data or {}
         expected = data.get("expected")
@@ -794,7 +776,7 @@ class _Fixer:
             name
             and valid_droid_name(name)
             and droid is not None
-            and _client_renames_files(self.server)
+            and self.server.client.resource_rename
         ):
             folder, base = os.path.split(self.ctx.path)
             ext = os.path.splitext(base)[1] or ".md"
