@@ -368,7 +368,7 @@ async def test_cancellation_takes_effect(tmp_path: Path) -> None:
     """A request still waiting when its $/cancelRequest arrives — a command waiting for the
     client's workspace/applyEdit — is answered with RequestCancelled; the late answer of the
     client to the abandoned applyEdit harms nothing, and the analysis still lands. Diagnostic
-    pulls behind a long push debounce are not held at all (SPEC Part II §C): they are answered
+    pulls behind a long push debounce are not held at all (docs/architecture.md): they are answered
     with the edit, and a late cancel of them harms nothing."""
     root = make_workspace(tmp_path)
     async with running("vscode", root, {**BASE_OPTIONS, "debounceMs": 2000}) as c:

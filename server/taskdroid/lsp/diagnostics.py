@@ -12,7 +12,7 @@ The mode (server option ``diagnosticMode``, default ``auto``):
   0.11), since cross-file changes (a droid deleted, a dependency target added in another file)
   would otherwise stay stale in their other buffers. ``diagnosticMode: "pull"`` forces pull.
 
-Latency (SPEC Part II §C): a pull is answered at once with the diagnostics of the document's
+Latency (docs/architecture.md, "Latency as users get it"): a pull is answered at once with the diagnostics of the document's
 current version (a debounced analysis still waiting is done there and then); the push debounce
 adapts to the cost of the analysis (see :func:`push_delay`). The first ``workspace/diagnostic``
 answer waits for the first analysis of the whole workspace (reporting work-done progress on the
@@ -237,11 +237,12 @@ def analyse_open(server: TaskdroidServer, uri: str) -> None:
 
 
 def push_delay(server: TaskdroidServer, uri: str) -> float:
-    """How long to wait before analysing an edited document (SPEC Part II §C).
+    """How long to wait before analysing an edited document.
 
     No wait when the last analysis of the document was cheap, or when the edit follows a
     pause (no edit in the last ``debounceMs``): a debounce applies only while edits keep
-    arriving on a document whose analysis is expensive. Call on each edit."""
+    arriving on a document whose analysis is expensive, and then lasts twice what that analysis
+    costs (at most ``debounceMs``). Call on each edit."""
     doc = server.docs.get(uri)
     limit = server.options.debounce
     if doc is None or limit <= 0:
@@ -250,7 +251,7 @@ def push_delay(server: TaskdroidServer, uri: str) -> float:
     previous, doc.last_edit = doc.last_edit, now
     if doc.analysis_cost <= CHEAP_ANALYSIS or now - previous >= limit:
         return 0.0
-    return limit
+    return min(limit, 2 * doc.analysis_cost)
 
 
 async def settle(server: TaskdroidServer, uri: str) -> None:
