@@ -497,15 +497,9 @@ def _nested_project_files(ws, targets: list[str]) -> None:
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:
-    stdin = preanswered = None
-    if not args.tcp:
-        from taskdroid.lsp import fastinit
+    from taskdroid.lsp.main import run
 
-        if fastinit.enabled():  # answer `initialize` while pygls is still loading
-            stdin, preanswered = fastinit.answer_early(sys.stdin.buffer, sys.stdout.buffer)
-    from taskdroid.lsp.server import run
-
-    return run(args, stdin, preanswered)
+    return run(args)
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:

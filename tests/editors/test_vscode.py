@@ -211,7 +211,7 @@ def plan() -> dict[str, Any]:
 def server_offers() -> dict[str, bool]:
     """What this server implements (features still being built elsewhere may be missing)."""
     try:
-        from taskdroid.lsp.server import create_server
+        from taskdroid.lsp.main import create_server
 
         server = create_server()
         fm = server.protocol.fm

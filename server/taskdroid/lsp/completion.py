@@ -89,9 +89,7 @@ class _Builder:
         self.server = server
         self.ctx = ctx
         self.cc = cc
-        self.md = server.markdown_supported(
-            "text_document.completion.completion_item.documentation_format"
-        )
+        self.md = server.client.markdown_completion_docs
         self.range = server.conv.range(ctx.lines, cc.replace)
 
     def item(

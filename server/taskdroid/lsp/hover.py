@@ -42,7 +42,7 @@ def register(server: TaskdroidServer) -> None:
         if found is None:
             return None
         text, rng = found
-        md = ls.markdown_supported("text_document.hover.content_format")
+        md = ls.client.markdown_hover
         return types.Hover(contents=markup(text, md), range=ls.conv.range(ctx.lines, rng))
 
 
