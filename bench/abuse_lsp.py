@@ -58,7 +58,11 @@ async def run(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="abuse-lsp-"))
     root = make_workspace(tmp)
     rng = random.Random(args.seed)
-    options = {**BASE_OPTIONS, "debounceMs": args.debounce}
+    options = dict(BASE_OPTIONS)
+    if args.debounce is None:
+        options.pop("debounceMs", None)  # the default: what a user gets
+    else:
+        options["debounceMs"] = args.debounce
     command = TRANSPORT_COMMAND if args.transport else None
     failures = []
     async with running(args.kind, root, options, command) as c:
@@ -131,7 +135,7 @@ def main() -> int:
     p.add_argument("--edits", type=int, default=10_000)
     p.add_argument("--kind", default="vscode", choices=["vscode", "neovim", "push", "emacs"])
     p.add_argument(
-        "--debounce", type=int, default=0, help="debounceMs (default 0: analyse every edit)"
+        "--debounce", type=int, default=None, help="debounceMs (default: the server's default)"
     )
     p.add_argument("--request-rate", type=float, default=0.05, help="requests per edit")
     p.add_argument("--limit-mb", type=float, default=48.0)

@@ -13,8 +13,8 @@ bench/node/package.json). See bench/README.md, "Language-server benchmark", for 
 The client is written here (asyncio, JSON-RPC over stdio, ~VS Code's client capabilities); no
 pytest-lsp. Servers:
 
-* **taskdroid**: ``python -m taskdroid lsp``, ``initializationOptions {"debounceMs": 0}``, measured
-  twice: with pull diagnostics (the client announces ``textDocument.diagnostic`` and
+* **taskdroid**: ``python -m taskdroid lsp`` with the settings a user gets (no server options:
+  the default push debounce, polling and progress), measured twice: with pull diagnostics (the client announces ``textDocument.diagnostic`` and
   ``workspace.diagnostics.refreshSupport``, as VS Code does, so the server chooses pull) and with
   push diagnostics (neither announced; ``publishDiagnostics`` with ``versionSupport``).
 * **markdown**: vscode-markdown-languageserver 0.3.0 behind ``bench/node/md_client.js``, which plays
@@ -324,7 +324,7 @@ class ServerKind:
 
 
 def server_kinds(python: str) -> dict[str, ServerKind]:
-    td_opts = {"debounceMs": 0}
+    td_opts: dict = {}  # default settings: what a user gets
     return {
         "taskdroid-pull": ServerKind(
             "taskdroid-pull", "taskdroid (pull)", [python, "-m", "taskdroid", "lsp"], True,
@@ -898,11 +898,6 @@ def report(results: dict, startup: dict[str, list[float]], meta: dict) -> str:
         out.append("|---|---|---|---|---|---|---|")
         for key, label, budget in (
             ("taskdroid", "taskdroid (`python -m taskdroid lsp`)", None),
-            (
-                "taskdroid-early",
-                "taskdroid, early answer on (`TASKDROID_EARLY_INITIALIZE=1`)",
-                None,
-            ),
             ("markdown-direct", "VS Code markdown server (`node main.js --stdio`)", 1.5),
             ("bare", "bare pygls 2.1 server", 1.2),
         ):
@@ -921,9 +916,8 @@ def report(results: dict, startup: dict[str, list[float]], meta: dict) -> str:
             )
         out.append("")
         out.append(
-            "With `TASKDROID_EARLY_INITIALIZE=1` taskdroid answers `initialize` before loading "
-            'pygls (docs/architecture.md, "The language server\'s start"); the last column shows '
-            "when a server answers a request after `initialize`, i.e. when it is really up."
+            "The last column shows when a server answers a request after `initialize`, i.e. "
+            "when it is really up."
         )
         out.append("")
     return "\n".join(out)
@@ -957,6 +951,7 @@ async def amain(args) -> int:
     td_modes = [f"taskdroid-{m}" for m in args.modes.split(",") if m]
     sizes = [int(x) for x in args.tasks.split(",")]
     quick = args.quick
+    md = [] if args.no_markdown else ["markdown"]
     meta: dict[str, Any] = {
         "machine": machine(),
         "source": source_state(),
@@ -974,21 +969,18 @@ async def amain(args) -> int:
 
         # -- start-up --
         startup: dict[str, list[float]] = {}
-        order = ["taskdroid", "taskdroid-early", "markdown-direct", "bare"]
+        order = ["taskdroid", "markdown-direct", "bare"] if md else ["taskdroid", "bare"]
         sk = {
             "taskdroid": kinds["taskdroid-pull"],
-            "taskdroid-early": kinds["taskdroid-pull"],
             "markdown-direct": kinds["markdown-direct"],
             "bare": kinds["bare"],
         }
-        # taskdroid with its (opt-in) early `initialize` answer (lsp/fastinit.py)
-        early_env = {"TASKDROID_EARLY_INITIALIZE": "1"}
         ws0 = workspaces[sizes[0]].root
         for key in order:  # warm-up (bytecode caches, page cache)
-            await time_startup(sk[key], ws0, tmp, early_env if key == "taskdroid-early" else None)
+            await time_startup(sk[key], ws0, tmp, None)
         # warm-up sessions, not recorded: bytecode for the core, the page cache, Node's compile cache
         if not args.startup_only:
-            for key in [*td_modes[:1], "markdown"]:
+            for key in [*td_modes[:1], *md]:
                 await run_session(
                     kinds[key],
                     workspaces[sizes[0]],
@@ -1004,9 +996,7 @@ async def amain(args) -> int:
                 await wait_quiet(args.max_load)
                 k = r % len(order)
                 for key in order[k:] + order[:k]:
-                    t_init, t_ready = await time_startup(
-                        sk[key], ws0, tmp, early_env if key == "taskdroid-early" else None
-                    )
+                    t_init, t_ready = await time_startup(sk[key], ws0, tmp, None)
                     startup.setdefault(key, []).append(t_init)
                     startup.setdefault(key + ":ready", []).append(t_ready)
                     await asyncio.sleep(0.1)
@@ -1022,7 +1012,7 @@ async def amain(args) -> int:
             stats = tmp / f"md-parse-{n}.jsonl"
             md_pulls = 0
             for rep in range(reps):
-                for key in [*td_modes, "markdown"]:
+                for key in [*td_modes, *md]:
                     kind = kinds[key]
                     is_md = key == "markdown"
                     if is_md:
@@ -1152,6 +1142,11 @@ def main() -> int:
         help="start-up rounds (each server once per round)",
     )
     ap.add_argument("--skip-startup", action="store_true")
+    ap.add_argument(
+        "--no-markdown",
+        action="store_true",
+        help="taskdroid (and bare pygls) only, without VS Code's markdown server",
+    )
     ap.add_argument("--startup-only", action="store_true")
     ap.add_argument("--seed", type=int, default=11, help="seed for picking positions and edits")
     ap.add_argument("--python", help="interpreter for taskdroid and bare pygls (default: this one)")
@@ -1178,6 +1173,8 @@ def main() -> int:
         "--write-docs", action="store_true", help="replace the section in docs/benchmarks.md"
     )
     args = ap.parse_args()
+    if args.no_markdown:
+        return asyncio.run(amain(args))
     if not MD_MAIN.exists():
         print("bench/node/node_modules missing: run `npm ci --prefix bench/node`", file=sys.stderr)
         return 2

@@ -150,18 +150,11 @@ def test_every_cited_section_exists() -> None:
 
 #: spelled in pieces so that this file does not match itself
 _OUTSIDE = ("../" + "shared", "/work" + "/", "shared/" + "guides/", "SPEC" + ".md")
-#: tests that read the external real-world corpus when it is present (they skip without it);
-#: the only files allowed to point outside the repository, until that corpus is vendored
-_ALLOWED_OUTSIDE = frozenset(
-    {"tests/cli/test_check_cli.py", "tests/core/test_droids.py", "tests/core/test_requirements.py"}
-)
 
 
 def test_no_tracked_file_points_outside_the_repository() -> None:
     bad = []
     for rel in tracked_files():
-        if rel in _ALLOWED_OUTSIDE:
-            continue
         text = read(rel)
         for needle in _OUTSIDE:
             if needle in text:

@@ -1,15 +1,19 @@
 /**
  * Finding the server to start (pure: no `vscode`; file system and processes are injected).
  *
- * Order, first that works wins:
+ * Order, first that works wins — an installed taskdroid you chose overrides the bundled one:
  *   1. the `taskdroid.server.command` setting (an argv list, user settings only);
  *   2. the interpreter selected in the Python extension: `python -P -m taskdroid lsp`, when the
  *      Python extension is installed and that interpreter can import taskdroid;
- *   3. `taskdroid` on PATH (then `~/.local/bin`, where pipx puts it): `taskdroid lsp`.
+ *   3. `taskdroid` on PATH (then `~/.local/bin`, where pipx puts it): `taskdroid lsp`;
+ *   4. the server bundled in a platform build of the extension (`bundled/libs`, see
+ *      scripts/bundle-server.py), run as `python -P bundled/tool/taskdroid_bundled.py lsp` with
+ *      the first Python 3.11+ that can load it: the Python extension's interpreter, then
+ *      `python3` and `python` on PATH.
  */
 import * as path from 'path';
 
-export type Source = 'setting' | 'python' | 'path';
+export type Source = 'setting' | 'python' | 'path' | 'bundled';
 
 export interface Candidate {
   source: Source;
@@ -46,6 +50,17 @@ export interface DiscoveryInput {
   pythonMissingReason?: string;
   /** `taskdroid` found on PATH (absolute), if any */
   pathTaskdroid?: string;
+  /** the bundled server, when this build of the extension carries one */
+  bundled?: BundledServer;
+  /** why there is no bundled server (a build without one, another platform's build…) */
+  bundledMissingReason?: string;
+}
+
+export interface BundledServer {
+  /** absolute path of `bundled/tool/taskdroid_bundled.py` */
+  tool: string;
+  /** interpreters to run it with, in order (absolute paths); empty when none was found */
+  interpreters: string[];
 }
 
 /**
@@ -54,7 +69,10 @@ export interface DiscoveryInput {
  */
 export const SAFE_PATH_FLAG = '-P';
 export const SERVER_MODULE_ARGS = [SAFE_PATH_FLAG, '-m', 'taskdroid', 'lsp'];
-export const INSTALL_PACKAGE = 'taskdroid';
+/** `bundled/tool/taskdroid_bundled.py` inside the extension; `bundled/libs` holds the packages */
+export const BUNDLED_TOOL = ['bundled', 'tool', 'taskdroid_bundled.py'];
+/** written by scripts/bundle-server.py: `{"target": "linux-x64", "python": [...], ...}` */
+export const BUNDLE_MARKER = ['bundled', 'libs', 'taskdroid-bundle.json'];
 
 /** Split a command line like a POSIX shell would (quotes, backslashes), without running one. */
 export function splitArgv(line: string): string[] {
@@ -137,6 +155,15 @@ export function serverCandidates(input: DiscoveryInput): Candidate[] {
   if (input.pathTaskdroid) {
     out.push({ source: 'path', command: input.pathTaskdroid, args: ['lsp'], origin: `taskdroid on PATH (${input.pathTaskdroid})` });
   }
+  const tool = input.bundled?.tool ?? '';
+  for (const python of new Set(input.bundled?.interpreters ?? [])) {
+    out.push({
+      source: 'bundled',
+      command: python,
+      args: [SAFE_PATH_FLAG, tool, 'lsp'],
+      origin: `the bundled server (run with ${python})`,
+    });
+  }
   return out;
 }
 
@@ -169,24 +196,37 @@ export async function resolveServer(
   if (!sources.has('path')) {
     failures.push({ source: 'path', reason: 'no taskdroid on PATH' });
   }
+  if (!sources.has('bundled')) {
+    failures.push({
+      source: 'bundled',
+      reason: input.bundled
+        ? 'no Python 3.11 or newer to run it (neither the Python extension\'s interpreter nor python3 on PATH)'
+        : (input.bundledMissingReason ?? 'this build of the extension carries no server'),
+    });
+  }
   return { failures: sortFailures(failures) };
 }
 
-const ORDER: Record<Source, number> = { setting: 0, python: 1, path: 2 };
+const ORDER: Record<Source, number> = { setting: 0, python: 1, path: 2, bundled: 3 };
 
 function sortFailures(failures: Failure[]): Failure[] {
   return [...failures].sort((a, b) => ORDER[a.source] - ORDER[b.source]);
 }
 
 /**
- * The command a user runs to install the server (for "Copy Install Command"). `-P`: pasted into
- * VS Code's terminal it runs in the workspace, where `python -m pip` would import a committed `pip/`.
+ * Why a bundle built for `target` (a `vsce --target`, e.g. `linux-x64`) cannot run on this
+ * platform/arch (Node's `process.platform` / `process.arch`), or undefined when it can.
  */
-export function installCommand(pythonPath?: string): string {
-  if (pythonPath) {
-    return `${quoteArg(pythonPath)} ${SAFE_PATH_FLAG} -m pip install ${INSTALL_PACKAGE}`;
+export function bundleTargetProblem(target: unknown, platform: string, arch: string): string | undefined {
+  if (typeof target !== 'string') {
+    return 'the bundled server has no target platform';
   }
-  return `pipx install ${INSTALL_PACKAGE}`;
+  const [os, cpu] = target.split('-');
+  const osOk = os === platform || (os === 'alpine' && platform === 'linux');
+  if (!osOk || cpu !== arch) {
+    return `the bundled server is built for ${target}, this is ${platform}-${arch}`;
+  }
+  return undefined;
 }
 
 /** The one notification shown when no server can be started. */
@@ -196,8 +236,9 @@ export function missingServerMessage(resolution: Resolution): string {
     return `${what}: ${f.reason}`;
   });
   return (
-    'taskdroid: cannot start the language server. Install taskdroid (`pipx install taskdroid`, or ' +
-    '`pip install taskdroid` into the Python interpreter you selected), or set ' +
+    'taskdroid: cannot start the language server. Install Python 3.11 or newer (the platform builds ' +
+    'of this extension carry the server and run it with python3), or install taskdroid from a clone ' +
+    'of its repository (`pipx install ./taskdroid`; it is not on PyPI yet), or set ' +
     '`taskdroid.server.command` in your user settings. Tried — ' +
     parts.join('; ') +
     '.'
@@ -208,11 +249,8 @@ const LABEL: Record<Source, string> = {
   setting: 'setting',
   python: 'Python extension',
   path: 'PATH',
+  bundled: 'bundled server',
 };
-
-function quoteArg(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Look a program up on PATH (and in `extraDirs`), like `which`. `isExecutable` is injected. */
 export function findOnPath(

@@ -20,6 +20,8 @@ import { Candidate, SAFE_PATH_FLAG, cliArgv, isInside } from './discovery';
 
 /** The interpreter probe: can the installed taskdroid be imported? */
 export const PROBE_SCRIPT = 'import taskdroid.cli';
+/** The bundled server's probe (bundled/tool/taskdroid_bundled.py): can this Python load the bundle? */
+export const BUNDLE_PROBE_ARG = '--check-bundle';
 export const MIN_PYTHON = '3.11';
 
 export interface Launch {
@@ -72,6 +74,9 @@ export function probeLaunch(candidate: Candidate, cwd: string): Launch | undefin
       return { command: candidate.command, args: [SAFE_PATH_FLAG, '-c', PROBE_SCRIPT], options: { cwd } };
     case 'path':
       return { command: candidate.command, args: ['--version'], options: { cwd } };
+    case 'bundled':
+      // the same -P and tool script as the server: imports everything, compiled modules included
+      return { command: candidate.command, args: [...candidate.args.slice(0, -1), BUNDLE_PROBE_ARG], options: { cwd } };
     case 'setting':
       return undefined;
   }
@@ -79,12 +84,12 @@ export function probeLaunch(candidate: Candidate, cwd: string): Launch | undefin
 
 /** Why a probe failed, from its output. */
 export function probeFailure(candidate: Candidate, stderr: string): string {
-  if (candidate.source === 'python') {
+  if (candidate.source === 'python' || candidate.source === 'bundled') {
     // Python 2.7 to 3.10: "Unknown option: -P" and the usage, before anything runs
     if (/unknown option:?\s*-P\b/i.test(stderr)) {
       return `it is older than Python ${MIN_PYTHON} (it does not know the -P option, which keeps the workspace off sys.path); taskdroid needs Python ${MIN_PYTHON} or newer`;
     }
-    if (/No module named '?taskdroid/.test(stderr)) {
+    if (candidate.source === 'python' && /No module named '?taskdroid/.test(stderr)) {
       return 'taskdroid is not installed in it';
     }
   }

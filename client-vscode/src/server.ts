@@ -18,11 +18,14 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import {
+  BUNDLED_TOOL,
+  BUNDLE_MARKER,
+  BundledServer,
   Candidate,
   Probe,
   Resolution,
+  bundleTargetProblem,
   findOnPath,
-  installCommand,
   isInside,
   missingServerMessage,
   resolveServer,
@@ -232,7 +235,32 @@ export class ServerManager implements vscode.Disposable {
     const pathTaskdroid = findOnPath('taskdroid', process.env.PATH, isExecutable, {
       extraDirs: [path.join(os.homedir(), '.local', 'bin')],
     });
-    return resolveServer({ settingCommand, pythonPath, pythonMissingReason, pathTaskdroid }, (c) => this.probe(c));
+    const { bundled, bundledMissingReason } = this.bundledServer(pythonPath);
+    return resolveServer(
+      { settingCommand, pythonPath, pythonMissingReason, pathTaskdroid, bundled, bundledMissingReason },
+      (c) => this.probe(c),
+    );
+  }
+
+  /** The server carried by a platform build (`bundled/libs`), and the interpreters to run it with. */
+  private bundledServer(pythonPath: string | undefined): { bundled?: BundledServer; bundledMissingReason?: string } {
+    const marker = path.join(this.extensionPath, ...BUNDLE_MARKER);
+    let target: unknown;
+    try {
+      target = (JSON.parse(fs.readFileSync(marker, 'utf8')) as { target?: unknown }).target;
+    } catch {
+      return { bundledMissingReason: 'this build of the extension carries no server (a platform build does)' };
+    }
+    const problem = bundleTargetProblem(target, process.platform, process.arch);
+    if (problem !== undefined) {
+      return { bundledMissingReason: problem };
+    }
+    const untrusted = !vscode.workspace.isTrusted;
+    const interpreters = [
+      pythonPath,
+      ...['python3', 'python'].map((name) => findOnPath(name, process.env.PATH, isExecutable)),
+    ].filter((p): p is string => p !== undefined && !(untrusted && isInside(p, this.folderPaths())));
+    return { bundled: { tool: path.join(this.extensionPath, ...BUNDLED_TOOL), interpreters } };
   }
 
   private async probe(candidate: Candidate): Promise<Probe> {
@@ -255,14 +283,12 @@ export class ServerManager implements vscode.Disposable {
       return; // one notification, not one per restart
     }
     this.lastMissing = message;
-    const python = resolution.failures.find((f) => f.source === 'python' && f.candidate)?.candidate?.command;
-    const install = installCommand(python);
-    void vscode.window.showErrorMessage(message, 'Open Setting', 'Copy Install Command', 'Show Output').then(async (pick) => {
+    void vscode.window.showErrorMessage(message, 'Open Setting', 'How to Install', 'Show Output').then(async (pick) => {
       if (pick === 'Open Setting') {
         await vscode.commands.executeCommand('workbench.action.openSettings', 'taskdroid.server.command');
-      } else if (pick === 'Copy Install Command') {
-        await vscode.env.clipboard.writeText(install);
-        void vscode.window.showInformationMessage(`Copied: ${install} — run it in a terminal, then "taskdroid: Restart Server".`);
+      } else if (pick === 'How to Install') {
+        // the extension's own README (its "The server" section), offline
+        await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(path.join(this.extensionPath, 'README.md')));
       } else if (pick === 'Show Output') {
         this.log.show();
       }

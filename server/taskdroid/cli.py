@@ -152,20 +152,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(pl)
 
-    cv = sub.add_parser(
-        "coverage",
-        help="list each requirement of Kiro/spec-kit specs with the tasks that reference it",
-        description="For each Kiro requirements.md and spec-kit spec.md (SPEC §13): every "
-        "requirement, user story or FR (criteria after their requirement) with the tasks of "
-        "the sibling task files that reference it, and its state: covered, uncovered or done "
-        "(all its tasks completed). A task file as PATH stands for its spec. Exit status: 0, "
-        "or 2 on usage or I/O errors.",
+    _add_coverage_parser(sub, common)
+
+    mc = sub.add_parser(
+        "mcp",
+        help="run the MCP server on stdio (SPEC §12): agents list, claim and update tasks",
+        description="A Model Context Protocol server on stdio with the tools list_tasks, "
+        "next_tasks, show_task, claim_task, set_status, check and plan, rooted at the workspace "
+        "root. It never starts a process.",
     )
-    cv.add_argument(
-        "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
-    )
-    cv.add_argument("--format", choices=["text", "json"], default="text")
-    common(cv)
+    common(mc)
 
     lsp = sub.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument(
@@ -183,6 +179,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     lsp.add_argument("--config", metavar="FILE", help="extra TOML settings file")
     return p
+
+
+def _add_coverage_parser(sub, common) -> None:
+    """``taskdroid coverage`` (SPEC §13)."""
+    cv = sub.add_parser(
+        "coverage",
+        help="list each requirement of Kiro/spec-kit specs with the tasks that reference it",
+        description="For each Kiro requirements.md and spec-kit spec.md (SPEC §13): every "
+        "requirement, user story or FR (criteria after their requirement) with the tasks of "
+        "the sibling task files that reference it, and its state: covered, uncovered or done "
+        "(all its tasks completed). A task file as PATH stands for its spec. Exit status: 0, "
+        "or 2 on usage or I/O errors.",
+    )
+    cv.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
+    )
+    cv.add_argument("--format", choices=["text", "json"], default="text")
+    common(cv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_coverage(args)
         if args.command == "lsp":
             return cmd_lsp(args)
+        if args.command == "mcp":
+            return cmd_mcp(args)
     except UsageError as e:
         print(f"taskdroid: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -514,15 +530,20 @@ def _nested_project_files(ws, targets: list[str]) -> None:
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:
-    stdin = preanswered = None
-    if not args.tcp:
-        from taskdroid.lsp import fastinit
+    from taskdroid.lsp.main import run
 
-        if fastinit.enabled():  # answer `initialize` while pygls is still loading
-            stdin, preanswered = fastinit.answer_early(sys.stdin.buffer, sys.stdout.buffer)
-    from taskdroid.lsp.server import run
+    return run(args)
 
-    return run(args, stdin, preanswered)
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    root = resolve_root(args.root)
+    if args.config and not Path(args.config).is_file():
+        raise UsageError(f"--config {args.config}: no such file")
+    try:
+        from taskdroid.mcp.server import run
+    except ImportError as e:  # the SDK is missing from this installation
+        raise UsageError(f"the MCP server needs the `mcp` package ({e})") from None
+    return run(root, args.config)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -904,6 +925,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     """``taskdroid coverage`` (SPEC §13)."""
+    from taskdroid.core import requirement_views as rv
     from taskdroid.core import requirements as rq
     from taskdroid.core.discovery import discover
     from taskdroid.core.workspace import ReadError, norm, read_text
@@ -956,12 +978,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
                 continue
         rows_of.append((display_path(q), rq.requirement_rows(ws, req)))
     if args.format == "json":
-        out = [row for shown, rows in rows_of for row in rq.coverage_json(rows, shown)]
+        out = [row for shown, rows in rows_of for row in rv.coverage_json(rows, shown)]
         sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     elif not rows_of:
         _say("no requirements files (.kiro/specs/*/requirements.md, specs/*/spec.md)")
     else:
-        _write_text("\n".join(rq.render_coverage_text(rows, shown) for shown, rows in rows_of))
+        _write_text("\n".join(rv.render_coverage_text(rows, shown) for shown, rows in rows_of))
     return EXIT_USAGE if failed else EXIT_OK
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path("/work/shared/corpus/real-world")
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "real-world"
 
 TEXT_LINE = re.compile(
     r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning|information|hint) "

@@ -324,3 +324,25 @@ def test_find_root_ignores_personal_folders_in_home(tmp_path: Path) -> None:
     assert find_root(start, home=home) == start
     (home / ".git").mkdir()
     assert find_root(start, home=home) == home
+
+
+def test_folder_docs_in_agent_folders_are_not_droids(tmp_path):
+    """SPEC Part II §A5: README.md / AGENTS.md / CLAUDE.md / index.md (any case) document the
+    folder; any other file there is a droid file (and keeps DR001 without front matter)."""
+    from taskdroid.core.discovery import classify_path, discover
+
+    for rel in (
+        ".claude/agents/README.md",
+        ".claude/agents/agents.md",
+        ".factory/droids/CLAUDE.md",
+        "droids/Index.md",
+        ".claude/agents/_Agent.metadata.reference.md",
+        ".claude/agents/notes.md",
+    ):
+        touch(tmp_path, rel)
+    found = discover(tmp_path, Settings())
+    assert [p.relative_to(tmp_path).as_posix() for p in found.droid_files] == [
+        ".claude/agents/notes.md"
+    ]
+    assert classify_path(".claude/agents/README.md", Settings()) is None
+    assert classify_path(".claude/agents/readme-bot.md", Settings()) == "droid"

@@ -93,8 +93,9 @@ CASES = [
      "Change marker to `[!]` (blocked)", False, "- [!] 1.1 Done\n"),
     ("td001-no-guess", "tasks.md", "- [q] 1.1 Odd\n", "TD001",
      "Change marker to `[ ]` (pending)", False, "- [ ] 1.1 Odd\n"),
-    ("td005", "tasks.md", "- [X] 1.1 Café 🚀\n", "TD005",
-     "Change marker to `[x]`", True, "- [x] 1.1 Café 🚀\n"),
+    # §A7: TD005 only in a file that also writes the canonical marker
+    ("td005", "tasks.md", "- [X] 1.1 Café 🚀\n- [x] 1.2 B\n", "TD005",
+     "Change marker to `[x]`", True, "- [x] 1.1 Café 🚀\n- [x] 1.2 B\n"),
     ("td021-replace", "tasks.md", "- [x] 1.1 Ship 日本語 🔄\n", "TD021",
      "Replace `🔄` with `✅`", True, "- [x] 1.1 Ship 日本語 ✅\n"),
     ("td021-remove", "tasks.md", "- [ ] 1.1 Ship ❌ later\n- [ ] 1.2 B ❌\n", "TD021",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from taskdroid.core import requirement_views as rv
 from taskdroid.core import requirements as rq
 from taskdroid.core.document import TaskDocument
 from taskdroid.core.fixes import fixes
@@ -18,7 +19,7 @@ from taskdroid.core.workspace import Workspace
 FIX = Path(__file__).parent.parent / "fixtures" / "requirements"
 KIRO = FIX / "kiro" / ".kiro" / "specs" / "user-auth"
 SK = FIX / "speckit" / "specs" / "001-photo-albums"
-CORPUS = Path("/work/shared/corpus/real-world")  # (listed in tests/test_docs.py)
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "real-world"
 
 
 def ws_for(root: Path) -> Workspace:
@@ -283,7 +284,7 @@ def test_a_criterion_covers_its_requirement_once(tmp_path):
         ("2", [], "uncovered"),
         ("2.1", [], "uncovered"),
     ]
-    assert rq.lens_title(rows[0]) == "2 tasks · 1 done"
+    assert rv.lens_title(rows[0]) == "2 tasks · 1 done"
 
 
 def test_td050_fix_is_preferred_only_with_one_suggestion(tmp_path):
@@ -320,12 +321,12 @@ def test_workspace_reads_an_unindexed_sibling_and_sees_it_change(tmp_path):
 
 def test_completion_context():
     line = "  - _Requirements: 1.1, 2"
-    assert rq.completion_context(line, len(line)) == (rq.KIRO, len(line) - 1)
+    assert rv.completion_context(line, len(line)) == (rq.KIRO, len(line) - 1)
     line = "  - _Requirements: "
-    assert rq.completion_context(line, len(line)) == (rq.KIRO, len(line))
+    assert rv.completion_context(line, len(line)) == (rq.KIRO, len(line))
     line = "- [ ] T001 [US"
-    assert rq.completion_context(line, len(line)) == (rq.SPECKIT, len(line) - 2)
-    assert rq.completion_context("- [ ] T001 Model", 16) is None
+    assert rv.completion_context(line, len(line)) == (rq.SPECKIT, len(line) - 2)
+    assert rv.completion_context("- [ ] T001 Model", 16) is None
 
 
 # -- cc-sdd: _Depends: and (P) ---------------------------------------------------------------------

@@ -119,6 +119,10 @@ def test_td002_near_misses(tmp_path):
     # a range of IDs is not a missing ID; subtasks are another list
     text = "- [ ] T001 One\n- [ ] T002 Two\n- [x] T003~T005: summary line\n  - [ ] sub without ID\n"
     assert of(check(tmp_path, text, name="t2/tasks.md"), "TD002") == []
+    # ... also with a lower-case letter suffix (§A1), as with an upper-case one
+    for rng_title in ("1.3a-1.3c Sub steps", "1.3A-1.3C Sub steps"):
+        text = f"- [ ] 1.1 One\n- [ ] 1.2 Two\n- [ ] {rng_title}\n"
+        assert of(check(tmp_path, text, name="t3/tasks.md"), "TD002") == [], rng_title
 
 
 # -- TD003 duplicate-task-id ---------------------------------------------------------------------------
@@ -144,7 +148,7 @@ def test_td003_near_misses(tmp_path):
 
 
 def test_td004_id_section_mismatch(tmp_path):
-    text = "### 3. Deploy\n- [ ] 3.1 Fine\n- [ ] 2.1 Wrong section\n- [ ] 4 Also wrong\n"
+    text = "### 3. Deploy\n- [ ] 3.1 Fine\n- [ ] 2.1 Wrong section\n- [ ] 4. Also wrong\n"
     found = of(check(tmp_path, text), "TD004")
     assert [rng(d) for d in found] == [(2, 6, 2, 9), (3, 6, 3, 7)]
     d = found[0]
@@ -168,7 +172,7 @@ def test_td004_near_misses(tmp_path):
 
 
 def test_td005_noncanonical_marker(tmp_path):
-    text = "- [X] T001 Done\n- [-] T002 Kiro in progress\n"
+    text = "- [X] T001 Done\n- [-] T002 Kiro in progress\n- [x] T003 Also done\n- [~] T004 Going\n"
     found = of(check(tmp_path, text), "TD005")
     assert [rng(d) for d in found] == [(0, 2, 0, 5), (1, 2, 1, 5)]
     assert all(d.severity is Severity.HINT for d in found)
@@ -179,6 +183,16 @@ def test_td005_noncanonical_marker(tmp_path):
 
 def test_td005_near_miss(tmp_path):
     assert of(check(tmp_path, "- [x] 1 a\n- [~] 2 b\n- [canceled] 3 c\n"), "TD005") == []
+
+
+def test_td005_only_where_the_file_mixes(tmp_path):
+    """SPEC Part II §A7: a file that writes `[X]` throughout (spec-kit) is consistent."""
+    text = "- [X] T001 Done\n- [X] T002 Also\n- [ ] T003 Next\n- [-] T004 Kiro\n"
+    assert of(check(tmp_path, text), "TD005") == []
+    # near miss: the same status written both ways, even far apart (another chunk)
+    mixed = text + "\n" * 400 + "# Later\n\n- [x] T005 Canonical\n"
+    found = of(check(tmp_path, mixed), "TD005")
+    assert [rng(d) for d in found] == [(0, 2, 0, 5), (1, 2, 1, 5)]
 
 
 # -- TD010 unknown-dependency --------------------------------------------------------------------------------
@@ -338,17 +352,15 @@ def test_td020_near_misses(tmp_path):
 def test_td021_status_emoji_mismatch(tmp_path):
     text = "- [x] 1 Deploy ❌ FAILED\n- [ ] 2 Docs ✅\n- [~] 3 API ⚠️\n- [!] 4 DB 🔄\n"
     found = of(check(tmp_path, text), "TD021")
-    assert [rng(d) for d in found] == [
-        (0, 15, 0, 16),
-        (0, 17, 0, 23),
-        (1, 13, 1, 14),
-        (3, 11, 3, 12),
-    ]
+    # SPEC Part II §A6: `❌ FAILED` is one status sign, one diagnostic over both
+    assert [rng(d) for d in found] == [(0, 15, 0, 23), (1, 13, 1, 14), (3, 11, 3, 12)]
     assert all(d.severity is Severity.WARNING for d in found)
     d = found[0]
-    assert "`❌`" in d.message and "`[x]`" in d.message and "`[!]`" in d.message
-    assert "`FAILED`" in found[1].message
-    assert "`✅`" in found[2].message and "pending" in found[2].message
+    assert "`❌ FAILED`" in d.message and "`[x]`" in d.message and "`[!]`" in d.message
+    assert "`✅`" in found[1].message and "pending" in found[1].message
+    # near miss: the word alone, or the word before the emoji, are separate signs
+    alone = of(check(tmp_path, "- [x] 1 Deploy FAILED\n- [x] 2 Ship FAILED ❌\n"), "TD021")
+    assert [rng(d) for d in alone] == [(0, 15, 0, 21), (1, 13, 1, 19), (1, 20, 1, 21)]
 
 
 def test_td021_near_misses(tmp_path):
@@ -427,6 +439,26 @@ def test_td024_near_misses(tmp_path):
         "  - **Notes**: not a date, and not a timestamp field\n"
     )
     assert of(check(tmp_path, text), "TD024") == []
+
+
+def test_td024_td022_free_text_is_a_note(tmp_path):
+    """SPEC Part II §A4: a Completed value with nothing date-like is a note, not a timestamp."""
+    text = (
+        "- [x] 1.1 Rules\n  - **Completed:** All 6 rule types with discriminated union pattern\n"
+        "- [x] 1.2 Stamped\n  - **Completed**: 2025-01-12 15:20\n"
+        "- [x] 1.3 Noted\n  - **Completed**: reviewed by the team\n"
+    )
+    ds = check(tmp_path, text)
+    assert of(ds, "TD024") == []
+    assert of(ds, "TD022") == []  # neither fires on the noted tasks
+    # the notes do not count as timestamps: with only notes, TD022 stays quiet on an unstamped task
+    text2 = "- [x] 1.1 A\n  - **Completed:** All rule types\n- [x] 1.2 B\n"
+    assert of(check(tmp_path, text2, name="n/tasks.md"), "TD022") == []
+    # near misses: a date-like value that does not parse, and an unstamped task among stamped
+    near = text + "- [x] 1.4 Bad\n  - **Completed**: 2025-02-30\n- [x] 1.5 Bare\n"
+    ds = check(tmp_path, near, name="m/tasks.md")
+    assert [rng(d)[0] for d in of(ds, "TD024")] == [7]
+    assert [rng(d)[0] for d in of(ds, "TD022")] == [8]
 
 
 # -- TD025 timestamp-order ----------------------------------------------------------------------------------------

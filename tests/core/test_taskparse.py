@@ -289,9 +289,38 @@ def test_empty_titles_and_odd_spacing(line, task_id, title, span):
     assert (t.id, t.title, (t.title_span.start, t.title_span.end)) == (task_id, title, span)
 
 
-@pytest.mark.parametrize("title", ["1.1Title", "T1x Title", "v1.2 release", "1.1a lower letter"])
+@pytest.mark.parametrize(
+    "title", ["1.1Title", "T1xy Title", "v1.2 release", "1.1ab two letters"]
+)
 def test_not_ids(title):
     assert only(f"- [ ] {title}").task.id is None
+
+
+@pytest.mark.parametrize(
+    ("title", "task_id"),
+    [("T010f Fix", "T010f"), ("T006a Add", "T006a"), ("3.2b Split", "3.2b"), ("T068A Up", "T068A")],
+)
+def test_lower_case_id_suffix(title, task_id):
+    """SPEC Part II §A1: one trailing letter of either case."""
+    assert only(f"- [ ] {title}").task.id == task_id
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        # SPEC Part II §A2: counts in a checklist are titles
+        ("- [x] 0 ESLint warnings\n- [ ] 5 new files reviewed\n- [x] All tests pass\n", [None] * 3),
+        ("- [x] Lint clean\n- [x] 0 TypeScript errors\n", [None, None]),
+        # near misses: written as IDs, or most siblings are
+        ("- [x] 1. Setup\n- [ ] 2: Build\n- [ ] **3 Ship**\n", ["1", "2", "3"]),
+        ("- [x] 1. Setup\n- [ ] 2. Build\n- [ ] 3 Ship\n", ["1", "2", "3"]),
+        # a list numbered throughout keeps its numbers (docs/diagnostics.md, deviations)
+        ("- [ ] 1 Setup\n- [ ] 2 Build\n", ["1", "2"]),
+    ],
+)
+def test_bare_numbers(text, ids):
+    doc = TaskDocument.parse("/w/tasks.md", text, {"X": "completed"})
+    assert [t.id for c in doc.chunks for t in c.parse.tasks] == ids
 
 
 # -- titles -------------------------------------------------------------------------------------------

@@ -112,3 +112,102 @@ def test_a_file_listed_before_it_was_indexed_exists_once_it_is(tmp_path):
     assert [d.code for d in ws.diagnostics(a)] == ["TD031"]
     droid(ws, tmp_path / ".factory" / "droids" / "bot.md", "bot")
     assert [d.code for d in ws.diagnostics(a)] == []
+
+
+# -- SPEC Part II §A3 / §A8 ------------------------------------------------------------------------
+
+
+def _index(ws: Workspace, root: Path, files: dict[str, str]) -> dict[str, str]:
+    paths = {}
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+        ws.set_task_text(str(p), text)
+        paths[rel] = str(p)
+    return paths
+
+
+def _found(ws: Workspace, path: str, text: str) -> list[tuple[str, str]]:
+    lines = text.splitlines()
+    return [
+        (d.code, lines[d.range.start.line][d.range.start.character : d.range.end.character])
+        for d in ws.diagnostics(path)
+        if d.code.startswith("TD01")
+    ]
+
+
+def test_a_cycle_through_a_split_task_list_is_td011_on_both_files(tmp_path):
+    """§A3 resolution counts for the dependency graph too: a cycle between two files of one
+    folder, written without file parts, is TD011 in each file (it was TD-nothing)."""
+    a_text = "- [ ] 1.1 A\n  - **Dependencies**: 2.1\n"
+    b_text = "- [ ] 2.1 B\n  - **Dependencies**: 1.1\n"
+    ws = Workspace(tmp_path, personal=False)
+    paths = _index(ws, tmp_path, {"tasks/tasks-a.md": a_text, "tasks/tasks-b.md": b_text})
+    assert _found(ws, paths["tasks/tasks-a.md"], a_text) == [("TD011", "2.1")]
+    assert _found(ws, paths["tasks/tasks-b.md"], b_text) == [("TD011", "1.1")]
+    # breaking the cycle in one file clears both
+    b_fixed = "- [ ] 2.1 B\n"
+    ws.set_task_text(paths["tasks/tasks-b.md"], b_fixed)
+    assert _found(ws, paths["tasks/tasks-a.md"], a_text) == []
+
+
+def test_split_task_lists_resolve_beside_each_other(tmp_path):
+    """§A3: per-epic files, an overview beside their folder, word labels and a range."""
+    epic6 = (
+        "- [x] 6.0 Epic six\n- [ ] 6.5 B\n  - **Dependencies**: Epic 1 Story 1.5, Epic 6.0\n"
+        "- [ ] 6.6 C\n  - **Dependencies**: 1.5.1-1.5.6, Phase 6.5\n"
+        "- [ ] 6.7 D\n  - **Dependencies**: 1.5-1.9, 7.7, 1.2.1-1.2.3\n"
+    )
+    ws = Workspace(tmp_path, personal=False)
+    paths = _index(
+        ws,
+        tmp_path,
+        {
+            "tasks/epics/tasks-epic-1.md": "- [x] 1.5 A\n- [ ] 1.5.1-1.5.6 Sub tasks\n",
+            "tasks/epics/tasks-epic-6.md": epic6,
+            "tasks/tasks-overview.md": "- [ ] 1 Overview\n  - **Dependencies**: Epic 6.0, 6.5\n",
+            "tasks/epics/deep/tasks-x.md": "- [ ] 9.1 X\n  - **Dependencies**: 6.0\n",
+            "specs/001-a/plan/tasks.md": "- [ ] T010f A\n  - **Dependencies**: T002b\n",
+            "specs/001-a/tasks/tasks-more.md": "- [x] T002b B\n",
+            "specs/002-b/tasks.md": "- [ ] T020 C\n  - **Dependencies**: T010f, T002b\n",
+        },
+    )
+    assert _found(ws, paths["tasks/tasks-overview.md"], "x") == []  # folders inside
+    # near misses: a missing task, a range with a missing endpoint (one TD010 over the range),
+    # a range whose endpoints do not exist but a task is written as the range
+    assert _found(ws, paths["tasks/epics/tasks-epic-6.md"], epic6) == [
+        ("TD010", "1.5-1.9"),
+        ("TD010", "7.7"),
+        ("TD010", "1.2.1-1.2.3"),
+    ]
+    assert _found(ws, paths["tasks/epics/deep/tasks-x.md"], "x") == []  # parent folder
+    assert _found(ws, paths["specs/001-a/plan/tasks.md"], "x") == []  # same spec folder
+    # another spec folder is another feature: its tasks are not this one's
+    text = "- [ ] T020 C\n  - **Dependencies**: T010f, T002b\n"
+    assert _found(ws, paths["specs/002-b/tasks.md"], text) == [
+        ("TD010", "T010f"),
+        ("TD010", "T002b"),
+    ]
+
+
+def test_bare_file_names_exist_anywhere(tmp_path):
+    """§A8: a Files entry without `/` exists when a file of that name exists in any folder."""
+    (tmp_path / "web" / "src" / "components").mkdir(parents=True)
+    (tmp_path / "web" / "src" / "components" / "CompletionMetricsCard.tsx").write_text("x")
+    (tmp_path / "node_modules" / "pkg").mkdir(parents=True)
+    (tmp_path / "node_modules" / "pkg" / "Vendored.tsx").write_text("x")
+    ws = Workspace(tmp_path, personal=False)
+    text = (
+        "- [x] 1.1 Card\n  - **Files**: CompletionMetricsCard.tsx, Missing.tsx, "
+        "Vendored.tsx, src/CompletionMetricsCard.tsx\n"
+    )
+    path = _index(ws, tmp_path, {"tasks/tasks.md": text})["tasks/tasks.md"]
+    line = text.splitlines()[1]
+    found = [
+        line[d.range.start.character : d.range.end.character]
+        for d in ws.diagnostics(path)
+        if d.code == "TD031"
+    ]
+    # near misses: a name found nowhere, a name only in a skipped folder, a path with a folder
+    assert found == ["Missing.tsx", "Vendored.tsx", "src/CompletionMetricsCard.tsx"]

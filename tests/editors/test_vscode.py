@@ -3,7 +3,9 @@
 * (``npm test`` in ``client-vscode`` — strict type check, lint, unit tests of the pure parts and
   the esbuild bundle — is a step of its own in ``tests/run.sh``, not a pytest test.)
 * package.json declares the settings the server really has (names, defaults, codes).
-* End to end: code-server 4.100.3 (VS Code 1.100.3) with the built ``.vsix``, driven by
+* End to end: code-server 4.100.3 (VS Code 1.100.3) with the linux-x64 ``.vsix`` — the
+  extension alone, carrying its server (no pip, no ``taskdroid.server.command``, no virtual
+  environment on ``PATH``: the bundled server runs on the system's ``python3``), driven by
   playwright-core in Debian's headless Chromium (``client-vscode/test/e2e/driver.js``), on a copy
   of ``examples/mistakes``: the Problems panel lists taskdroid codes, hover on a droid reference
   shows its description, Ctrl+. on a malformed marker fixes it, a "Run" code lens shows, Set Status
@@ -13,8 +15,10 @@
 
 What it needs, and where it comes from (each missing piece skips with the reason):
 
-* Node 20 + npm (the registry) — ``npm ci`` and ``npm run package`` build the ``.vsix`` when it is
-  missing or older than its sources;
+* Node 20 + npm (the registry) and pip (the package index) — ``npm ci`` and
+  ``npm run package:linux-x64`` build the ``.vsix`` (with ``bundled/libs``) when it is missing or
+  older than its sources or the server's;
+* a Python 3.11+ ``python3`` on ``PATH`` outside any virtual environment, to run the bundled server;
 * code-server 4.100.3 — installed from npm by ``client-vscode/scripts/install-code-server.sh`` into
   ``$TASKDROID_CODE_SERVER_DIR`` (default ``~/.cache/taskdroid-e2e/code-server-4.100.3``), or
   ``$CODE_SERVER`` pointing at an installed ``code-server``;
@@ -43,7 +47,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "client-vscode"
 E2E_DIR = CLIENT / ".e2e"
 ARTIFACTS = Path(os.environ.get("TASKDROID_E2E_ARTIFACTS", E2E_DIR / "artifacts"))
-VSIX = CLIENT / "taskdroid.vsix"
+TARGET = "linux-x64"
+VSIX = CLIENT / f"taskdroid-{TARGET}.vsix"
 WORKSPACE = ROOT / "examples" / "mistakes"
 TASK_FILE = "tasks/tasks-mistakes.md"
 CS_VERSION = "4.100.3"
@@ -117,10 +122,37 @@ def npm_ready() -> None:
 
 
 def newest_source() -> float:
-    files = [CLIENT / "package.json", CLIENT / "package-lock.json", CLIENT / ".vscodeignore"]
-    for folder in ("src", "media", "scripts"):
-        files.extend(p for p in (CLIENT / folder).rglob("*") if p.is_file())
+    files = [
+        CLIENT / "package.json",
+        CLIENT / "package-lock.json",
+        CLIENT / ".vscodeignore",
+        ROOT / "pyproject.toml",
+    ]
+    for folder in (CLIENT / "src", CLIENT / "media", CLIENT / "scripts", CLIENT / "bundled" / "tool"):
+        files.extend(p for p in folder.rglob("*") if p.is_file())
+    # the bundled server is this repository's taskdroid
+    files.extend(p for p in (ROOT / "server" / "taskdroid").rglob("*.py"))
     return max(p.stat().st_mtime for p in files if p.exists())
+
+
+def outside_venv_env() -> dict[str, str]:
+    """The environment without any virtual environment: the extension must find no installed
+    taskdroid and start the one its .vsix carries."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    drop = {str(Path(sys.prefix) / "bin"), os.environ.get("VIRTUAL_ENV", "") + "/bin"}
+    env["PATH"] = os.pathsep.join(
+        d for d in env.get("PATH", "").split(os.pathsep) if d and d not in drop
+    )
+    return env
+
+
+def system_python(env: dict[str, str]) -> str | None:
+    """A python3 outside the virtual environment that can run the bundled server (3.11+)."""
+    python = shutil.which("python3", path=env["PATH"])
+    if python is None:
+        return None
+    out = run([python, "-c", "import sys; print(sys.version_info >= (3, 11))"], Path("/"), 30, env)
+    return python if out.stdout.strip() == "True" else None
 
 
 def line_of(pattern: str) -> int:
@@ -179,7 +211,7 @@ def plan() -> dict[str, Any]:
 def server_offers() -> dict[str, bool]:
     """What this server implements (features still being built elsewhere may be missing)."""
     try:
-        from taskdroid.lsp.server import create_server
+        from taskdroid.lsp.main import create_server
 
         server = create_server()
         fm = server.protocol.fm
@@ -240,12 +272,16 @@ def test_package_json_declares_the_server_settings():
 
 @pytest.fixture(scope="session")
 def vsix() -> Path:
+    """The linux-x64 .vsix with the server inside (scripts/package.mjs → bundle-server.py)."""
+    if not (sys.platform == "linux" and os.uname().machine == "x86_64"):
+        pytest.skip(f"the {TARGET} .vsix runs on Linux x86-64 only")
     npm_ready()
     with locked("build"):
         if not VSIX.exists() or VSIX.stat().st_mtime < newest_source():
-            out = run(["npm", "run", "package"], CLIENT, 600)
+            env = {**os.environ, "PYTHON": sys.executable}  # its pip fetches the wheels
+            out = run(["npm", "run", f"package:{TARGET}"], CLIENT, 900, env)
             if out.returncode != 0 or not VSIX.exists():
-                pytest.fail(f"npm run package failed:\n{tail(out.stdout + out.stderr)}")
+                pytest.fail(f"npm run package:{TARGET} failed:\n{tail(out.stdout + out.stderr)}")
     return VSIX
 
 
@@ -301,6 +337,9 @@ def _shared_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def e2e(tmp_path_factory, vsix: Path, code_server: Path, chromium: str) -> dict[str, Any]:
+    base_env = outside_venv_env()
+    if system_python(base_env) is None:
+        pytest.skip("no python3 (3.11+) outside the virtual environment to run the bundled server")
     shared = _shared_dir(tmp_path_factory)
     results_file = shared / "results.json"
     with locked("e2e-session"):
@@ -314,7 +353,7 @@ def e2e(tmp_path_factory, vsix: Path, code_server: Path, chromium: str) -> dict[
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
         shots.mkdir(parents=True)
         env = {
-            **os.environ,
+            **base_env,
             "WORK": str(work),
             "WS": str(ws),
             "CODE_SERVER": str(code_server),
@@ -322,7 +361,8 @@ def e2e(tmp_path_factory, vsix: Path, code_server: Path, chromium: str) -> dict[
             "CHROMIUM": chromium,
             "SHOTS": str(shots),
             "RESULTS": str(results_file),
-            "SERVER_COMMAND": json.dumps([sys.executable, "-m", "taskdroid", "lsp"]),
+            # nothing configured: the extension must start the server its .vsix carries
+            "SERVER_COMMAND": "[]",
             "STEPS": json.dumps(plan()),
             "LIMIT_S": str(SESSION_LIMIT_S),
         }
@@ -356,6 +396,13 @@ def e2e(tmp_path_factory, vsix: Path, code_server: Path, chromium: str) -> dict[
         else:
             results = {"steps": {}, "log": [output[-4000:]]}
         results["elapsed"] = elapsed
+        # how the extension started the server (its output channel: "starting … (from …)")
+        results["started"] = [
+            line
+            for log in (ARTIFACTS / "vscode-logs").rglob("*taskdroid*.log")
+            for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
+            if "] starting " in line
+        ]
         results["output"] = output[-6000:]
         results_file.write_text(json.dumps(results, indent=2), encoding="utf-8")
         shutil.copy(results_file, ARTIFACTS / "results.json")
@@ -377,6 +424,11 @@ def test_vscode_extension_installs_and_starts_the_server(e2e):
     check(e2e, "install")
     check(e2e, "open")
     check(e2e, "statusbar")
+    # the .vsix alone: the server it carries, run with -P by a Python outside any venv
+    started = e2e.get("started") or []
+    assert started, "the extension's log does not say how it started the server"
+    assert all("taskdroid_bundled.py lsp (from the bundled server" in s for s in started), started
+    assert all(" -P " in s for s in started), started
     assert e2e.get("elapsed", 0) < 180, f"the editor session took {e2e['elapsed']:.0f}s"
 
 

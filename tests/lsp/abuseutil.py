@@ -52,8 +52,8 @@ OMIT = object()
 TRANSPORT_COMMAND = [
     sys.executable,
     "-c",
-    "from taskdroid.lsp import server, transport; server._setup_logging('WARNING', None); "
-    "transport.serve_stdio(server.create_server(None))",
+    "from taskdroid.lsp import main, transport; main._setup_logging('WARNING', None); "
+    "transport.serve_stdio(main.create_server(None))",
 ]
 
 

@@ -157,6 +157,7 @@ async def start_session(
     options: dict[str, Any] | None = None,
     configuration: dict[str, Any] | None = None,
     wait: bool = True,
+    base_options: bool = True,
 ) -> Session:
     applied: list[types.ApplyWorkspaceEditParams] = []
     registrations: list[types.Registration] = []
@@ -187,7 +188,7 @@ async def start_session(
         types.InitializeParams(
             capabilities=caps,
             workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)), name="ws")],
-            initialization_options={**BASE_OPTIONS, **(options or {})},
+            initialization_options={**(BASE_OPTIONS if base_options else {}), **(options or {})},
         )
     )
     session = Session(name, root, caps, result, applied, registrations)
@@ -315,15 +316,27 @@ async def custom_session(
     files: dict[str, str] | None = None,
     src: Path = WS_FIXTURE,
     wait: bool = True,
+    env: dict[str, str] | None = None,
+    defaults: bool = False,
 ):
-    """A server of its own for one test (custom options, settings or files)."""
+    """A server of its own for one test (custom options, settings, files or environment).
+    ``defaults``: the server options a user gets (no ``BASE_OPTIONS``)."""
     root = copy_workspace(tmp_path_factory, name, src)
     for rel, text in (files or {}).items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
-    client = await CONFIG.start()
+    config = CONFIG
+    if env:
+        config = ClientServerConfig(
+            server_command=SERVER_COMMAND,
+            server_env={**SERVER_ENV, **env},
+            client_factory=make_client,
+        )
+    client = await config.start()
     try:
-        session = await start_session(client, name, root, options, configuration, wait=wait)
+        session = await start_session(
+            client, name, root, options, configuration, wait=wait, base_options=not defaults
+        )
         yield client, session
     finally:
         try:

@@ -336,6 +336,11 @@ async def test_edit_storm(kind: str, command: list[str] | None, tmp_path: Path) 
         elapsed = time.monotonic() - t0
         assert answered > STORM_EDITS // 10
 
+        # one last edit that guarantees something to compare (the storm's own findings may all
+        # resolve, e.g. references found in the task files beside it, SPEC Part II §A3; the end
+        # of the text may be inside an unclosed code fence, so at the start)
+        version += 1
+        change_doc(c, uri, version, [doc.edit(0, 0, "- [/] 9.9.9 storm start\n\n")])
         final = await c.diagnostics(uri, version)
         expected = oracle_diagnostics(tmp_path, doc.text, kind)
         assert expected, "a storm that leaves no diagnostics compares nothing"
@@ -365,10 +370,11 @@ async def test_edit_storm(kind: str, command: list[str] | None, tmp_path: Path) 
 
 
 async def test_cancellation_takes_effect(tmp_path: Path) -> None:
-    """Requests that are still waiting when their $/cancelRequest arrives — a diagnostic pull
-    behind a long debounce, a command waiting for the client's workspace/applyEdit — are answered
-    with RequestCancelled; the late answer of the client to the abandoned applyEdit harms nothing,
-    and the analysis still lands."""
+    """A request still waiting when its $/cancelRequest arrives — a command waiting for the
+    client's workspace/applyEdit — is answered with RequestCancelled; the late answer of the
+    client to the abandoned applyEdit harms nothing, and the analysis still lands. Diagnostic
+    pulls behind a long push debounce are not held at all (docs/architecture.md): they are answered
+    with the edit, and a late cancel of them harms nothing."""
     root = make_workspace(tmp_path)
     async with running("vscode", root, {**BASE_OPTIONS, "debounceMs": 2000}) as c:
         uri = uri_of(root, STORM_FILE)
@@ -385,8 +391,10 @@ async def test_cancellation_takes_effect(tmp_path: Path) -> None:
         await asyncio.sleep(0.2)
         for fut in pulls:
             c.cancel(fut.msg_id)  # type: ignore[attr-defined]
-        for ans in await c.answer_all(pulls):
-            assert _cancelled(ans), ans
+        answers = await c.answer_all(pulls)
+        assert all(ans.error is None for ans in answers), answers
+        # the edit (a task inserted on line 0), not the text before it
+        assert any(d["range"]["start"]["line"] == 0 for d in answers[0].result["items"])
         # a command waiting for the client
         c.hold.add(types.WORKSPACE_APPLY_EDIT)
         args = [{"uri": uri, "taskId": "1.3", "status": "completed"}]
@@ -824,9 +832,10 @@ def test_frame_reader(chunk: int) -> None:
 
 
 def test_transport_reader_keeps_read_ahead_bytes() -> None:
-    """The stdio loop reads the descriptor directly, after taking what the buffered stdin (and
-    fastinit's replay) already holds: no byte is lost or repeated."""
-    from taskdroid.lsp.fastinit import ReplayStdin
+    """The stdio loop reads the descriptor directly, after taking what the buffered stdin
+    already holds: no byte is lost or repeated."""
+    import io
+
     from taskdroid.lsp.transport import FrameReader, _reader
 
     messages = [encode({"jsonrpc": "2.0", "id": n, "method": "m"}) for n in range(50)]
@@ -836,18 +845,16 @@ def test_transport_reader_keeps_read_ahead_bytes() -> None:
         out.write(data)
     with open(r, "rb") as stream:
         head = stream.readline()  # the buffered reader now holds more than it returned
-        first, read = _reader(ReplayStdin(head, stream))
-        got = bytearray(first)
+        first, read = _reader(stream)
+        got = bytearray(head + first)
         while chunk := read(1 << 16):
             got += chunk
     assert bytes(got) == data
     frames = FrameReader()
     frames.feed(bytes(got))
     assert [m["id"] for m in frames.pop(eof=True)] == list(range(50))
-    # without a file descriptor: read1 (the replayed bytes, then the stream's)
-    import io
-
-    first, read = _reader(ReplayStdin(data[:7], io.BytesIO(data[7:])))
+    # without a file descriptor: read1 of the stream
+    first, read = _reader(io.BytesIO(data))
     got = bytearray(first)
     while chunk := read(1 << 16):
         got += chunk
@@ -1030,7 +1037,7 @@ async def test_memory_flat_over_10000_edits(tmp_path: Path, record_property) -> 
 def test_notifications_leave_no_futures(tmp_path: Path) -> None:
     """In-process: after hundreds of notifications and commands, the protocol holds no futures
     for them (each would be ~2 KB kept for the life of the server)."""
-    from taskdroid.lsp.server import create_server
+    from taskdroid.lsp.main import create_server
 
     root = make_workspace(tmp_path)
     server = create_server(None)

@@ -35,7 +35,13 @@ TASK_CASES = [
         "Change marker to `[x]` (completed)",
         "- [x] 1.2 Done",
     ),
-    ("td005", "- [X] 1.1 Café 🚀 done\n", "TD005", "Change marker to `[x]`", "- [x] 1.1 Café"),
+    (
+        "td005",
+        "- [X] 1.1 Café 🚀 done\n- [x] 1.2 Canonical\n",  # TD005 only where the file mixes
+        "TD005",
+        "Change marker to `[x]`",
+        "- [x] 1.1 Café",
+    ),
     (
         "td021-marker",
         "- [x] 1.1 Ship 日本語 🔄\n",

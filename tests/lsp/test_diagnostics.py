@@ -90,14 +90,14 @@ async def test_related_information_points_to_other_file(client, session):
 
 async def test_open_document_wins_and_updates(client, session):
     rel = "tasks/tasks-open.md"
-    text = "# Open\n\n## 1. A\n\n- [ ] 1.1 Start 🚀\n  - **Dependencies**: 1.2\n"
+    text = "# Open\n\n## 1. A\n\n- [ ] 1.1 Start 🚀\n  - **Dependencies**: 1.2.9\n"
     session.path(rel).write_text(text, encoding="utf-8")
     file_event(client, session.uri(rel), types.FileChangeType.Created)
     uri = session.uri(rel)
     await diagnostics_for(client, session, uri, lambda d: codes(d) == ["TD010"])
     # the buffer adds the missing task: TD010 clears although the disk still lacks it
     open_doc(client, uri, text, 1)
-    fixed = text + "- [ ] 1.2 The dependency\n"
+    fixed = text + "- [ ] 1.2.9 The dependency\n"
     change_doc(client, uri, 2, fixed)
     await diagnostics_for(client, session, uri, lambda d: d == [])
     if not session.pulls:

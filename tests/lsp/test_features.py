@@ -188,6 +188,55 @@ async def test_completion_droid_file(client, session):
         session.path(rel).unlink()
 
 
+async def test_completion_and_hover_offer_current_values(client, session):
+    """SPEC Part II §B: completion offers the current values of each enumerated key, from the
+    same constants the checker validates with; hover on a value lists them."""
+    from taskdroid.core.droids import (
+        CLAUDE_CODE_MORE_TOOLS,
+        COLORS,
+        EFFORT_LEVELS,
+        PERMISSION_MODES,
+    )
+
+    enc = session.encoding
+    rel = ".claude/agents/values-one.md"
+    text = (
+        "---\nname: values-one\ndescription: d\npermissionMode: \neffort: \ncolor: \n"
+        "memory: \nmodel: \ntools: Read, \n---\n\nBody.\n"
+    )
+    uri = session.uri(rel)
+    session.path(rel).parent.mkdir(parents=True, exist_ok=True)
+    session.path(rel).write_text(text, encoding="utf-8")
+    open_doc(client, uri, text)
+    try:
+        for key, want in (
+            ("permissionMode", list(PERMISSION_MODES)),
+            ("effort", list(EFFORT_LEVELS)),
+            ("color", list(COLORS)),
+            ("memory", ["user", "project", "local"]),
+            ("model", ["inherit", "sonnet", "opus", "haiku"]),
+        ):
+            pos = position_of(text, f"{key}: ", enc, offset=len(key) + 2)
+            items = await complete(client, uri, pos, " ")
+            assert [i.label for i in items] == want, key
+        assert "auto" in PERMISSION_MODES and "manual" in PERMISSION_MODES
+        pos = position_of(text, "Read, \n", enc, offset=6)
+        labels = {i.label for i in await complete(client, uri, pos, " ")}
+        assert {"Agent", "Skill", "PowerShell", "Monitor", "SendMessage", "Workflow"} <= labels
+        assert set(CLAUDE_CODE_MORE_TOOLS) <= labels
+    finally:
+        close_doc(client, uri)
+    filled = text.replace("permissionMode: \n", "permissionMode: auto\n")
+    open_doc(client, uri, filled)
+    try:
+        h = await hover(client, uri, position_of(filled, "auto", enc, offset=1))
+        assert h is not None
+        assert "Values: " + ", ".join(PERMISSION_MODES) in _value(h).replace("`", "")
+    finally:
+        close_doc(client, uri)
+        session.path(rel).unlink()
+
+
 # -- navigation ------------------------------------------------------------------------------------
 
 

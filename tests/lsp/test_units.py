@@ -9,6 +9,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from taskdroid.lsp.capabilities import ResolvedClientCapabilities
 from taskdroid.lsp.config import parse_server_options
 from taskdroid.lsp.diagnostics import choose_mode
 from taskdroid.lsp.server import TaskdroidServer, safe
@@ -46,12 +47,8 @@ def test_server_options():
 class _Caps(TaskdroidServer):
     def __init__(self, caps: types.ClientCapabilities, mode: str = "auto") -> None:
         super().__init__()
-        self._caps = caps
+        self.client = ResolvedClientCapabilities.resolve(caps)
         self.options.diagnostic_mode = mode
-
-    @property
-    def client_capabilities(self) -> types.ClientCapabilities:  # type: ignore[override]
-        return self._caps
 
 
 PULL = types.TextDocumentClientCapabilities(diagnostic=types.DiagnosticClientCapabilities())
@@ -84,3 +81,46 @@ def test_fuzzy_match():
     assert fuzzy_match("", "anything")
     assert fuzzy_match("1.3 tok", "1.3 Implement token refresh")
     assert not fuzzy_match("zz", "Implement token refresh")
+
+
+def test_installed_pygls_is_the_one_the_overrides_were_written_for():
+    """lsp/pygls_compat.py overrides pygls internals: pyproject.toml allows exactly the versions
+    in PYGLS_RANGE, and the installed pygls (CI installs the newest allowed) is one of them."""
+    import re
+    from pathlib import Path
+
+    from taskdroid.lsp.pygls_compat import PYGLS_RANGE, pygls_supported, pygls_version
+
+    assert pygls_supported(), f"pygls {pygls_version()} is outside {PYGLS_RANGE}"
+    (lo, hi) = PYGLS_RANGE
+    pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    spec = re.search(r'"pygls([^"]*)"', pyproject)
+    assert spec is not None
+    want = ">=" + ".".join(map(str, lo)) + ",<" + ".".join(map(str, hi))
+    assert spec.group(1).replace(" ", "") == want
+    assert not pygls_supported((hi[0], hi[1], 0)) and pygls_supported((*lo, 0))
+
+
+def test_the_core_is_loaded_after_start_up():
+    """lsp/deferred.py is the one start-up seam: creating the server (everything before the
+    ``initialize`` answer) executes none of the heavy core modules, and loading them in the
+    seam's order works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from taskdroid.lsp.main import create_server\n"
+        "create_server()\n"
+        "loaded = lambda m: m in sys.modules and type(sys.modules[m]).__name__ != '_LazyModule'\n"
+        "heavy = ['pydantic', 'yaml', 'taskdroid.core.settings', 'taskdroid.core.workspace',\n"
+        "         'taskdroid.core.query', 'taskdroid.core.document']\n"
+        "assert not [m for m in heavy if loaded(m)], [m for m in heavy if loaded(m)]\n"
+        "import asyncio\n"
+        "from taskdroid.lsp import deferred\n"
+        "deferred.load_for_indexing()\n"
+        "asyncio.run(deferred.warm_up())\n"
+        "assert all(loaded(m) for m in deferred.INDEXING + deferred.WARM_UP)\n"
+        "assert deferred.workspace.Workspace is sys.modules['taskdroid.core.workspace'].Workspace\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   Candidate,
+  bundleTargetProblem,
   cliArgv,
   findOnPath,
-  installCommand,
   isInside,
   missingServerMessage,
   resolveServer,
@@ -83,14 +83,81 @@ describe('server discovery order', () => {
     assert.equal(r.chosen, undefined);
     assert.deepEqual(
       r.failures.map((f) => f.source),
-      ['setting', 'python', 'path'],
+      ['setting', 'python', 'path', 'bundled'],
     );
     const msg = missingServerMessage(r);
     assert.match(msg, /taskdroid\.server\.command/);
-    assert.match(msg, /pipx install taskdroid/);
+    // never an install command that cannot work: taskdroid is not on PyPI
+    assert.doesNotMatch(msg, /pip(x)? install taskdroid/);
+    assert.match(msg, /pipx install \.\/taskdroid/);
+    assert.match(msg, /not on PyPI/);
+    assert.match(msg, /bundled server: this build of the extension carries no server/);
     assert.match(msg, /\/venv\/bin\/python: taskdroid is not installed in it/);
     assert.match(msg, /no taskdroid on PATH/);
     assert.ok(msg.indexOf('setting') < msg.indexOf('/venv/bin/python'));
+  });
+});
+
+describe('the bundled server (platform builds)', () => {
+  const tool = '/ext/bundled/tool/taskdroid_bundled.py';
+
+  it('comes last, once per interpreter, with -P and the tool script', () => {
+    const c = serverCandidates({
+      settingCommand: undefined,
+      pythonPath: '/venv/bin/python',
+      pathTaskdroid: '/usr/local/bin/taskdroid',
+      bundled: { tool, interpreters: ['/venv/bin/python', '/usr/bin/python3', '/venv/bin/python'] },
+    });
+    assert.deepEqual(
+      c.map((x) => [x.source, x.command, x.args]),
+      [
+        ['python', '/venv/bin/python', ['-P', '-m', 'taskdroid', 'lsp']],
+        ['path', '/usr/local/bin/taskdroid', ['lsp']],
+        ['bundled', '/venv/bin/python', ['-P', tool, 'lsp']],
+        ['bundled', '/usr/bin/python3', ['-P', tool, 'lsp']],
+      ],
+    );
+  });
+
+  it('is used when nothing is configured or installed', async () => {
+    const seen: string[] = [];
+    const r = await resolveServer(
+      {
+        settingCommand: undefined,
+        pythonMissingReason: 'the Python extension (ms-python.python) is not installed',
+        bundled: { tool, interpreters: ['/usr/bin/python3'] },
+      },
+      (c) => {
+        seen.push(c.source);
+        return ok();
+      },
+    );
+    assert.deepEqual(seen, ['bundled']);
+    assert.equal(r.chosen?.source, 'bundled');
+    assert.deepEqual(r.chosen.args, ['-P', tool, 'lsp']);
+  });
+
+  it('an installed taskdroid overrides it', async () => {
+    const r = await resolveServer(
+      { settingCommand: undefined, pathTaskdroid: '/b/taskdroid', bundled: { tool, interpreters: ['/usr/bin/python3'] } },
+      ok,
+    );
+    assert.equal(r.chosen?.source, 'path');
+  });
+
+  it('tries the next interpreter when one cannot load it', async () => {
+    const r = await resolveServer(
+      { settingCommand: undefined, bundled: { tool, interpreters: ['/usr/bin/python3.10', '/usr/bin/python3'] } },
+      (c) => Promise.resolve(c.command === '/usr/bin/python3' ? { ok: true } : { ok: false, reason: 'too old' }),
+    );
+    assert.equal(r.chosen?.command, '/usr/bin/python3');
+    assert.ok(r.failures.some((f) => f.source === 'bundled' && f.reason === 'too old'));
+  });
+
+  it('says so when there is no interpreter for it', async () => {
+    const r = await resolveServer({ settingCommand: undefined, bundled: { tool, interpreters: [] } }, ok);
+    assert.equal(r.chosen, undefined);
+    assert.match(missingServerMessage(r), /bundled server: no Python 3\.11 or newer/);
   });
 });
 
@@ -137,10 +204,14 @@ describe('helpers', () => {
     assert.ok(!isInside('/usr/bin/python3', ['/ws']));
   });
 
-  it('copies an install command for the selected interpreter, else pipx', () => {
-    assert.equal(installCommand('/venv/bin/python'), '/venv/bin/python -P -m pip install taskdroid');
-    assert.equal(installCommand('/My venv/python'), `'/My venv/python' -P -m pip install taskdroid`);
-    assert.equal(installCommand(), 'pipx install taskdroid');
+  it('knows which platform a bundle runs on', () => {
+    assert.equal(bundleTargetProblem('linux-x64', 'linux', 'x64'), undefined);
+    assert.equal(bundleTargetProblem('alpine-x64', 'linux', 'x64'), undefined);
+    assert.equal(bundleTargetProblem('darwin-arm64', 'darwin', 'arm64'), undefined);
+    assert.equal(bundleTargetProblem('win32-x64', 'win32', 'x64'), undefined);
+    assert.match(bundleTargetProblem('linux-x64', 'linux', 'arm64') ?? '', /built for linux-x64, this is linux-arm64/);
+    assert.match(bundleTargetProblem('linux-x64', 'darwin', 'x64') ?? '', /built for linux-x64/);
+    assert.match(bundleTargetProblem(undefined, 'linux', 'x64') ?? '', /no target/);
   });
 
   it('derives other subcommands from the server command', () => {

@@ -11,6 +11,7 @@ const candidates = serverCandidates({
   settingCommand: ['/usr/bin/python3', '-m', 'taskdroid', 'lsp'],
   pythonPath: '/venv/bin/python',
   pathTaskdroid: '/home/u/.local/bin/taskdroid',
+  bundled: { tool: '/ext/bundled/tool/taskdroid_bundled.py', interpreters: ['/usr/bin/python3'] },
 });
 const byName = (source: string): Candidate => {
   const c = candidates.find((x) => x.source === source);
@@ -64,6 +65,31 @@ describe('launching processes outside the workspace', () => {
     });
     assert.deepEqual(probeLaunch(byName('path'), '/ext'), { command: '/home/u/.local/bin/taskdroid', args: ['--version'], options: { cwd: '/ext' } });
     assert.equal(probeLaunch(byName('setting'), '/ext'), undefined);
+  });
+
+  it('runs the bundled server with -P, its tool script and the launch folder', () => {
+    const b = byName('bundled');
+    assert.deepEqual(serverLaunch(b, '/ext', {}).args, ['-P', '/ext/bundled/tool/taskdroid_bundled.py', 'lsp']);
+    assert.deepEqual(probeLaunch(b, '/ext'), {
+      command: '/usr/bin/python3',
+      args: ['-P', '/ext/bundled/tool/taskdroid_bundled.py', '--check-bundle'],
+      options: { cwd: '/ext' },
+    });
+    assert.deepEqual(graphLaunch(b, '/srv/repo', '/ext')?.args, [
+      '-P',
+      '/ext/bundled/tool/taskdroid_bundled.py',
+      'graph',
+      '--format',
+      'mermaid',
+      '--root',
+      '/srv/repo',
+      '/srv/repo',
+    ]);
+    assert.match(probeFailure(b, 'Unknown option: -P\nusage: …\n'), /older than Python 3\.11/);
+    assert.equal(
+      probeFailure(b, 'the bundled server does not run on Python 3.15 (linux): No module named x\n'),
+      'the bundled server does not run on Python 3.15 (linux): No module named x',
+    );
   });
 
   it('says why a probe failed: too old for -P, not installed, else the last line', () => {

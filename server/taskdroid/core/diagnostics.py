@@ -99,6 +99,12 @@ CODES: dict[str, CodeInfo] = {
         _C("DR010", "empty-body", _W, "no prompt body after the front matter"),
         _C("DR011", "missing-description", _W, "front matter without description"),
         _C("DR012", "duplicate-tool", _W, "the same tool listed twice"),
+        _C(
+            "DR013",
+            "agent-dropped",
+            _W,
+            "a front matter value that makes Claude Code drop the agent silently",
+        ),
         _C("CF001", "runner-in-project-config", _W, "runner.* in the project file is ignored"),
     ]
 }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from taskdroid.core.globs import compile_globs, normalize_relpath
+from taskdroid.core.requirements import requirements_flavor
 from taskdroid.core.settings import Settings
 
 __all__ = [
@@ -17,7 +19,9 @@ __all__ = [
     "FileKind",
     "classify_path",
     "discover",
+    "file_names",
     "find_root",
+    "is_folder_doc",
     "personal_droid_files",
 ]
 
@@ -55,6 +59,20 @@ class DiscoveryResult:
     requirement_files: list[Path] = field(default_factory=list)
 
 
+#: documentation files that live in droid folders and are not droids (SPEC Part II §A5)
+FOLDER_DOCS = frozenset({"readme.md", "agents.md", "claude.md", "index.md"})
+
+
+def is_folder_doc(path: str) -> bool:
+    """``README.md``, ``AGENTS.md``, ``CLAUDE.md`` or ``index.md`` (any case), or a file whose
+    name starts with ``_``: a folder's documentation, not a droid file, even inside
+    ``.claude/agents``."""
+    name = re.split(r"[\\/]", path)[-1]
+    # also `_`-prefixed files (`_template.md`, `_Agent.metadata.reference.md`): the usual way
+    # to keep a reference page among the agents (docs/diagnostics.md, deliberate deviations)
+    return name.lower() in FOLDER_DOCS or name.startswith("_")
+
+
 def classify_path(relpath: str, settings: Settings) -> FileKind | None:
     """The kind of a file by its path relative to the workspace root (droid globs first).
 
@@ -62,7 +80,7 @@ def classify_path(relpath: str, settings: Settings) -> FileKind | None:
     """
     path = normalize_relpath(relpath.replace(os.sep, "/"))
     droid_rx = compile_globs(tuple(settings.droidFiles))
-    if droid_rx is not None and droid_rx.match(path):
+    if droid_rx is not None and droid_rx.match(path) and not is_folder_doc(path):
         return "droid"
     if _is_requirements(path):
         return "requirements"
@@ -97,6 +115,8 @@ class _Walker:
         self.reqs: list[Path] = []
         self.visited: set[tuple[int, int]] = set()
         self.real_root: str | None = None
+        #: file names seen, when asked for (:func:`file_names`)
+        self.names: set[str] | None = None
 
     def run(self) -> None:
         try:
@@ -159,7 +179,9 @@ class _Walker:
         return target == self.real_root or target.startswith(self.real_root.rstrip(os.sep) + os.sep)
 
     def _classify(self, path: str, rel: str) -> None:
-        if self.droid_rx is not None and self.droid_rx.match(rel):
+        if self.names is not None:
+            self.names.add(rel.rsplit("/", 1)[-1])
+        if self.droid_rx is not None and self.droid_rx.match(rel) and not is_folder_doc(rel):
             self.droids.append(Path(path))
         elif _is_requirements(rel) or _is_requirements(path.replace(os.sep, "/")):
             self.reqs.append(Path(path))
@@ -170,9 +192,17 @@ class _Walker:
 def _is_requirements(relpath: str) -> bool:
     if not relpath.endswith(("requirements.md", "spec.md")):
         return False
-    from taskdroid.core.requirements import requirements_flavor
-
     return requirements_flavor(relpath) is not None
+
+
+def file_names(root: Path, settings: Settings) -> frozenset[str]:
+    """The names of every file under ``root`` (outside the skipped and excluded folders): a
+    bare file name in a task's Files exists when a file of that name exists anywhere (SPEC
+    Part II §A8)."""
+    walker = _Walker(root, settings)
+    walker.names = set()
+    walker.run()
+    return frozenset(walker.names)
 
 
 def personal_droid_files(settings: Settings, root: Path | None = None) -> list[tuple[Path, str]]:
@@ -209,7 +239,11 @@ def _expand_folder(configured: str, root: Path | None) -> Path | None:
 def _md_files(folder: Path) -> list[Path]:
     try:
         with os.scandir(folder) as it:
-            names = sorted(e.name for e in it if e.name.endswith(".md") and _is_file(e))
+            names = sorted(
+                e.name
+                for e in it
+                if e.name.endswith(".md") and not is_folder_doc(e.name) and _is_file(e)
+            )
     except OSError:
         return []
     return [folder / n for n in names]

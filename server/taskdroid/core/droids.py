@@ -42,11 +42,15 @@ from taskdroid.core.text import Position, Range, split_lines
 __all__ = [
     "CLAUDE_CODE_MORE_TOOLS",
     "CLAUDE_CODE_TOOLS",
+    "COLORS",
     "DESCRIPTION_MAX",
+    "EFFORT_LEVELS",
+    "ENUMERATED_VALUES",
     "FACTORY_TOOLS",
     "KEY_RULES",
     "KNOWN_KEYS",
     "NAME_PATTERN",
+    "PERMISSION_MODES",
     "SCHEMA_ID",
     "TOOL_CATEGORIES",
     "DroidDocument",
@@ -88,7 +92,40 @@ CLAUDE_CODE_MORE_TOOLS: tuple[str, ...] = (
     "EnterPlanMode", "EnterWorktree", "ExitPlanMode", "ExitWorktree", "KillBash", "KillShell",
     "ListMcpResourcesTool", "LSP", "ReadMcpResourceTool", "Skill", "SlashCommand", "TaskCreate",
     "TaskGet", "TaskList", "TaskOutput", "TaskStop", "TaskUpdate", "ToolSearch",
+    # SPEC Part II §B
+    "PowerShell", "Monitor", "SendMessage", "ListAgents", "Workflow",
 )  # fmt: skip
+#: Factory tools that are known but do nothing inside a droid run as a subagent (SPEC II §B)
+FACTORY_SUBAGENT_NOOP: tuple[str, ...] = ("Task", "AskUser")
+
+# -- enumerated values (SPEC Part II §B): the model, completion and hover all read these ----------
+PERMISSION_MODES: tuple[str, ...] = (
+    "default", "manual", "acceptEdits", "auto", "dontAsk", "bypassPermissions", "plan",
+)  # fmt: skip
+EFFORT_LEVELS: tuple[str, ...] = ("low", "medium", "high", "xhigh", "max")
+REASONING_EFFORTS: tuple[str, ...] = ("low", "medium", "high")
+#: accepted by the Factory CLI, not documented for droid files: a DR004 hint
+REASONING_EFFORTS_UNDOCUMENTED: tuple[str, ...] = ("off", "none")
+COLORS: tuple[str, ...] = ("red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan")
+MEMORY_SCOPES: tuple[str, ...] = ("user", "project", "local")
+ISOLATION_MODES: tuple[str, ...] = ("worktree",)
+LOCATIONS: tuple[str, ...] = ("project", "personal")
+#: model values offered by completion (any model id is valid)
+MODEL_VALUES: tuple[str, ...] = ("inherit", "sonnet", "opus", "haiku")
+#: the values completion offers per key
+ENUMERATED_VALUES: dict[str, tuple[str, ...]] = {
+    "permissionMode": PERMISSION_MODES,
+    "effort": EFFORT_LEVELS,
+    "reasoningEffort": REASONING_EFFORTS,
+    "color": COLORS,
+    "memory": MEMORY_SCOPES,
+    "isolation": ISOLATION_MODES,
+    "location": LOCATIONS,
+    "model": MODEL_VALUES,
+    "background": ("true", "false"),
+}
+#: a version (SPEC Part II §A9): ``v2``, ``2``, ``2.1`` or a semantic version
+VERSION_PATTERN = r"^[vV]?\d+(?:\.\d+)*(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
 TOOL_CATEGORIES: tuple[str, ...] = ("read-only", "edit", "execute", "web", "mcp")
 
 #: a tool of one vocabulary → the other tool's name for it
@@ -122,6 +159,23 @@ def _check_date(value: Any) -> str:
     raise ValueError("not a YYYY-MM-DD date")
 
 
+def _check_version(value: Any) -> str:
+    """A version: a string like ``v2``, ``2.1`` or ``1.0.0``, or a YAML number read as its text."""
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value")
+    if isinstance(value, int | float):
+        value = str(value)
+    if isinstance(value, str) and re.match(VERSION_PATTERN, value.strip()):
+        return value
+    raise ValueError("not a version")
+
+
+def _Enum(values: tuple[str, ...]) -> Any:
+    return Literal[values]  # type: ignore[valid-type]
+
+
+_VERSION_SCHEMA = {"anyOf": [{"type": "string", "pattern": VERSION_PATTERN}, {"type": "number"}]}
+Version = Annotated[Any, BeforeValidator(_check_version), WithJsonSchema(_VERSION_SCHEMA)]
 _DATE_SCHEMA = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
 IsoDate = Annotated[Any, BeforeValidator(_check_date), WithJsonSchema(_DATE_SCHEMA)]
 _Strings = list[str]
@@ -156,7 +210,7 @@ class DroidFrontMatter(BaseModel):
         description="Model to run: `inherit` (the session's model) or a model id such as "
         "`claude-sonnet-4-5-20250929`, `sonnet`, or `custom:…`.",
     )
-    reasoningEffort: Literal["low", "medium", "high"] | None = Field(
+    reasoningEffort: _Enum(REASONING_EFFORTS) | None = Field(
         default=None, description="Factory reasoning effort: `low`, `medium` or `high`."
     )
     tools: _StringsOrCsv | None = Field(
@@ -169,28 +223,34 @@ class DroidFrontMatter(BaseModel):
         default=None, description="MCP servers the droid may use (names; Claude Code also "
         "accepts inline `{name: config}` entries).",
     )  # fmt: skip
-    version: Annotated[str, Field(pattern=SEMVER_PATTERN)] | None = Field(
-        default=None, description='Semantic version of the droid, quoted: `version: "1.0.0"`.'
+    version: Version | None = Field(
+        default=None,
+        description="Version of the droid, informational (no agent CLI reads it): `v2`, `2`, "
+        "`2.1` or a semantic version such as `1.0.0`.",
     )
     createdAt: IsoDate | None = Field(default=None, description="Creation date, `YYYY-MM-DD`.")
     updatedAt: IsoDate | None = Field(
         default=None, description="Last update, `YYYY-MM-DD`; not earlier than `createdAt`."
     )
-    location: Literal["project", "personal"] | None = Field(
+    location: _Enum(LOCATIONS) | None = Field(
         default=None, description="Where the droid lives: `project` or `personal`."
     )
     tags: _Strings | None = Field(default=None, description="Free-form tags, a list of strings.")
-    color: str | None = Field(
-        default=None, description="Display color of the Claude Code subagent (e.g. `blue`)."
+    color: _Enum(COLORS) | None = Field(
+        default=None,
+        description="Display color of the Claude Code subagent: " + ", ".join(
+            f"`{c}`" for c in COLORS
+        ) + ".",
     )
     disallowedTools: _StringsOrCsv | None = Field(
         default=None,
         description="Claude Code: tools to deny, a list or a comma-separated string.",
     )
-    permissionMode: str | None = Field(
+    permissionMode: _Enum(PERMISSION_MODES) | None = Field(
         default=None,
-        description="Claude Code permission mode: `default`, `acceptEdits`, `plan`, `dontAsk` or "
-        "`bypassPermissions`.",
+        description="Claude Code permission mode: "
+        + ", ".join(f"`{m}`" for m in PERMISSION_MODES)
+        + ".",
     )
     maxTurns: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Claude Code: most agentic turns before the subagent stops."
@@ -198,24 +258,34 @@ class DroidFrontMatter(BaseModel):
     skills: _StringsOrCsv | None = Field(
         default=None, description="Claude Code: skills to preload, a list of skill names."
     )
-    hooks: dict[str, Any] | None = Field(
+    hooks: Any = Field(
         default=None,
         description="Claude Code: lifecycle hooks of the subagent (`PreToolUse`, `PostToolUse`, "
-        "`Stop`, …).",
+        "`Stop`, …), a mapping; anything else (`hooks: []`) makes Claude Code drop the agent.",
+        json_schema_extra={"type": "object", "minProperties": 1},
     )
-    memory: Literal["user", "project", "local"] | None = Field(
-        default=None, description="Claude Code: persistent memory scope, `user`, `project` or "
-        "`local`.",
-    )  # fmt: skip
-    background: bool | None = Field(
+    memory: _Enum(MEMORY_SCOPES) | None = Field(
+        default=None,
+        description="Claude Code: persistent memory scope, "
+        + ", ".join(f"`{m}`" for m in MEMORY_SCOPES)
+        + ".",
+    )
+    background: bool | Literal["true", "false"] | None = Field(
         default=None, description="Claude Code: `true` to always run as a background task."
     )
-    isolation: Literal["worktree"] | None = Field(
+    isolation: _Enum(ISOLATION_MODES) | None = Field(
         default=None, description="Claude Code: `worktree` to run in a temporary git worktree."
     )
-    effort: str | None = Field(
+    effort: _Enum(EFFORT_LEVELS) | int | None = Field(
         default=None,
-        description="Claude Code effort level: `low`, `medium`, `high`, `xhigh` or `max`.",
+        description="Claude Code effort level: "
+        + ", ".join(f"`{e}`" for e in EFFORT_LEVELS)
+        + ", or an integer.",
+    )
+    initialPrompt: str | None = Field(
+        default=None,
+        description="Claude Code: a prompt the subagent starts with when it runs as the main "
+        "agent.",
     )
 
 
@@ -235,21 +305,22 @@ _EXPECTED: dict[str, str] = {
     "tools": "a list of tool names, a comma-separated string of them, or a category "
     "(`read-only`, `edit`, `execute`, `web`, `mcp`)",
     "mcpServers": "a list of MCP server names",
-    "version": 'a semantic version such as `1.0.0`, quoted (`version: "1.0.0"`)',
+    "version": "a version such as `v2`, `2.1` or `1.0.0`",
     "createdAt": "a date written `YYYY-MM-DD`",
     "updatedAt": "a date written `YYYY-MM-DD`",
     "location": "`project` or `personal`",
     "tags": "a list of strings",
-    "color": "a color name such as `blue`",
+    "color": "one of " + ", ".join(f"`{c}`" for c in COLORS),
     "disallowedTools": "a list of tool names or a comma-separated string",
-    "permissionMode": "a permission mode such as `default`, `acceptEdits` or `plan`",
+    "permissionMode": "one of " + ", ".join(f"`{m}`" for m in PERMISSION_MODES),
     "maxTurns": "a whole number of at least 1",
     "skills": "a list of skill names",
     "hooks": "a mapping of hook events (such as `PreToolUse:`) to hooks",
     "memory": "`user`, `project` or `local`",
     "background": "`true` or `false`",
+    "initialPrompt": "text",
     "isolation": "`worktree`",
-    "effort": "an effort level such as `low`, `medium`, `high` or `max`",
+    "effort": "one of " + ", ".join(f"`{e}`" for e in EFFORT_LEVELS) + ", or an integer",
 }
 _EXPECTED_ITEM: dict[str, str] = {
     "tools": "a tool name",
@@ -359,7 +430,8 @@ def parse_droid(text: str, path: str, settings: Settings) -> DroidDocument:
     lines = split_lines(text)
     doc.diagnostics.extend(fm.diagnostics)
     if not fm.present:
-        end = min(len(lines[0]) if lines else 0, 3)
+        # SPEC Part II §A5/§A10: the whole first line, and DR001 alone
+        end = len(lines[0]) if lines else 0
         doc.diagnostics.append(
             diag(
                 "DR001",
@@ -550,6 +622,20 @@ class _Checker:
     # DR004
     def validate(self) -> None:
         known = {k: v for k, v in self.data.items() if k in KNOWN_KEYS}
+        effort = known.get("reasoningEffort")
+        if effort is False or effort in REASONING_EFFORTS_UNDOCUMENTED:
+            del known["reasoningEffort"]
+            shown = "off" if effort is False else effort
+            self.add(
+                diag(
+                    "DR004",
+                    self.value_range("reasoningEffort"),
+                    f"reasoningEffort: `{shown}` is taken by the Factory CLI but droid files "
+                    "document only `low`, `medium` and `high`",
+                    severity=Severity.HINT,
+                )
+            )
+        self.check_hooks()
         try:
             DroidFrontMatter.model_validate(known)
         except ValidationError as exc:
@@ -607,7 +693,29 @@ class _Checker:
         message = (
             f"{key}: found {_found(value)}{detail}; expected {_EXPECTED.get(key, 'another value')}"
         )
-        self.add(diag("DR004", rng, message))
+        # SPEC Part II §A9/§B: version is informational (a warning); an unknown color a hint
+        severity = {"version": Severity.WARNING, "color": Severity.HINT}.get(key)
+        self.add(diag("DR004", rng, message, severity=severity))
+
+    # DR013
+    def check_hooks(self) -> None:
+        """``hooks`` that is not a non-empty mapping makes Claude Code drop the agent without a
+        word (SPEC Part II §B): DR013, not DR004."""
+        if "hooks" not in self.data:
+            return
+        value = self.data["hooks"]
+        if isinstance(value, dict) and value:
+            return
+        self.invalid.add("hooks")
+        what = "an empty mapping" if isinstance(value, dict) else _found(value)
+        self.add(
+            diag(
+                "DR013",
+                self.value_range("hooks"),
+                f"hooks: found {what} — Claude Code silently drops an agent whose `hooks` is not "
+                "a mapping of hook events (such as `PreToolUse:`); remove the key or fill it in",
+            )
+        )
 
     def report_long_description(self, value: str, rng: Range) -> None:
         n = len(value)
@@ -708,6 +816,7 @@ class _Checker:
             return
         severity = Severity.HINT if self.doc.flavor == "claude" else Severity.WARNING
         first: dict[str, int] = {}
+        noop = self.doc.flavor == "factory"
         for index, entry in entries:
             if not entry:
                 continue
@@ -728,6 +837,13 @@ class _Checker:
                 )
                 continue
             first[entry] = index
+            if noop and tool_base_name(entry) in FACTORY_SUBAGENT_NOOP:
+                message = (
+                    f"tools: `{tool_base_name(entry)}` has no effect inside a droid run as a "
+                    "subagent — only the main session can use it"
+                )
+                self.add(diag("DR005", rng, message, severity=Severity.HINT))
+                continue
             problem = self.tool_problem(entry)
             if problem is not None:
                 message, suggestion = problem

@@ -23,7 +23,10 @@ at what it displaced, through the descriptor it still holds:
 
 * the old file, unchanged: done;
 * the old file with bytes **appended** after the check (``echo … >> tasks.md`` by a droid, a log
-  line): the appended bytes are appended to the new file too — both changes are kept;
+  line): the appended bytes go into the new file too — both changes are kept, and in their
+  order: the late bytes of the old file come before whatever was appended to the new file since
+  (an appender that opens the file per line wrote them first), which takes another swap when the
+  new file has grown (:func:`_carry_over_in_order`);
 * the old file **rewritten** after the check, or (with ``RENAME_EXCHANGE``) another file that a
   program renamed over the path after the check: the swap is undone — their version is put back
   and ours dropped — and :class:`WriteConflict` is raised, so the caller re-reads and tries again
@@ -139,10 +142,10 @@ def _digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _read_fd(fd: int, limit: int) -> bytes:
-    """All bytes of the file behind ``fd`` from offset 0 (at most ``limit + 1``)."""
+def _read_fd(fd: int, limit: int, start: int = 0) -> bytes:
+    """All bytes of the file behind ``fd`` from offset ``start`` (at most ``limit + 1``)."""
     chunks: list[bytes] = []
-    offset = 0
+    offset = start
     while offset <= limit:
         if hasattr(os, "pread"):
             chunk = os.pread(fd, 1 << 20, offset)
@@ -293,14 +296,17 @@ def _hook(stage: str, path: str) -> None:
         race_hook(stage, path)
 
 
-def _append(path: str, data: bytes) -> None:
-    """Append ``data`` to the file at ``path`` (one ``write`` with ``O_APPEND``)."""
+def _append(path: str, data: bytes, *, sync: bool = True) -> None:
+    """Append ``data`` to the file at ``path`` (one ``write`` with ``O_APPEND``). ``sync=False``
+    leaves the flush to the caller (who syncs after the swap that must follow at once: a line
+    appended to the file being replaced in between would land in the displaced file)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -345,13 +351,15 @@ def replace_if_unchanged(
         fd_old = _lock_current(path)
         limit = max(MAX_FILE_BYTES, before.size) * 2
         before, tail = _check(fd_old, before, limit)
-        if tail:  # appended since it was read: keep those bytes after ours
-            _append(tmp, tail)
+        if tail:  # appended since it was read: keep those bytes after ours (synced below)
+            _append(tmp, tail, sync=False)
             data += tail
         _hook("checked", path)
         exchanged = _exchange(tmp, path)
         if not exchanged:
             os.replace(tmp, path)
+        if tail:
+            os.fsync(fd_new)
         _hook("swapped", path)
         if SETTLE_SECONDS:
             time.sleep(SETTLE_SECONDS)
@@ -413,16 +421,13 @@ def _after_swap(
         _swap_back(path, tmp, folder, name, data, fd_new, limit)
     old = _read_fd(fd_old, limit)
     if _digest(old) == before.digest and len(old) == before.size:
+        extra: bytes | None = b""
+    else:
+        extra = _appended(old, before)
+    if extra is not None:  # unchanged, or appended after the check: carry it over, in order
         if exchanged:
             os.unlink(tmp)
-        _carry_late_appends(path, fd_old, before, limit, len(old))
-        return
-    extra = _appended(old, before)
-    if extra is not None:  # appended after the check: append it to the new file too
-        if exchanged:
-            os.unlink(tmp)
-        _append(path, extra)
-        _carry_late_appends(path, fd_old, before, limit, len(old))
+        _carry_over_in_order(path, folder, name, data, fd_new, fd_old, before, old, limit)
         return
     # rewritten after the check: their version wins, ours is dropped
     if exchanged:
@@ -457,9 +462,110 @@ def _swap_back(
     raise WriteConflict(CHANGED)
 
 
-def _carry_late_appends(path: str, fd_old: int, before: Snapshot, limit: int, seen: int) -> None:
-    """A last look at the old file (it has no name now): bytes appended since we read it are
-    appended to the new file too."""
-    old = _read_fd(fd_old, limit)
-    if len(old) > seen and _digest(old[: before.size]) == before.digest:
-        _append(path, old[seen:])
+#: how many times bytes appended late to a displaced file are merged into place before the
+#: merge gives up and appends them at the end (nothing lost; see _carry_over_in_order)
+MERGE_ROUNDS = 20
+
+
+def _carry_over_in_order(
+    path: str,
+    folder: str,
+    name: str,
+    data: bytes,
+    fd_new: int,
+    fd_old: int,
+    before: Snapshot,
+    old: bytes,
+    limit: int,
+) -> None:
+    """Bytes appended to the displaced file after the check (``old`` beyond ``before``) go into
+    the new file *before* the bytes appended to the new file meanwhile, so that every appended
+    line keeps its order (issue #15).
+
+    An appender that opens the file for each line (``echo … >> tasks.md``) and opened the old
+    file just before the swap writes its line there; its next line goes to the new file. So the
+    order is: our ``data``, the late bytes of the old file, then what the new file got since. When
+    the new file has grown, that merge is written as a new version and swapped in the same way
+    (the file it displaces is watched for late bytes again, round after round: each round's window
+    is a few microseconds, so this ends at once in practice); when it has not, the late bytes are
+    still merged by a swap, never appended, so that a line appended in the same instant cannot
+    pass them. After :data:`MERGE_ROUNDS` rounds, or when the new file was rewritten in place by
+    another program, late bytes are appended at the end: nothing is ever lost. A last look at every
+    displaced file carries over bytes a slow writer put there even later (at the end)."""
+    late = old[before.size :]
+    cur_fd, base = fd_new, data
+    displaced: list[tuple[int, int, bytes]] = [(fd_old, before.size, before.digest)]
+    consumed = [len(old)]  # bytes of each displaced file carried over so far
+    owned: list[int] = []
+    try:
+        for _ in range(MERGE_ROUNDS):
+            if not late:
+                break
+            st = os.fstat(cur_fd)
+            # base and the late bytes first (synced); the new file's own tail is read and added
+            # right before the swap, so that the window for a line to slip past is microseconds
+            tmp = write_temp(
+                folder, name, base + late, stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
+            )
+            try:
+                fd_tmp = _open_read(tmp)
+                owned.append(fd_tmp)
+                _flock(fd_tmp, time.monotonic() + LOCK_TIMEOUT)  # nobody else knows it: at once
+                tail = _read_fd(cur_fd, limit, start=len(base))
+                if tail:
+                    _append(tmp, tail, sync=False)
+                exchanged = _exchange(tmp, path)
+                if not exchanged:
+                    os.replace(tmp, path)
+                os.fsync(fd_tmp)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            if exchanged and not _same_inode(tmp, cur_fd):
+                # another program renamed its own version over the path meanwhile: theirs goes
+                # back in place, ours (with every appended byte) is kept beside it
+                _exchange(tmp, path)
+                raise WriteConflict(f"{CHANGED}; a version is kept as {_keep(tmp, folder, name)}")
+            cur = _read_fd(cur_fd, limit)
+            if not cur.startswith(base):
+                # the new file was rewritten in place meanwhile: that version goes back in place,
+                # the late bytes after it (their order against its own is not known)
+                if exchanged:
+                    _exchange(tmp, path)
+                    os.unlink(tmp)
+                    _append(path, late)
+                else:
+                    back = write_temp(folder, name, cur + late, stat.S_IMODE(st.st_mode), (-1, -1))
+                    os.replace(back, path)
+                late = b""
+                break
+            if exchanged:
+                os.unlink(tmp)
+            merged = base + late + tail
+            displaced.append((cur_fd, len(base) + len(tail), _digest(base + tail)))
+            consumed.append(len(base) + len(tail))
+            cur_fd, base = fd_tmp, merged
+            if SETTLE_SECONDS:
+                time.sleep(SETTLE_SECONDS)
+            now = _read_fd(displaced[-1][0], limit)
+            late = _late_bytes(now, displaced[-1])
+            consumed[-1] = len(now)
+        if late:  # out of rounds: at the end
+            _append(path, late)
+        for i, entry in enumerate(displaced):  # a last look: later bytes at the end
+            now = _read_fd(entry[0], limit)
+            if len(now) > consumed[i] and _late_bytes(now, entry):
+                _append(path, now[consumed[i] :])
+    finally:
+        for fd in owned:  # closing releases the locks
+            os.close(fd)
+
+
+def _late_bytes(now: bytes, entry: tuple[int, int, bytes]) -> bytes:
+    """What was appended to a displaced file (``entry``: its descriptor, and the size and digest
+    of what it held when it was displaced); ``b""`` when nothing was, or it was rewritten."""
+    _fd, size, digest = entry
+    if len(now) > size and _digest(now[:size]) == digest:
+        return now[size:]
+    return b""

@@ -22,7 +22,10 @@ DEFAULT_PROMPT = (
     "Task {taskId}: {title}\n{fields}\n\n"
     "Protocol: when you start, mark the task `[~]` in {taskFile}; when it is done, mark it `[x]` "
     "and add `**Completed**: YYYY-MM-DD HH:MM`; if you are blocked, mark it `[!]` and document the "
-    "blocker as `**Issue**:` / `**Error**:` fields under the task. Change nothing else in the file."
+    "blocker as `**Issue**:` / `**Error**:` fields under the task. Change nothing else in the file. "
+    "If the taskdroid MCP tools are available, use them instead of editing markers by hand: "
+    "`set_status` (path {taskFile}, taskId {taskId}; status `completed`, or `blocked` with a "
+    "`note`) — this task is already claimed for you; `claim_task` is for any other task you pick."
 )
 
 

@@ -66,7 +66,8 @@ def likely_status(inner: str) -> Status | None:
 
 # -- IDs and titles --------------------------------------------------------------------------------
 
-_ID_CORE = r"(?:T\d+(?:\.\d+)*[A-Z]?|\d+(?:\.\d+)*[A-Z]?)"
+#: an ID may end in one letter of either case (SPEC Part II §A1): ``T010a``, ``3.2B``
+_ID_CORE = r"(?:T\d+(?:\.\d+)*[A-Za-z]?|\d+(?:\.\d+)*[A-Za-z]?)"
 _ID_AT = re.compile(r"(" + _ID_CORE + r")(\.?)(?=[ \t]|$|\*\*|~~|:)")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9_]")
 _STATUS_TOKENS = ("⚠️", "✅", "🔄", "❌", "⚠")
@@ -184,9 +185,9 @@ def _xref_matches(value: str) -> list[tuple[int, int, str, str | None]]:
 # Not after ``@ ^ ~ = < >`` and not before ``+`` / ``.x``: ``react@18.2``, ``>=3.11``, ``5.0+`` and
 # ``1.2.x`` are versions, not task IDs. A ``-`` or ``~`` before an ID only in a range
 # (``1.1-1.3``, ``T030.2~T030.6``).
-_NOT_AFTER = r"(?<![\w.#/@^=<>])(?<!(?<![\dA-Z])[-~])"
-_DOTTED = re.compile(_NOT_AFTER + r"(\d+(?:\.\d+)+[A-Z]?)(?![\w+]|\.[\dxX*])")
-_SPECKIT = re.compile(_NOT_AFTER + r"(T\d+(?:\.\d+)*[A-Z]?)(?![\w+]|\.[\dxX*])")
+_NOT_AFTER = r"(?<![\w.#/@^=<>])(?<!(?<![\dA-Z])(?<!\d[a-z])[-~])"
+_DOTTED = re.compile(_NOT_AFTER + r"(\d+(?:\.\d+)+[A-Za-z]?)(?![\w+]|\.[\dxX*])")
+_SPECKIT = re.compile(_NOT_AFTER + r"(T\d+(?:\.\d+)*[A-Za-z]?)(?![\w+]|\.[\dxX*])")
 _AFTER_TASK = re.compile(r"(?:\b[Tt]asks?\b[ \t]*#?|(?<![\w/])#)[ \t]*")
 _ID_LIST_ITEM = re.compile(r"(" + _ID_CORE + r")(?![\w]|\.\d)")
 _SEP = re.compile(r"[ \t]*(?:,|;|&|\band\b|/|\+)?[ \t]*")
@@ -379,6 +380,50 @@ def _parse_section(line: str, n: int, level: int, ts: int, te: int) -> Section:
     return Section(n, level, text, Span(n, ts, te), num, num_span, prio, prio_span)
 
 
+# -- bare numbers (SPEC Part II §A2) --------------------------------------------------------------
+
+_BARE_NUMBER = re.compile(r"\d+[A-Za-z]?$")
+
+
+def _bare_id_form(line: str, t: Task) -> int:
+    """0: not a bare-integer ID; 1: a bare integer written as an ID (``1.``, ``1:``, ``**1 …**``,
+    ``~~1 …~~``); 2: a bare integer written like the first word of a title (``0 ESLint …``)."""
+    if not t.id or t.id_span is None or not _BARE_NUMBER.match(t.id):
+        return 0
+    a, b = t.id_span.start, t.id_span.end
+    if line[b : b + 1] in (".", ":") or line[max(0, a - 2) : a] in ("**", "~~"):
+        return 1
+    return 2
+
+
+def _demote_bare_numbers(lines: list[str], tasks: list[Task]) -> None:
+    """A bare integer right after the marker is an ID only when written as one, or when most of
+    its sibling tasks have bare-integer IDs written as IDs, or (taskdroid's reading of a list
+    numbered throughout) when every task of its list starts with a bare integer. Otherwise it is
+    the first word of the title: ``- [x] 0 ESLint warnings``."""
+    weak = [(t, _bare_id_form(lines[t.line], t)) for t in tasks]
+    if not any(form == 2 for _, form in weak):
+        return
+    lists: dict[int, list[int]] = {}
+    for t, form in weak:
+        lists.setdefault(t.list_id, []).append(form)
+    for t, form in weak:
+        if form != 2:
+            continue
+        forms = lists[t.list_id]
+        if forms.count(1) * 2 > len(forms) or 0 not in forms:
+            continue
+        assert t.id_span is not None
+        line = lines[t.line]
+        start, end = t.id_span.start, t.title_span.end
+        while end > start and line[end - 1] in " \t":
+            end -= 1  # `- [ ] 3 🔄`: the title is `3`, without the space before the emoji
+        t.id = None
+        t.id_span = None
+        t.title = line[start:end]
+        t.title_span = _span(Span, (t.line, start, end))
+
+
 # -- building a chunk -----------------------------------------------------------------------------
 
 
@@ -544,6 +589,7 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
             k += 1
     for t in tasks:
         t.section = remap.get(t.section, -1)
+    _demote_bare_numbers(lines, tasks)
     return ChunkParse(
         n_lines=len(lines),
         sections=real_sections,

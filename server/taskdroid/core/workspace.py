@@ -90,6 +90,11 @@ class Workspace:
         #: more folders that Files entries may be relative to (e.g. folders passed to the CLI)
         self.extra_bases: list[str] = []
         self._project_roots: dict[str, str | None] = {}
+        #: folder -> task files in it (split task lists, SPEC Part II §A3)
+        self._folders: dict[str, list[str]] = {}
+        self._folders_key: tuple | None = None
+        self._nearby: dict[str, list[str]] = {}
+        self._names: tuple[int, frozenset[str]] | None = None
 
     # -- settings -------------------------------------------------------------------------------
     def set_settings(self, settings: Settings) -> None:
@@ -449,10 +454,68 @@ class Workspace:
             if ref.task_id is None:
                 return None, None
         loc = self.lookup_id(target_doc, ref.task_id)
+        if loc is None and not ref.path:
+            hit = self.lookup_nearby(doc, ref.task_id)
+            if hit is not None:
+                return hit, None
+            beside = len(self._nearby_task_files(doc.path)) > (doc.path in self.task_docs)
+            where = " or the task files beside it" if beside else ""
+            return None, f"no task `{ref.task_id}` in this file{where}"
         if loc is None:
-            where = "in this file" if target_doc is doc else f"in `{ref.path}`"
-            return None, f"no task `{ref.task_id}` {where}"
+            return None, f"no task `{ref.task_id}` in `{ref.path}`"
         return (target_doc, loc), None
+
+    def lookup_nearby(self, doc: TaskDocument, task_id: str) -> tuple[TaskDocument, Located] | None:
+        """A task of a split task list (SPEC Part II §A3): the other task files of the same
+        folder, then those of its parent folder, then those of the folders right inside its
+        folder, then those anywhere in the same spec folder (``.kiro/specs/x/``,
+        ``specs/001-x/``)."""
+        for path in self._nearby_task_files(doc.path):
+            other = self.task_docs.get(path)
+            if other is None or other is doc:
+                continue
+            loc = self.lookup_id(other, task_id)
+            if loc is not None:
+                return other, loc
+        return None
+
+    def _nearby_task_files(self, path: str) -> list[str]:
+        key = (self.deps_version, len(self.task_docs))
+        if self._folders_key != key:
+            self._folders = {}
+            for p in sorted(self.task_docs):
+                self._folders.setdefault(os.path.dirname(p), []).append(p)
+            self._folders_key = key
+            self._nearby = {}
+        folder = os.path.dirname(path)
+        hit = self._nearby.get(folder)
+        if hit is None:
+            hit = self._nearby[folder] = self._nearby_uncached(folder)
+        return hit
+
+    def _nearby_uncached(self, folder: str) -> list[str]:
+        out = list(self._folders.get(folder, ()))
+        out.extend(self._folders.get(os.path.dirname(folder), ()))
+        # and the folders right inside it (the overview file's view of its per-epic files)
+        for sub in self._folders:
+            if os.path.dirname(sub) == folder and sub != folder:
+                out.extend(self._folders[sub])
+        spec = folder
+        while spec and os.path.basename(os.path.dirname(spec)) != "specs":
+            up = os.path.dirname(spec)
+            if up == spec or (self.root is not None and spec == self.root):
+                spec = ""
+                break
+            spec = up
+        if spec:
+            prefix = spec + os.sep
+            out.extend(
+                p
+                for f, paths in self._folders.items()
+                if f == spec or f.startswith(prefix)
+                for p in paths
+            )
+        return list(dict.fromkeys(out))
 
     def _show(self, p: str) -> str:
         rel = self.relpath(p)
@@ -491,6 +554,21 @@ class Workspace:
             if hit:
                 return True
         return False
+
+    def name_exists(self, name: str) -> bool:
+        """Is there a file called ``name`` anywhere in the workspace (SPEC Part II §A8)? The
+        names are gathered once per ``fs_version``, and only when asked."""
+        if self.root is None:
+            return False
+        if self._names is None or self._names[0] != self.fs_version:
+            from pathlib import Path
+
+            from taskdroid.core.discovery import file_names
+
+            names = set(file_names(Path(self.root), self.settings))
+            names.update(os.path.basename(p) for p in (*self.task_docs, *self.droid_docs))
+            self._names = (self.fs_version, frozenset(names))
+        return name in self._names[1]
 
     def invalidate_project_roots(self) -> None:
         """Forget which folders are project roots (a .taskdroid.toml, .git … appeared or went)."""
@@ -569,15 +647,14 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
                 refs = t.refs
                 if not refs:
                     continue
-                lst = adj.setdefault((path, t.id), [])
+                lst = adj.setdefault((path, normalize_id(t.id)), [])
                 for ref in refs:
                     if ref.path is None:
                         hit = own.get(ref.task_id) if ref.task_id else None
-                        if hit is None:
-                            hit = ws.lookup_id(doc, ref.task_id) if ref.task_id else None
-                        if hit is not None and hit.task.id:
-                            lst.append((path, hit.task.id))
-                        continue
+                        if hit is not None and hit.task.id:  # the common case, fast
+                            lst.append((path, normalize_id(hit.task.id)))
+                            continue
+                    # another file, or a split task list's sibling file (§A3)
                     target, _problem = ws.resolve_ref(doc, ref)
                     if target is not None and target[1].task.id:
                         lst.append((target[0].path, normalize_id(target[1].task.id)))

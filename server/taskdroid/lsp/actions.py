@@ -127,22 +127,6 @@ def _overlaps(a: Range, b: Range) -> bool:
 # -- to LSP ----------------------------------------------------------------------------------------
 
 
-def _can_resolve_edit(server: TaskdroidServer) -> bool:
-    props = server.capability("text_document.code_action.resolve_support.properties", None)
-    data = server.capability("text_document.code_action.data_support", False)
-    return bool(props) and "edit" in props and bool(data)
-
-
-def _literals(server: TaskdroidServer) -> bool:
-    """CodeAction literals, unless the client declares code actions without literal support
-    (then only commands can be returned)."""
-    if server.capability("text_document.code_action", None) is None:
-        return True
-    return (
-        server.capability("text_document.code_action.code_action_literal_support", None) is not None
-    )
-
-
 def to_lsp(
     server: TaskdroidServer,
     ctx: DocContext,
@@ -153,9 +137,9 @@ def to_lsp(
     from taskdroid.core.edits import EditError
     from taskdroid.lsp.editing import to_workspace_edit
 
-    if not _literals(server):
+    if not server.client.code_action_literals:
         return [a.command for a in actions if a.command is not None]
-    resolve = _can_resolve_edit(server)
+    resolve = server.client.resolve_edit
     version = _version(server, ctx)
     out: list[types.CodeAction | types.Command] = []
     converted: dict[int, types.Diagnostic] = {}
@@ -401,7 +385,6 @@ def _create_droid(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> li
         droid_stub,
         leaves_workspace,
     )
-    from taskdroid.lsp.editing import can_create_files
 
     name = (d.data or {}).get("name")
     root = ctx.project.root
@@ -416,7 +399,7 @@ def _create_droid(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> li
         return []
     rel = os.path.relpath(folder, root).replace(os.sep, "/")
     title = f"Create droid `{name}` in {rel}"
-    if can_create_files(server) and server.capability("workspace.apply_edit", False):
+    if server.client.resource_create and server.client.apply_edit:
         uri = from_fs_path(path) or ("file://" + path)
         return [Action(title, QUICKFIX, d, edit=create_file_edit(uri, droid_stub(name)))]
     command = types.Command(
@@ -428,12 +411,11 @@ def _create_droid(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> li
 def _rename_droid_file(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> list[Action]:
     """DR006: the file takes the droid's name (clients that can rename files)."""
     from taskdroid.core.query import valid_droid_name
-    from taskdroid.lsp.navigation import _client_renames_files
 
     name = (d.data or {}).get("name")
     if not name or not valid_droid_name(name) or ctx.droid_doc is None:
         return []
-    if not _client_renames_files(server):
+    if not server.client.resource_rename:
         return []
     folder, base = os.path.split(ctx.path)
     ext = os.path.splitext(base)[1] or ".md"

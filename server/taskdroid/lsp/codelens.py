@@ -21,6 +21,9 @@ from lsprotocol import types
 
 from taskdroid.core.text import Range
 from taskdroid.lsp.convert import ChunkLines, ChunkPieces, RawJSON
+from taskdroid.lsp.deferred import query
+from taskdroid.lsp.deferred import requirement_views as rv
+from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 log = logging.getLogger("taskdroid.lsp.codelens")
@@ -36,7 +39,21 @@ _NEXT = {
 }
 
 
+class CodeLensFeature:
+    """The code lens state of one server: per-chunk lenses of each document, and which version of
+    each open task file the client was last asked to refresh lenses for."""
+
+    def __init__(self) -> None:
+        #: per-chunk lenses of the current version of each document (see ChunkPieces)
+        self.pieces = ChunkPieces()
+        self.refreshed: dict[str, int | None] = {}
+        self.pending = False
+
+
 def register(server: TaskdroidServer) -> None:
+    server.add_feature(CodeLensFeature())
+    server.hooks.after_analysis.append(after_analysis)
+
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     @safe()
     async def code_lens(ls: TaskdroidServer, params: types.CodeLensParams) -> list[dict] | None:
@@ -48,13 +65,9 @@ def register(server: TaskdroidServer) -> None:
             return None
         return RawJSON(code_lenses(ls, ctx))  # type: ignore[return-value]
 
-    _install_refresh()
-
 
 def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
     """The lenses of a task file as protocol JSON (task lenses cached per chunk)."""
-    from taskdroid.core import query
-
     doc = ctx.task_doc
     assert doc is not None
     conv = server.conv
@@ -75,7 +88,8 @@ def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]
             parent[3] += total
             parent[4] += blocked
 
-    pieces = _CHUNK_PIECES.get(
+    feature = server.get_feature(CodeLensFeature) or CodeLensFeature()
+    pieces = feature.pieces.get(
         ctx.uri, doc.chunks, (conv.encoding,), lambda c: _chunk_lenses(server, ctx.uri, c)
     )
     for chunk, (task_lenses, stats) in zip(doc.chunks, pieces, strict=True):
@@ -115,10 +129,6 @@ def _lens(rng: dict, title: str, command: str, arguments: list | None = None) ->
     return {"range": rng, "command": cmd}
 
 
-#: per-chunk lenses of the current version of each document (see ChunkPieces)
-_CHUNK_PIECES = ChunkPieces()
-
-
 def _chunk_lenses(
     server: TaskdroidServer, uri: str, chunk
 ) -> tuple[list[dict], list[tuple[int, str | None]]]:
@@ -151,36 +161,11 @@ def _chunk_lenses(
 
 # -- refresh -----------------------------------------------------------------------------------------
 
-_refreshed: dict[str, int | None] = {}
-_pending = False
-
-
-def _install_refresh() -> None:
-    """Ask for a code lens refresh after each analysis of an open task file whose text changed.
-
-    The analysis of an open document is ``documents.analyse_open`` (called through the module on
-    didOpen, didChange and pull requests); it is wrapped once, here."""
-    from taskdroid.lsp import documents
-
-    original = documents.analyse_open
-    if getattr(original, "_codelens_refresh", False):
-        return
-
-    def analyse_open(server: TaskdroidServer, uri: str) -> None:
-        original(server, uri)
-        try:
-            after_analysis(server, uri)
-        except Exception:
-            log.exception("code lens refresh failed")
-
-    analyse_open._codelens_refresh = True  # type: ignore[attr-defined]
-    analyse_open.__doc__ = original.__doc__
-    documents.analyse_open = analyse_open
-
-
 def after_analysis(server: TaskdroidServer, uri: str) -> None:
-    global _pending
-    if not server.capability("workspace.code_lens.refresh_support", False):
+    """Ask for a code lens refresh after an analysis of an open task file whose text changed
+    (an ``after_analysis`` hook)."""
+    feature = server.get_feature(CodeLensFeature)
+    if feature is None or not server.client.code_lens_refresh:
         return
     doc = server.docs.get(uri)
     if doc is None or doc.path is None:
@@ -188,19 +173,19 @@ def after_analysis(server: TaskdroidServer, uri: str) -> None:
     project = server.project_for(doc.path)
     if project is None or doc.path not in project.ws.task_docs:
         return
-    if uri in _refreshed and _refreshed[uri] == doc.version:
+    refreshed = feature.refreshed
+    if uri in refreshed and refreshed[uri] == doc.version:
         return
-    first = uri not in _refreshed
-    _refreshed[uri] = doc.version
-    if len(_refreshed) > 1000:
-        _refreshed.clear()
-    if first or _pending:
+    first = uri not in refreshed
+    refreshed[uri] = doc.version
+    if len(refreshed) > 1000:
+        refreshed.clear()
+    if first or feature.pending:
         return  # a newly opened document: the client asks for its lenses anyway
-    _pending = True
+    feature.pending = True
 
     def send() -> None:
-        global _pending
-        _pending = False
+        feature.pending = False
         try:
             server.workspace_code_lens_refresh(None)
         except Exception:
@@ -214,8 +199,6 @@ def after_analysis(server: TaskdroidServer, uri: str) -> None:
 
 def requirement_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
     """SPEC §13: ``n tasks · k done`` on each requirement, user story and FR (a label)."""
-    from taskdroid.core import requirements as rq
-
     ws = ctx.project.ws
     req = ws.req_docs[ctx.path]
     out = []
@@ -223,5 +206,5 @@ def requirement_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[st
         if isinstance(row.item, rq.Criterion):
             continue
         rng = server.conv.range_json(ctx.lines, row.item.span.range)
-        out.append(_lens(rng, rq.lens_title(row), ""))
+        out.append(_lens(rng, rv.lens_title(row), ""))
     return out

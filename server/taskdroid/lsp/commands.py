@@ -36,7 +36,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
-from taskdroid.lsp.editing import apply_status, can_create_files
+from taskdroid.lsp.editing import apply_status
 from taskdroid.lsp.server import TaskdroidServer
 
 if TYPE_CHECKING:
@@ -409,7 +409,7 @@ async def _create_droid(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str,
         raise invalid(CREATE_DROID, f"{path} already exists")
     uri = from_fs_path(path) or ("file://" + path)
     text = droid_stub(a.name)
-    if can_create_files(ls) and ls.capability("workspace.apply_edit", False):
+    if ls.client.resource_create and ls.client.apply_edit:
         params = types.ApplyWorkspaceEditParams(
             edit=create_file_edit(uri, text), label=f"taskdroid: create droid {a.name}"
         )
@@ -441,7 +441,7 @@ def _write_new(path: str, text: str) -> None:
 
 
 async def _show(ls: TaskdroidServer, uri: str) -> None:
-    if not ls.capability("window.show_document.support", False):
+    if not ls.client.show_document:
         return
     try:
         await asyncio.wait_for(

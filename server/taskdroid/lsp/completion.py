@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from taskdroid.core.inline import plain_title
+from taskdroid.core.text import Range
 from taskdroid.lsp.convert import markup, plain_text
+from taskdroid.lsp.deferred import requirement_views as rv
+from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 if TYPE_CHECKING:
@@ -24,31 +27,30 @@ if TYPE_CHECKING:
 
 TRIGGER_CHARACTERS = ["[", ":", " ", ",", "#", "*"]
 
-#: values offered for front matter keys with a closed set (or common values)
-_FM_VALUES: dict[str, list[tuple[str, str]]] = {
-    "location": [("project", "lives in the repository"), ("personal", "lives in your home folder")],
-    "reasoningEffort": [("low", ""), ("medium", ""), ("high", "")],
-    "permissionMode": [
-        ("default", ""),
-        ("acceptEdits", ""),
-        ("plan", ""),
-        ("dontAsk", ""),
-        ("bypassPermissions", ""),
-    ],
-    "memory": [("user", ""), ("project", ""), ("local", "")],
-    "isolation": [("worktree", "run in a temporary git worktree")],
-    "background": [("true", ""), ("false", "")],
-    "effort": [("low", ""), ("medium", ""), ("high", ""), ("xhigh", ""), ("max", "")],
-    "color": [
-        (c, "") for c in ("red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan")
-    ],
+#: what a few enumerated values mean (the values themselves come from core/droids.py, the same
+#: constants the checker validates with)
+_VALUE_NOTES: dict[tuple[str, str], str] = {
+    ("location", "project"): "lives in the repository",
+    ("location", "personal"): "lives in your home folder",
+    ("isolation", "worktree"): "run in a temporary git worktree",
+    ("model", "inherit"): "the model of the session that invokes the droid",
+    ("model", "sonnet"): "Claude Sonnet (alias)",
+    ("model", "opus"): "Claude Opus (alias)",
+    ("model", "haiku"): "Claude Haiku (alias)",
+    ("permissionMode", "bypassPermissions"): "skip permission prompts",
+    ("permissionMode", "plan"): "read-only planning",
+    ("effort", "max"): "or an integer",
 }
-_MODELS = [
-    ("inherit", "the model of the session that invokes the droid"),
-    ("sonnet", "Claude Sonnet (alias)"),
-    ("opus", "Claude Opus (alias)"),
-    ("haiku", "Claude Haiku (alias)"),
-]
+
+
+def fm_value_choices(key: str, flavor: str | None) -> list[tuple[str, str]]:
+    """The values completion offers for ``key`` (SPEC Part II §B), with a short note each."""
+    from taskdroid.core.droids import ENUMERATED_VALUES
+
+    values = ENUMERATED_VALUES.get(key, ())
+    if key == "model" and flavor == "factory":
+        values = values[:1]  # Factory model ids are not Claude aliases
+    return [(v, _VALUE_NOTES.get((key, v), "")) for v in values]
 
 
 def register(server: TaskdroidServer) -> None:
@@ -92,9 +94,7 @@ class _Builder:
         self.server = server
         self.ctx = ctx
         self.cc = cc
-        self.md = server.markdown_supported(
-            "text_document.completion.completion_item.documentation_format"
-        )
+        self.md = server.client.markdown_completion_docs
         self.range = server.conv.range(ctx.lines, cc.replace)
 
     def item(
@@ -279,10 +279,7 @@ class _Builder:
     def fm_values(self) -> list[types.CompletionItem]:
         key = self.cc.key or ""
         droid = self.ctx.droid_doc
-        if key == "model":
-            values = _MODELS if droid is None or droid.flavor != "factory" else _MODELS[:1]
-        else:
-            values = _FM_VALUES.get(key, [])
+        values = fm_value_choices(key, droid.flavor if droid is not None else None)
         return [
             self.item(v, types.CompletionItemKind.Value, v, detail=d or key, sort=f"{i:02d}")
             for i, (v, d) in enumerate(values)
@@ -324,13 +321,10 @@ def requirement_completion(
 ) -> list[types.CompletionItem] | None:
     """SPEC §13: requirement and criterion IDs after ``_Requirements: `` (and after a comma in
     that list), user stories inside ``[US``; None when the position is neither."""
-    from taskdroid.core import requirements as rq
-    from taskdroid.core.text import Range
-
     if ctx.task_doc is None:
         return None
     line = ctx.lines.line(pos.line)
-    found = rq.completion_context(line, pos.character)
+    found = rv.completion_context(line, pos.character)
     if found is None:
         return None
     flavor, start = found
@@ -339,9 +333,9 @@ def requirement_completion(
         return []
     rng = server.conv.range(ctx.lines, Range.of(pos.line, start, pos.character))
     close = flavor == rq.SPECKIT and not line[pos.character :].startswith("]")
-    md = server.markdown_supported("text_document.completion.completion_item.documentation_format")
+    md = server.client.markdown_completion_docs
     out = []
-    for c in rq.completions(req, flavor):
+    for c in rv.completions(req, flavor):
         doc = c.documentation
         out.append(
             types.CompletionItem(

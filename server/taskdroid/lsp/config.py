@@ -3,8 +3,9 @@
 Settings come from the core loader (defaults, ``.taskdroid.toml``, the user file, the editor, the
 environment, ``--config``/``--runner``). The editor part is ``initializationOptions`` merged with
 the ``workspace/configuration`` section ``taskdroid`` (later wins), re-read on
-``workspace/didChangeConfiguration``. Clients that cannot answer ``workspace/configuration`` send
-their settings in ``didChangeConfiguration`` instead; those are used as they come.
+``workspace/didChangeConfiguration`` (handled in :mod:`taskdroid.lsp.documents`, which rebuilds
+the index). Clients that cannot answer ``workspace/configuration`` send their settings in
+``didChangeConfiguration`` instead; those are used as they come.
 
 ``initializationOptions`` may also carry server options that are not settings (``debounceMs``,
 ``diagnosticMode``, ``pollIntervalMs``, ``indexProgressThreshold``). An invalid value of any kind
@@ -21,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from taskdroid.lsp.server import SERVER_OPTION_KEYS, ServerOptions, TaskdroidServer
+from taskdroid.lsp.deferred import config as core_config
+from taskdroid.lsp.deferred import settings as core_settings
+from taskdroid.lsp.server import SERVER_OPTION_KEYS, Project, ServerOptions, TaskdroidServer
 
 if TYPE_CHECKING:
     from taskdroid.core.config import LoadedSettings
-    from taskdroid.lsp.server import Project
 
 log = logging.getLogger("taskdroid.lsp.config")
 
@@ -34,17 +36,7 @@ _CONFIG_TIMEOUT = 5.0
 
 
 def register(server: TaskdroidServer) -> None:
-    server.init_hooks.append(read_init_options)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(
-        ls: TaskdroidServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        settings = params.settings
-        if isinstance(settings, Mapping) and settings:
-            ls.pushed_settings = dict(settings)
-        await ls.wait_ready()
-        await reload_settings(ls)
+    server.hooks.initialize.append(read_init_options)
 
 
 # -- server options ----------------------------------------------------------------------------
@@ -119,7 +111,7 @@ def _deep_merge(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
 async def fetch_client_settings(server: TaskdroidServer, project: Project) -> Any:
     """The ``taskdroid`` section from the client (``workspace/configuration``), or what it pushed
     with ``didChangeConfiguration`` when it cannot be asked."""
-    if server.capability("workspace.configuration", False):
+    if server.client.configuration:
         try:
             result = await asyncio.wait_for(
                 server.workspace_configuration_async(
@@ -137,8 +129,7 @@ async def fetch_client_settings(server: TaskdroidServer, project: Project) -> An
 
 
 async def load_project_settings(server: TaskdroidServer, project: Project) -> LoadedSettings:
-    from taskdroid.core.config import load_settings, settings_from_dict
-
+    settings_from_dict = core_config.settings_from_dict
     problems: list[str] = []
     init = _strip_server_options(server.init_options)
     init_nested, p1 = settings_from_dict(init, "initializationOptions") if init else ({}, [])
@@ -164,7 +155,7 @@ async def load_project_settings(server: TaskdroidServer, project: Project) -> Lo
         problems.append(f"--config {config_file}: no such file; ignored")
         cfg_path = None
     try:
-        loaded = load_settings(
+        loaded = core_config.load_settings(
             Path(project.root) if project.root else None,
             lsp=merged,
             runner_override=getattr(args, "runner", None),
@@ -172,31 +163,8 @@ async def load_project_settings(server: TaskdroidServer, project: Project) -> Lo
         )
     except Exception as e:  # never let a settings problem stop the server
         log.exception("cannot load settings")
-        from taskdroid.core.config import LoadedSettings
-        from taskdroid.core.settings import Settings
-
-        loaded = LoadedSettings(Settings(), [f"settings: {e}; using the defaults"])
+        loaded = core_config.LoadedSettings(
+            core_settings.Settings(), [f"settings: {e}; using the defaults"]
+        )
     loaded.problems[:0] = problems
     return loaded
-
-
-async def reload_settings(server: TaskdroidServer) -> None:
-    """Re-read the settings of every project; re-index the ones whose settings changed."""
-    from taskdroid.lsp import documents
-
-    for project in server.all_projects():
-        loaded = await load_project_settings(server, project)
-        if not loaded.problems:
-            server.forget_shown_problems()  # fixed: show them again should they come back
-        server.show_problems(loaded.problems)
-        old = project.loaded
-        same = (
-            old is not None
-            and old.settings == loaded.settings
-            and old.project_diagnostics == loaded.project_diagnostics
-            and old.project_file == loaded.project_file
-        )
-        if same:
-            project.loaded = loaded
-            continue
-        await documents.rebuild_project(server, project, loaded)

@@ -12,6 +12,14 @@ The mode (server option ``diagnosticMode``, default ``auto``):
   0.11), since cross-file changes (a droid deleted, a dependency target added in another file)
   would otherwise stay stale in their other buffers. ``diagnosticMode: "pull"`` forces pull.
 
+Latency (docs/architecture.md, "Latency as users get it"): a pull is answered at once with the diagnostics of the document's
+current version (a debounced analysis still waiting is done there and then); the push debounce
+adapts to the cost of the analysis (see :func:`push_delay`). The first ``workspace/diagnostic``
+answer waits for the first analysis of the whole workspace (reporting work-done progress on the
+request's token), so it covers every file; later answers report unchanged files by result id.
+``workspace/diagnostic/refresh`` is sent once when that first analysis is done and at most every
+:data:`REFRESH_INTERVAL` seconds after that.
+
 Cross-file effects: after any change the set of affected files is computed (files whose
 cross-file references name a changed file, every task file when the set of droids changed,
 every droid file when a droid file changed (DR007), files on old and new dependency cycles), and
@@ -22,54 +30,66 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from dataclasses import dataclass
+import os
+import time
 
 from lsprotocol import types
 
-from taskdroid.lsp.server import Project, TaskdroidServer
+from taskdroid.lsp.deferred import query
+from taskdroid.lsp.deferred import requirements as rq
+from taskdroid.lsp.server import DiagnosticsState, Entry, Project, TaskdroidServer
 
 log = logging.getLogger("taskdroid.lsp.diagnostics")
 
 _EMPTY_RESULT_ID = "empty"
 _MAX_TOMBSTONES = 2000
+#: the least time between two ``workspace/diagnostic/refresh`` requests (seconds)
+REFRESH_INTERVAL = 0.25
+#: an analysis this cheap (seconds of the loop thread's CPU time) is never debounced
+CHEAP_ANALYSIS = 0.02
+#: test-only: every file analysis burns this much more CPU time (milliseconds), to make an
+#: expensive analysis and the races of start-up reproducible in tests (tests/lsp/test_latency.py,
+#: test_debounce.py); never set it otherwise
+SLOW_ANALYSIS_ENV = "TASKDROID_TEST_SLOW_ANALYSIS_MS"
 
 
-@dataclass(slots=True)
-class Entry:
-    uri: str
-    version: int | None
-    result_id: str
-    items: list[types.Diagnostic]
+def _slow_analysis() -> float:
+    try:
+        return max(0.0, float(os.environ.get(SLOW_ANALYSIS_ENV, "0"))) / 1000
+    except ValueError:
+        return 0.0
 
 
-class DiagnosticsState:
-    """Cached diagnostics by path, with the uri and document version they were computed for."""
+_SLOW = _slow_analysis()
 
-    def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
-        #: uri → result id of files that left the index (reported empty to pulling clients)
-        self.tombstones: dict[str, str] = {}
-        self._session = uuid.uuid4().hex[:8]
-        self._n = 0
-        self.refresh_pending = False
 
-    def new_id(self) -> str:
-        self._n += 1
-        return f"{self._session}-{self._n}"
+def _burn(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+__all__ = ["DiagnosticsState", "Entry"]
 
 
 def register(server: TaskdroidServer) -> None:
-    server.init_hooks.append(choose_mode)
+    server.hooks.initialize.append(choose_mode)
+
+
+def diagnostic_mode(wanted: str, can_pull: bool, can_refresh: bool) -> str:
+    """``push`` or ``pull``: the server option ``diagnosticMode`` (``auto``, ``push``, ``pull``)
+    against what the client can do."""
+    if wanted == "push" or not can_pull:
+        return "push"
+    if wanted == "pull":
+        return "pull"
+    return "pull" if can_refresh else "push"
 
 
 def choose_mode(server: TaskdroidServer, params: types.InitializeParams) -> None:
-    from taskdroid.lsp.fastinit import diagnostic_mode
-
     mode = diagnostic_mode(
         server.options.diagnostic_mode,
-        server.capability("text_document.diagnostic", None) is not None,
-        bool(server.capability("workspace.diagnostics.refresh_support", False)),
+        server.client.pull_diagnostics,
+        server.client.workspace_refresh,
     )
     server.diagnostic_mode = mode
     if mode == "pull":
@@ -90,8 +110,6 @@ def _register_pull(server: TaskdroidServer) -> None:
         await ls.wait_ready()
         try:
             await settle(ls, uri)
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("analysis of %s failed", uri)
         path = ls.path_of(uri)
@@ -111,11 +129,10 @@ def _register_pull(server: TaskdroidServer) -> None:
         ls: TaskdroidServer, params: types.WorkspaceDiagnosticParams
     ) -> types.WorkspaceDiagnosticReport:
         await ls.wait_ready()
+        await _wait_complete(ls, params.work_done_token)
         for uri in list(ls.docs):
             try:
                 await settle(ls, uri)
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("analysis of %s failed", uri)
         previous = {p.uri: p.value for p in params.previous_result_ids or []}
@@ -155,29 +172,99 @@ def _register_pull(server: TaskdroidServer) -> None:
         return types.WorkspaceDiagnosticReport(items=items)
 
 
-async def settle(server: TaskdroidServer, uri: str) -> None:
-    """Wait for the pending analysis of an open document, then make sure the cache holds the
-    diagnostics of its current version."""
-    from taskdroid.lsp import documents
+def _complete_event(server: TaskdroidServer) -> asyncio.Event:
+    if server.diag.complete is None:
+        server.diag.complete = asyncio.Event()
+    return server.diag.complete
 
-    for _ in range(100):
-        task = server.pending(uri)
-        if task is None:
-            break
+
+async def _wait_complete(server: TaskdroidServer, token: types.ProgressToken | None) -> None:
+    """Wait for the first analysis of the whole workspace, with progress on ``token``."""
+    done = _complete_event(server)
+    if done.is_set():
+        return
+    if token is None:
+        await done.wait()
+        return
+    progress = server.work_done_progress
+    try:
+        progress.begin(
+            token, types.WorkDoneProgressBegin(title="taskdroid: analysing", percentage=0)
+        )
+    except Exception:
+        log.exception("cannot begin progress")
+    try:
+        while not done.is_set():
+            try:
+                await asyncio.wait_for(done.wait(), 0.5)
+            except TimeoutError:
+                n, total = server.diag.progress
+                try:
+                    progress.report(
+                        token,
+                        types.WorkDoneProgressReport(
+                            message=f"{n}/{total} files",
+                            percentage=int(n * 100 / max(total, 1)),
+                        ),
+                    )
+                except Exception:
+                    log.exception("cannot report progress")
+    finally:
         try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-            # the analysis was superseded by a newer edit: wait for that one
+            progress.end(token, types.WorkDoneProgressEnd())
+        except Exception:
+            log.exception("cannot end progress")
+
+
+def analyse_open(server: TaskdroidServer, uri: str) -> None:
+    """Bring the diagnostics of the open document ``uri`` (and of what depends on it) up to
+    date, then run the ``after_analysis`` hooks."""
+    doc = server.docs.get(uri)
+    if doc is None or doc.path is None:
+        return
+    project = server.project_for(doc.path)
+    if project is None:
+        return
+    start = time.thread_time()
+    server.sync(uri)
+    if doc.unanalysed:
+        doc.unanalysed = False
+        analyse(server, project, {doc.path}, origin=doc.path)
+    else:
+        # unchanged in the core (or not a task/droid file): make sure the cache has this version
+        refresh_paths(server, project, {doc.path}, origin=doc.path)
+    doc.analysis_cost = time.thread_time() - start
+    server.after_analysis(uri)
+
+
+def push_delay(server: TaskdroidServer, uri: str) -> float:
+    """How long to wait before analysing an edited document.
+
+    No wait when the last analysis of the document was cheap, or when the edit follows a
+    pause (no edit in the last ``debounceMs``): a debounce applies only while edits keep
+    arriving on a document whose analysis is expensive, and then lasts twice what that analysis
+    costs (at most ``debounceMs``). Call on each edit."""
+    doc = server.docs.get(uri)
+    limit = server.options.debounce
+    if doc is None or limit <= 0:
+        return 0.0
+    now = time.monotonic()
+    previous, doc.last_edit = doc.last_edit, now
+    if doc.analysis_cost <= CHEAP_ANALYSIS or now - previous >= limit:
+        return 0.0
+    return min(limit, 2 * doc.analysis_cost)
+
+
+async def settle(server: TaskdroidServer, uri: str) -> None:
+    """Make sure the cache holds the diagnostics of the open document's current version: an
+    analysis still waiting for its debounce is done now instead."""
     doc = server.docs.get(uri)
     if doc is None or doc.path is None:
         return
     entry = server.diag.entries.get(doc.path)
     if doc.synced != doc.version or entry is None or entry.version != doc.version:
         server.cancel_pending(uri)
-        documents.analyse_open(server, uri)
+        analyse_open(server, uri)
 
 
 # -- computing -------------------------------------------------------------------------------------
@@ -185,21 +272,14 @@ async def settle(server: TaskdroidServer, uri: str) -> None:
 
 def affected_paths(server: TaskdroidServer, project: Project, changed: set[str]) -> set[str]:
     """``changed`` plus every file whose diagnostics may depend on them."""
-    from taskdroid.core.query import referenced_paths
-    from taskdroid.core.requirements import neighbours as requirement_neighbours
-
     ws = project.ws
     out = set(changed)
+    cache = project.ref_cache
     for p, doc in ws.task_docs.items():
-        if p in out:
-            continue
-        cached = project.ref_cache.get(p)
+        cached = cache.get(p)
         if cached is None or cached[0] is not doc:
-            refs = referenced_paths(ws, doc)
-            project.ref_cache[p] = (doc, refs)
-        else:
-            refs = cached[1]
-        if refs & changed:
+            cached = cache[p] = (doc, query.referenced_paths(ws, doc))
+        if not cached[1].isdisjoint(changed):
             out.add(p)
     sig = tuple(sorted((name, d.path) for name, d in ws.droid_index().items()))
     if sig != project.droid_sig:
@@ -208,7 +288,7 @@ def affected_paths(server: TaskdroidServer, project: Project, changed: set[str])
         out.update(ws.droid_docs)
     elif any(p not in ws.task_docs for p in changed):
         out.update(ws.droid_docs)  # DR007 may have changed
-    out |= requirement_neighbours(ws, changed)  # SPEC §13: tasks.md ↔ requirements.md/spec.md
+    out |= rq.neighbours(ws, changed)  # SPEC §13: tasks.md ↔ requirements.md/spec.md
     cycles = cycle_paths(project)
     out |= cycles | project.cycle_paths
     project.cycle_paths = cycles
@@ -240,6 +320,7 @@ def _project_paths(server: TaskdroidServer, project: Project) -> set[str]:
     """Every file of ``project`` to (re)analyse; records its droid names and cycles."""
     ws = project.ws
     project.droid_sig = tuple(sorted((n, d.path) for n, d in ws.droid_index().items()))
+    project.droid_count = len(ws.droid_docs)
     project.cycle_paths = cycle_paths(project)
     paths = set(ws.all_paths())
     paths.update(
@@ -259,44 +340,66 @@ def _analyse_unindexed_open(server: TaskdroidServer) -> None:
 
 async def analyse_all_async(server: TaskdroidServer, slice_seconds: float = 0.02) -> None:
     """The first analysis after indexing: every file of every project, open documents first —
-    what the user looks at, and what a pulling client is waiting for — then every other file,
-    yielding to the event loop between slices so requests are answered meanwhile."""
-    from taskdroid.lsp import codelens
-
+    what the user looks at — then every other file, yielding to the event loop between slices so
+    requests are answered meanwhile. A workspace pull waits for the end of it; one refresh
+    request is sent then."""
     done: set[str] = set()
-    for uri in list(server.docs):
-        doc = server.docs.get(uri)
-        project = server.project_for(doc.path) if doc is not None and doc.path else None
-        if doc is None or doc.path is None or project is None:
-            continue
-        try:
-            server.sync(uri)
-            doc.unanalysed = False  # the whole workspace is analysed right after
-            refresh_paths(server, project, {doc.path}, origin=doc.path)
-            done.add(doc.path)
-            server.cancel_pending(uri)  # the didOpen analysis waiting for the index: done
-            codelens.after_analysis(server, uri)
-        except Exception:
-            log.exception("analysis of %s failed", uri)
-    await asyncio.sleep(0)
-    loop = asyncio.get_running_loop()
-    for project in server.all_projects():
-        try:
-            paths = sorted(_project_paths(server, project) - done)
-        except Exception:
-            log.exception("analysis of %s failed", project.root)
-            continue
-        start = loop.time()
-        for path in paths:
+    state = server.diag
+    complete = _complete_event(server)
+    try:
+        for uri in list(server.docs):
+            doc = server.docs.get(uri)
+            project = server.project_for(doc.path) if doc is not None and doc.path else None
+            if doc is None or doc.path is None or project is None:
+                continue
             try:
-                refresh_paths(server, project, {path})
+                server.sync(uri)
+                doc.unanalysed = False  # the whole workspace is analysed right after
+                refresh_paths(server, project, {doc.path}, origin=doc.path)
+                done.add(doc.path)
+                server.cancel_pending(uri)  # the didOpen analysis waiting for the index: done
+                server.after_analysis(uri)
             except Exception:
-                log.exception("analysis of %s failed", path)
-            if loop.time() - start > slice_seconds:
-                await asyncio.sleep(0)
-                start = loop.time()
+                log.exception("analysis of %s failed", uri)
+        await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        plan: list[tuple[Project, list[str]]] = []
+        for project in server.all_projects():
+            try:
+                plan.append((project, sorted(_project_paths(server, project) - done)))
+            except Exception:
+                log.exception("analysis of %s failed", project.root)
+        state.progress = (0, sum(len(paths) for _, paths in plan))
+        n = 0
+        for project, paths in plan:
+            start = loop.time()
+            for path in paths:
+                try:
+                    refresh_paths(server, project, {path}, refresh=False)
+                except Exception:
+                    log.exception("analysis of %s failed", path)
+                n += 1
+                if loop.time() - start > slice_seconds:
+                    state.progress = (n, state.progress[1])
+                    await asyncio.sleep(0)
+                    start = loop.time()
+            # files indexed or changed while this ran: a result may depend on them
+            _recheck_droids(server, project)
+        _analyse_unindexed_open(server)
+    finally:
+        complete.set()
     request_refresh(server)
-    _analyse_unindexed_open(server)
+
+
+def _recheck_droids(server: TaskdroidServer, project: Project) -> None:
+    """Droid files analysed before another droid file of the same name arrived (DR007 on the
+    first of two): analyse every droid file again when the set of droids changed meanwhile."""
+    ws = project.ws
+    sig = tuple(sorted((n, d.path) for n, d in ws.droid_index().items()))
+    if sig != project.droid_sig or len(ws.droid_docs) != project.droid_count:
+        project.droid_sig = sig
+        project.droid_count = len(ws.droid_docs)
+        refresh_paths(server, project, set(ws.droid_docs) | set(ws.task_docs), refresh=False)
 
 
 def forget_project(server: TaskdroidServer, project: Project) -> None:
@@ -321,7 +424,12 @@ def _drop(server: TaskdroidServer, path: str) -> None:
 
 
 def refresh_paths(
-    server: TaskdroidServer, project: Project, paths: set[str], *, origin: str | None = None
+    server: TaskdroidServer,
+    project: Project,
+    paths: set[str],
+    *,
+    origin: str | None = None,
+    refresh: bool = True,
 ) -> None:
     """Recompute and cache the diagnostics of ``paths``; publish (push) or ask the client to
     re-pull (pull) when a result other than ``origin``'s changed."""
@@ -329,6 +437,8 @@ def refresh_paths(
     state = server.diag
     others_changed = False
     for path in sorted(paths):
+        if _SLOW:
+            _burn(_SLOW)
         indexed = path in ws.task_docs or path in ws.droid_docs or path in ws.extra_diagnostics
         indexed = indexed or path in ws.req_docs
         if not indexed:
@@ -367,7 +477,7 @@ def refresh_paths(
             _publish(server, uri, items, version)
         elif path != origin:
             others_changed = True
-    if others_changed:
+    if others_changed and refresh:
         request_refresh(server)
 
 
@@ -383,24 +493,29 @@ def _publish(
 
 
 def request_refresh(server: TaskdroidServer) -> None:
-    """Ask a pulling client to pull again (coalesced: at most one request per loop turn)."""
-    if server.push_diagnostics or not server.capability(
-        "workspace.diagnostics.refresh_support", False
-    ):
+    """Ask a pulling client to pull again: not before the first analysis of the workspace is
+    done (its end sends one), and at most once every :data:`REFRESH_INTERVAL` seconds."""
+    if server.push_diagnostics or not server.client.workspace_refresh:
         return
     state = server.diag
-    if state.refresh_pending:
+    if state.refresh_handle is not None:
+        return  # one is on its way
+    complete = state.complete
+    if complete is None or not complete.is_set():
         return
-    state.refresh_pending = True
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    wait = max(0.0, state.last_refresh + REFRESH_INTERVAL - loop.time())
 
     def send() -> None:
-        state.refresh_pending = False
+        state.refresh_handle = None
+        state.last_refresh = loop.time()
+        state.refreshes += 1
         try:
             server.workspace_diagnostic_refresh(None)
         except Exception:
             log.exception("cannot request a diagnostic refresh")
 
-    try:
-        asyncio.get_running_loop().call_soon(send)
-    except RuntimeError:
-        send()
+    state.refresh_handle = loop.call_later(wait, send) if wait > 0 else loop.call_soon(send)

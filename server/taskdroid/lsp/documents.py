@@ -8,6 +8,8 @@
 * ``workspace/didChangeWatchedFiles`` (registered dynamically where the client allows) keeps the
   index current. Clients that cannot watch files get a poll of the disk instead
   (``pollIntervalMs``).
+* ``workspace/didChangeConfiguration`` re-reads the settings (:mod:`taskdroid.lsp.config`) and
+  rebuilds the index of each project whose settings changed.
 """
 
 from __future__ import annotations
@@ -17,12 +19,18 @@ import gc
 import logging
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from taskdroid.lsp import deferred, diagnostics
+from taskdroid.lsp.config import load_project_settings
 from taskdroid.lsp.convert import LineIndex
+from taskdroid.lsp.deferred import config as core_config
+from taskdroid.lsp.deferred import discovery, globs
+from taskdroid.lsp.deferred import workspace as core_ws
 from taskdroid.lsp.server import OpenDocument, Project, TaskdroidServer, new_token
 
 if TYPE_CHECKING:
@@ -55,7 +63,7 @@ def register(server: TaskdroidServer) -> None:
         ls.docs[item.uri] = OpenDocument(item.uri, path, item.version, item.text, item.language_id)
         if path is not None:
             ls.open_paths[path] = item.uri
-        ls.schedule(item.uri, 0, lambda: analyse_open(ls, item.uri))
+        ls.schedule(item.uri, 0, lambda: diagnostics.analyse_open(ls, item.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: TaskdroidServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -66,7 +74,8 @@ def register(server: TaskdroidServer) -> None:
             return
         lines = apply_changes(ls, doc.lines, params.content_changes)
         doc.set_text(lines.text, params.text_document.version, lines)
-        ls.schedule(uri, ls.options.debounce, lambda: analyse_open(ls, uri))
+        delay = diagnostics.push_delay(ls, uri)
+        ls.schedule(uri, delay, lambda: diagnostics.analyse_open(ls, uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TaskdroidServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -101,9 +110,7 @@ def register(server: TaskdroidServer) -> None:
             for project in list(ls.projects):
                 if project.root == path:
                     ls.projects.remove(project)
-                    from taskdroid.lsp.diagnostics import forget_project
-
-                    forget_project(ls, project)
+                    diagnostics.forget_project(ls, project)
                     for doc in ls.docs.values():  # now in another project: sync again
                         if doc.path is not None and project.contains(doc.path):
                             doc.synced = -1
@@ -114,9 +121,17 @@ def register(server: TaskdroidServer) -> None:
             project = await new_project(ls, f.uri, path)
             ls.projects.append(project)
             await index_projects(ls, [project])
-            from taskdroid.lsp.diagnostics import analyse_project
+            diagnostics.analyse_project(ls, project)
 
-            analyse_project(ls, project)
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: TaskdroidServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        settings = params.settings
+        if isinstance(settings, Mapping) and settings:
+            ls.pushed_settings = dict(settings)
+        await ls.wait_ready()
+        await reload_settings(ls)
 
 
 # -- text sync -------------------------------------------------------------------------------------
@@ -135,30 +150,9 @@ def apply_changes(
     return lines
 
 
-def analyse_open(server: TaskdroidServer, uri: str) -> None:
-    from taskdroid.lsp import diagnostics
-
-    doc = server.docs.get(uri)
-    if doc is None or doc.path is None:
-        return
-    project = server.project_for(doc.path)
-    if project is None:
-        return
-    server.sync(uri)
-    if doc.unanalysed:
-        doc.unanalysed = False
-        diagnostics.analyse(server, project, {doc.path}, origin=doc.path)
-    else:
-        # unchanged in the core (or not a task/droid file): make sure the cache has this version
-        diagnostics.refresh_paths(server, project, {doc.path}, origin=doc.path)
-
-
 async def after_close(server: TaskdroidServer, uri: str, path: str) -> None:
     """A closed document falls back to the file on disk, or leaves the index when it is not a
     workspace file (outside every folder, excluded, not matched by the globs, deleted)."""
-    from taskdroid.core.workspace import ReadError, read_text
-    from taskdroid.lsp import diagnostics
-
     project = server.project_for(path)
     if project is None or path in server.open_paths:
         return
@@ -166,8 +160,8 @@ async def after_close(server: TaskdroidServer, uri: str, path: str) -> None:
     text = None
     if kind is not None:
         try:
-            text = await asyncio.get_running_loop().run_in_executor(None, read_text, path)
-        except ReadError:
+            text = await asyncio.get_running_loop().run_in_executor(None, core_ws.read_text, path)
+        except core_ws.ReadError:
             text = None
     if path in server.open_paths:  # reopened meanwhile
         return
@@ -189,9 +183,7 @@ def _disk_kind(project: Project, path: str) -> str | None:
     rel = ws.relpath(path)
     if rel is None or _excluded(project, path):
         return None
-    from taskdroid.core.discovery import classify_path
-
-    return classify_path(rel, ws.settings)
+    return discovery.classify_path(rel, ws.settings)
 
 
 def _forget(project: Project, path: str) -> None:
@@ -209,6 +201,7 @@ def _forget(project: Project, path: str) -> None:
 async def startup(server: TaskdroidServer) -> None:
     """After ``initialized``: settings, watcher registration, indexing, first diagnostics."""
     try:
+        deferred.load_for_indexing()
         if server.deferred_problems:
             server.show_problems(server.deferred_problems)
         server.spawn(register_dynamic(server), name="register capabilities")
@@ -228,37 +221,13 @@ async def startup(server: TaskdroidServer) -> None:
     finally:
         server.ready_event.set()
     _freeze_heap()
-    from taskdroid.lsp import diagnostics
-
     try:
         await diagnostics.analyse_all_async(server)
     except Exception:
         log.exception("first analysis failed")
-    if server.options.poll_interval > 0 and not _client_watches(server):
+    if server.options.poll_interval > 0 and not server.client.watch_files:
         server.spawn(poll_loop(server), name="poll")
-    await _warm_up()
-
-
-#: modules the features import on first use, loaded once the first analysis is done (one per
-#: event loop turn) so that the first hover, rename, status change or new file does not pay it
-_WARM_UP = (
-    "taskdroid.core.query",
-    "taskdroid.core.edits",
-    "taskdroid.core.ready",
-    "taskdroid.run",
-    "taskdroid.core.report",
-)
-
-
-async def _warm_up() -> None:
-    import importlib
-
-    for name in _WARM_UP:
-        await asyncio.sleep(0)
-        try:
-            importlib.import_module(name)
-        except Exception:  # an import error shows up again, with context, where it is used
-            log.exception("cannot import %s", name)
+    await deferred.warm_up()
 
 
 def _freeze_heap() -> None:
@@ -269,10 +238,7 @@ def _freeze_heap() -> None:
 
 
 async def new_project(server: TaskdroidServer, uri: str | None, path: str | None) -> Project:
-    from taskdroid.core.workspace import Workspace
-    from taskdroid.lsp.config import load_project_settings
-
-    project = Project(root=path, uri=uri, ws=Workspace(None))
+    project = Project(root=path, uri=uri, ws=core_ws.Workspace(None))
     loaded = await load_project_settings(server, project)
     server.show_problems(loaded.problems)
     project.loaded = loaded
@@ -281,11 +247,9 @@ async def new_project(server: TaskdroidServer, uri: str | None, path: str | None
 
 
 def _workspace_for(project: Project, loaded: LoadedSettings):
-    from taskdroid.core.workspace import Workspace, norm
-
-    ws = Workspace(project.root, loaded.settings)
+    ws = core_ws.Workspace(project.root, loaded.settings)
     if loaded.project_file is not None and loaded.project_diagnostics:
-        ws.extra_diagnostics[norm(loaded.project_file)] = list(loaded.project_diagnostics)
+        ws.extra_diagnostics[core_ws.norm(loaded.project_file)] = list(loaded.project_diagnostics)
     return ws
 
 
@@ -293,8 +257,6 @@ async def rebuild_project(
     server: TaskdroidServer, project: Project, loaded: LoadedSettings
 ) -> None:
     """New settings: a fresh index of the project (globs, aliases, tools may all have changed)."""
-    from taskdroid.lsp import diagnostics
-
     project.loaded = loaded
     project.ws = _workspace_for(project, loaded)
     project.droid_texts.clear()
@@ -312,8 +274,6 @@ async def rebuild_project(
 
 
 def analyse_project_all(server: TaskdroidServer, project: Project) -> None:
-    from taskdroid.lsp import diagnostics
-
     for uri, doc in server.docs.items():
         if doc.path is not None and server.project_for(doc.path) is project:
             server.sync(uri)
@@ -324,7 +284,7 @@ async def register_dynamic(server: TaskdroidServer) -> None:
     """Watch task, droid and settings files (and creations/deletions of any file, for TD031), and
     ask for configuration change notifications — where the client allows dynamic registration."""
     registrations = []
-    if _client_watches(server):
+    if server.client.watch_files:
         kinds = types.WatchKind.Create | types.WatchKind.Delete
         registrations.append(
             types.Registration(
@@ -339,7 +299,7 @@ async def register_dynamic(server: TaskdroidServer) -> None:
                 ),
             )
         )
-    if server.capability("workspace.did_change_configuration.dynamic_registration", False):
+    if server.client.configuration_registration:
         registrations.append(
             types.Registration(
                 id=new_token(),
@@ -362,19 +322,13 @@ async def register_dynamic(server: TaskdroidServer) -> None:
         log.warning("client/registerCapability failed: %s", e)
 
 
-def _client_watches(server: TaskdroidServer) -> bool:
-    return bool(server.capability("workspace.did_change_watched_files.dynamic_registration", False))
-
-
 # -- indexing --------------------------------------------------------------------------------------
 
 
 def _scan(root: str, settings: Any) -> list[tuple[str, str, tuple[int, int] | None]]:
     """(path, kind, (mtime_ns, size)) of every task and droid file under ``root`` (in a thread)."""
-    from taskdroid.core.discovery import discover
-    from taskdroid.core.workspace import norm
-
-    found = discover(Path(root), settings)
+    norm = core_ws.norm
+    found = discovery.discover(Path(root), settings)
     out = []
     kinds = (("droid", found.droid_files), ("task", found.task_files))
     for kind, files in (*kinds, ("requirements", found.requirement_files)):
@@ -396,13 +350,11 @@ def _scan(root: str, settings: Any) -> list[tuple[str, str, tuple[int, int] | No
 
 
 def _read_many(paths: list[str]) -> list[tuple[str | None, str | None]]:
-    from taskdroid.core.workspace import ReadError, read_text
-
     out: list[tuple[str | None, str | None]] = []
     for p in paths:
         try:
-            out.append((read_text(p), None))
-        except ReadError as e:
+            out.append((core_ws.read_text(p), None))
+        except core_ws.ReadError as e:
             out.append((None, str(e)))
         except Exception as e:  # pragma: no cover - read_text wraps OSError
             out.append((None, str(e)))
@@ -427,7 +379,7 @@ async def index_projects(server: TaskdroidServer, projects: list[Project]) -> No
     if (
         total
         and total >= server.options.progress_threshold
-        and server.capability("window.work_done_progress", False)
+        and server.client.work_done_progress
     ):
         progress = await _begin_progress(server, total)
     done = 0
@@ -509,9 +461,7 @@ def lint_nested_project_files(project: Project) -> set[str]:
 
     Only the root's file is applied (SPEC §10); a runner set in any project file is still a
     mistake worth showing. Returns the project files whose diagnostics were (re)computed."""
-    from taskdroid.core.config import project_file_diagnostics
-    from taskdroid.core.workspace import norm
-
+    norm = core_ws.norm
     ws = project.ws
     if project.root is None:
         return set()
@@ -527,7 +477,7 @@ def lint_nested_project_files(project: Project) -> set[str]:
         if f == root_file:
             continue
         out.add(f)
-        diags = project_file_diagnostics(Path(f)) if os.path.isfile(f) else []
+        diags = core_config.project_file_diagnostics(Path(f)) if os.path.isfile(f) else []
         if diags:
             ws.extra_diagnostics[f] = diags
         else:
@@ -542,16 +492,13 @@ CREATED, CHANGED, DELETED = 1, 2, 3
 
 def _excluded(project: Project, path: str) -> bool:
     """Inside a skipped folder (.git, node_modules, virtual environments, ``exclude``)?"""
-    from taskdroid.core.discovery import SKIPPED_DIRS
-    from taskdroid.core.globs import compile_globs
-
     rel = project.ws.relpath(path)
     if rel is None:
         return False
     parts = rel.split("/")
-    if any(p in SKIPPED_DIRS for p in parts[:-1]):
+    if any(p in discovery.SKIPPED_DIRS for p in parts[:-1]):
         return True
-    rx = compile_globs(tuple(project.ws.settings.exclude))
+    rx = globs.compile_globs(tuple(project.ws.settings.exclude))
     if rx is not None:
         for i in range(1, len(parts) + 1):
             if rx.match("/".join(parts[:i])):
@@ -567,8 +514,6 @@ def _excluded(project: Project, path: str) -> bool:
 
 async def apply_file_events(server: TaskdroidServer, events: list[tuple[str, int]]) -> None:
     """Bring the index in line with files created, changed or deleted on disk."""
-    from taskdroid.core.workspace import ReadError, read_text
-
     await server.wait_ready()
     loop = asyncio.get_running_loop()
     changed: dict[int, tuple[Project, set[str]]] = {}
@@ -614,8 +559,8 @@ async def apply_file_events(server: TaskdroidServer, events: list[tuple[str, int
                 existence[id(project)] = project
             continue
         try:
-            text = await loop.run_in_executor(None, read_text, path)
-        except ReadError:
+            text = await loop.run_in_executor(None, core_ws.read_text, path)
+        except core_ws.ReadError:
             if path in ws.task_docs or path in ws.droid_docs:
                 _forget(project, path)
                 bucket.add(path)
@@ -644,15 +589,11 @@ async def apply_file_events(server: TaskdroidServer, events: list[tuple[str, int
         if paths:
             queue_paths(server, project, paths)
     if reload_config:
-        from taskdroid.lsp.config import reload_settings
-
         server.spawn(reload_settings(server), name="reload settings")
 
 
 def queue_paths(server: TaskdroidServer, project: Project, paths: set[str]) -> None:
     """Analyse ``paths`` (and what depends on them) after the debounce delay, batching bursts."""
-    from taskdroid.lsp import diagnostics
-
     key = f"files:{project.root}"
     pending = server.file_queue.setdefault(key, set())
     pending.update(paths)
@@ -663,6 +604,29 @@ def queue_paths(server: TaskdroidServer, project: Project, paths: set[str]) -> N
             diagnostics.analyse(server, project, batch, origin=None)
 
     server.schedule(key, server.options.debounce, run)
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+
+async def reload_settings(server: TaskdroidServer) -> None:
+    """Re-read the settings of every project; re-index the ones whose settings changed."""
+    for project in server.all_projects():
+        loaded = await load_project_settings(server, project)
+        if not loaded.problems:
+            server.forget_shown_problems()  # fixed: show them again should they come back
+        server.show_problems(loaded.problems)
+        old = project.loaded
+        same = (
+            old is not None
+            and old.settings == loaded.settings
+            and old.project_diagnostics == loaded.project_diagnostics
+            and old.project_file == loaded.project_file
+        )
+        if same:
+            project.loaded = loaded
+            continue
+        await rebuild_project(server, project, loaded)
 
 
 # -- polling (clients that cannot watch files) -----------------------------------------------------

@@ -63,20 +63,13 @@ _APPLY_TIMEOUT = 60.0
 
 
 def document_changes(server: TaskdroidServer) -> bool:
-    """Can the client take versioned ``documentChanges`` (see navigation._document_changes)?"""
-    from taskdroid.lsp.navigation import _document_changes
-
-    return _document_changes(server)
+    """Can the client take versioned ``documentChanges``?"""
+    return server.client.document_changes
 
 
 def can_create_files(server: TaskdroidServer) -> bool:
     """Can the client apply a ``CreateFile`` resource operation?"""
-    from taskdroid.lsp.navigation import _resource_operations
-
-    ops = _resource_operations(server)
-    return document_changes(server) and (
-        types.ResourceOperationKind.Create in ops or "create" in ops
-    )
+    return server.client.resource_create
 
 
 def to_workspace_edit(
@@ -178,7 +171,7 @@ async def _send(
     edits: list[TextEdit],
     label: str | None,
 ) -> bool:
-    if not server.capability("workspace.apply_edit", False):
+    if not server.client.apply_edit:
         if snap.open or snap.path is None:
             log.warning("the client cannot apply edits; %s is open, not edited", uri)
             return False

@@ -18,6 +18,8 @@ from lsprotocol import types
 from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Position, Range
 from taskdroid.lsp.convert import markup
+from taskdroid.lsp.deferred import requirement_views as rv
+from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 if TYPE_CHECKING:
@@ -45,7 +47,7 @@ def register(server: TaskdroidServer) -> None:
         if found is None:
             return None
         text, rng = found
-        md = ls.markdown_supported("text_document.hover.content_format")
+        md = ls.client.markdown_hover
         return types.Hover(contents=markup(text, md), range=ls.conv.range(ctx.lines, rng))
 
 
@@ -199,7 +201,14 @@ def _walk(nodes):
 
 def _droid_file_hover(ws: Workspace, droid: DroidDocument, tok: Token) -> str | None:
     from taskdroid.core import query
-    from taskdroid.core.droids import KEY_RULES
+    from taskdroid.core.droids import (
+        CLAUDE_CODE_MORE_TOOLS,
+        CLAUDE_CODE_TOOLS,
+        ENUMERATED_VALUES,
+        FACTORY_TOOLS,
+        KEY_RULES,
+        TOOL_CATEGORIES,
+    )
 
     if tok.kind == query.FM_KEY and tok.key is not None:
         rule = KEY_RULES.get(tok.key)
@@ -213,9 +222,22 @@ def _droid_file_hover(ws: Workspace, droid: DroidDocument, tok: Token) -> str | 
         return f"**{droid.name}** — {used}."
     if tok.kind == query.FM_VALUE and tok.key is not None:
         rule = KEY_RULES.get(tok.key)
-        return f"**{tok.key}** — {rule}" if rule else None
+        if not rule:
+            return None
+        values = ENUMERATED_VALUES.get(tok.key)
+        if values:
+            rule += "\n\nValues: " + ", ".join(f"`{v}`" for v in values)
+        return f"**{tok.key}** — {rule}"
     if tok.kind == query.FM_TOOL:
-        return f"**tools** — {KEY_RULES.get('tools', '')}"
+        flavor = droid.flavor
+        if flavor == "factory":
+            known = [*FACTORY_TOOLS, *TOOL_CATEGORIES]
+        elif flavor == "claude":
+            known = [*CLAUDE_CODE_TOOLS, *CLAUDE_CODE_MORE_TOOLS]
+        else:
+            known = sorted({*FACTORY_TOOLS, *CLAUDE_CODE_TOOLS})
+        names = ", ".join(f"`{t}`" for t in dict.fromkeys(known))
+        return f"**tools** — {KEY_RULES.get('tools', '')}\n\nKnown here: {names}"
     return None
 
 
@@ -229,11 +251,9 @@ def requirement_hover(
 ) -> types.Hover | None:
     """SPEC §13: on a reference, the requirement's (criterion's) text; on a requirement in a
     requirements file, the tasks that reference it."""
-    from taskdroid.core import requirements as rq
-
     ws = ctx.project.ws
     pos = server.conv.to_core(ctx.lines, position)
-    md = server.markdown_supported("text_document.hover.content_format")
+    md = server.client.markdown_hover
     req = ws.req_docs.get(ctx.path)
     if req is not None:
         item = req.item_at(pos.line)
@@ -242,8 +262,8 @@ def requirement_hover(
         row = next((r for r in rq.requirement_rows(ws, req) if r.item is item), None)
         if row is None:
             return None
-        text = f"**{item.label}** — {rq.lens_title(row)} ({row.state})"
-        labels = [rq.task_label(tr) for tr in row.task_refs()]
+        text = f"**{item.label}** — {rv.lens_title(row)} ({row.state})"
+        labels = [rv.task_label(tr) for tr in row.task_refs()]
         if labels:
             text += "\n\n" + ", ".join(f"`{x}`" for x in labels[:_MAX_LIST])
             if len(labels) > _MAX_LIST:
@@ -264,7 +284,7 @@ def requirement_hover(
         if not items:
             text = f"`{tr.ref.text}`: not in {rq.FILE_NAMES[tr.ref.flavor]}"
         else:
-            text = "\n\n---\n\n".join(rq.item_markdown(sib, it) for it in items[:_MAX_LIST])
+            text = "\n\n---\n\n".join(rv.item_markdown(sib, it) for it in items[:_MAX_LIST])
             if len(items) > _MAX_LIST:
                 text += f"\n\n… and {len(items) - _MAX_LIST} more"
     return types.Hover(contents=markup(text, md), range=server.conv.range(ctx.lines, tr.range))

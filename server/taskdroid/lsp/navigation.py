@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from taskdroid.core.text import Position, Range
+from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 if TYPE_CHECKING:
@@ -220,7 +221,7 @@ def _rename_target(server: TaskdroidServer, ctx: DocContext, tok: Token):
     droid = _droid_of(ctx, tok)
     if droid is not None and droid.name:
         lines = server.core_lines(ctx.project, droid.path).lines()
-        rename_files = _client_renames_files(server)
+        rename_files = server.client.resource_rename
 
         def droid_plan(new: str) -> RenamePlan:
             return query.rename_droid(ws, droid, new, lines, rename_file=rename_files)
@@ -242,26 +243,6 @@ def _rename_target(server: TaskdroidServer, ctx: DocContext, tok: Token):
     return rng, tloc.task.id, task_plan
 
 
-def _resource_operations(server: TaskdroidServer) -> list:
-    return list(server.capability("workspace.workspace_edit.resource_operations", None) or [])
-
-
-def _document_changes(server: TaskdroidServer) -> bool:
-    """Versioned document changes: advertised, or implied by resource operations (Neovim lists
-    ``resourceOperations`` without ``documentChanges`` but applies both)."""
-    return bool(
-        server.capability("workspace.workspace_edit.document_changes", False)
-        or _resource_operations(server)
-    )
-
-
-def _client_renames_files(server: TaskdroidServer) -> bool:
-    ops = _resource_operations(server)
-    return _document_changes(server) and (
-        types.ResourceOperationKind.Rename in ops or "rename" in ops
-    )
-
-
 def workspace_edit(
     server: TaskdroidServer, ctx: DocContext, plan: RenamePlan
 ) -> types.WorkspaceEdit:
@@ -276,7 +257,7 @@ def workspace_edit(
             path,
             [server.conv.text_edit(lines, e.range, e.new_text) for e in edits],
         )
-    if not _document_changes(server):
+    if not server.client.document_changes:
         return types.WorkspaceEdit(changes={uri: edits for uri, (_p, edits) in by_uri.items()})
     changes: list = []
     for uri, (path, edits) in by_uri.items():
@@ -307,8 +288,6 @@ def workspace_edit(
 def _requirement_target(server: TaskdroidServer, uri: str, position: types.Position):
     """``(ctx, requirements document, item)`` for a position on a requirement reference in a
     task file or on a requirement, story, FR or criterion in a requirements file; or None."""
-    from taskdroid.core import requirements as rq
-
     ctx = server.context(uri)
     if ctx is None:
         return None
@@ -346,8 +325,6 @@ def requirement_references(
     server: TaskdroidServer, uri: str, position: types.Position, include_declaration: bool
 ) -> list[types.Location] | None:
     """A requirement (or a reference to it) → every task reference naming it."""
-    from taskdroid.core import requirements as rq
-
     found = _requirement_target(server, uri, position)
     if found is None:
         return None

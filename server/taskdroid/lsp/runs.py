@@ -31,7 +31,6 @@ The engine is :mod:`taskdroid.run`; this module plugs the server into it:
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,8 +57,7 @@ _ARGUMENT_KINDS = frozenset({"task", "droid", "path"})
 
 
 def register(server: TaskdroidServer) -> None:
-    state = RunsState(server)
-    server.droid_runs = state  # type: ignore[attr-defined]
+    state = server.add_feature(RunsState(server))
 
     @server.command(RUN_TASK)
     async def run_task(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
@@ -69,12 +67,13 @@ def register(server: TaskdroidServer) -> None:
     async def cancel_run(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
         return state.cancel_run(args)
 
-    server.init_hooks.append(_stop_runs_on_shutdown)
+    server.hooks.shutdown.append(state.shutdown)
+    server.hooks.exit.append(state.exit)
 
 
 def runs_of(server: TaskdroidServer) -> RunsState | None:
     """The run state of ``server`` (None before :func:`register`)."""
-    return getattr(server, "droid_runs", None)
+    return server.get_feature(RunsState)
 
 
 class RunsState:
@@ -195,46 +194,11 @@ class RunsState:
         # editors wait only a little for the answer to shutdown (VS Code: 2 s)
         await self._manager.stop_all("the language server shut down", kill_after=0.8, timeout=1.8)
 
-
-def _stop_runs_on_shutdown(server: TaskdroidServer, params: types.InitializeParams) -> None:
-    """At ``initialize`` (every feature registered by then): have ``shutdown`` stop the runs
-    before the server's own shutdown handler runs."""
-    features = server.protocol.fm.features
-    original = features.get(types.SHUTDOWN)
-    if getattr(original, "_stops_runs", False):
-        return
-
-    async def shutdown(*args: Any) -> Any:
-        state = runs_of(server)
-        if state is not None:
-            try:
-                await state.shutdown()
-            except Exception:
-                log.exception("stopping the runs failed")
-        if original is None:
-            return None
-        result = original(*args)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-    shutdown._stops_runs = True  # type: ignore[attr-defined]
-    features[types.SHUTDOWN] = shutdown
-
-    previous_exit = features.get(types.EXIT)
-
-    def exit_(*args: Any) -> Any:
+    def exit(self) -> None:
         """``exit``: the runs still going (an ``exit`` without ``shutdown``) are stopped as the
         server's event loop ends; no edit is sent to the client any more."""
-        state = runs_of(server)
-        if state is not None:
-            state.stopping = True
-            state.exiting = True
-        if previous_exit is not None:
-            return previous_exit(*args)
-        return None
-
-    features[types.EXIT] = exit_
+        self.stopping = True
+        self.exiting = True
 
 
 # -- hooks -----------------------------------------------------------------------------------------
@@ -368,7 +332,7 @@ class LspRunHooks:
         ls = self.server
         spec = run.spec
         self._log(types.MessageType.Info, f"run {run.id}: droid {spec.droid} on {spec.label}")
-        if not ls.capability("window.work_done_progress", False):
+        if not ls.client.work_done_progress:
             return
         token = f"taskdroid-{run.id}"
         try:

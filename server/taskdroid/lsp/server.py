@@ -1,14 +1,24 @@
-"""The taskdroid language server: state, start-up and the shared plumbing of the features.
+"""The language server's kernel: server state, hooks, feature objects and shared plumbing.
 
-Only pygls and lsprotocol are imported before ``initialize`` is answered; the core (pydantic
-settings, the task parser, the workspace index) loads when the workspace is indexed, after
-``initialized``. Everything runs on the asyncio loop: the core :class:`Workspace` is touched from
-one thread only, and CPU-heavy analysis is debounced per document (an asyncio task per uri,
-cancelled when a newer edit supersedes it) and indexing is time-sliced.
+Everything runs on the asyncio loop: the core :class:`Workspace` is touched from one thread only,
+the analysis of an open document is scheduled per document (an asyncio task per uri, cancelled
+when a newer edit supersedes it) and indexing is time-sliced.
 
-Feature modules (``documents``, ``diagnostics``, ``hover``, ``completion``, ``navigation``,
-``symbols``, ``inlay``, ``config``) each register their handlers with ``register(server)``;
-editing features (code actions, commands, code lens) plug in the same way later.
+The kernel is this module, :mod:`~taskdroid.lsp.config` (settings), :mod:`~taskdroid.lsp.diagnostics`
+(analysis, push and pull) and :mod:`~taskdroid.lsp.documents` (text sync, indexing, file events),
+imported in that order; none of them imports a feature module. Features (hover, completion,
+navigation, symbols, inlay hints, code lens, code actions, commands, runs) import the kernel and
+plug in through explicit seams:
+
+* ``register(server)`` adds their LSP handlers (see :mod:`taskdroid.lsp.main`);
+* :class:`Hooks` — ``server.hooks.initialize`` (before the capabilities are computed),
+  ``after_analysis`` (an open document's diagnostics are current), ``shutdown`` (awaited before
+  the server's own shutdown work) and ``exit``;
+* feature objects — per-server state lives on an object the feature adds with
+  ``server.add_feature(obj)`` and finds again with ``server.get_feature(Type)``, never in module
+  globals shared by every server of a process;
+* ``server.client`` — the client's capabilities, resolved once at ``initialize``
+  (:class:`~taskdroid.lsp.capabilities.ResolvedClientCapabilities`).
 """
 
 from __future__ import annotations
@@ -17,22 +27,21 @@ import asyncio
 import functools
 import logging
 import os
-import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
-from pygls.capabilities import get_capability
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.lsp.server import LanguageServer
-from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
+from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 
 from taskdroid import __version__
 from taskdroid.core.paths import is_inside
+from taskdroid.lsp.capabilities import ResolvedClientCapabilities
 from taskdroid.lsp.convert import EMPTY_LINES, Converter, LineIndex, encoding_of, json_converter
+from taskdroid.lsp.deferred import workspace as core_workspace
+from taskdroid.lsp.pygls_compat import CompatServer, TaskdroidProtocol
 
 if TYPE_CHECKING:
     from taskdroid.core.config import LoadedSettings
@@ -78,6 +87,10 @@ class OpenDocument:
     #: the core saw a new text whose cross-file effects are not analysed yet (a request may
     #: sync the document before its debounced analysis runs)
     unanalysed: bool = False
+    #: CPU seconds the last analysis of this document took, and when it was last edited
+    #: (monotonic)
+    analysis_cost: float = 0.0
+    last_edit: float = float("-inf")
     _lines: LineIndex | None = None
 
     @property
@@ -102,8 +115,9 @@ class Project:
     loaded: LoadedSettings | None = None
     #: droid file texts (task files keep theirs in the TaskDocument)
     droid_texts: dict[str, str] = field(default_factory=dict)
-    #: (name, path) of every resolvable droid at the last analysis
+    #: (name, path) of every resolvable droid, and the number of droid files, at the last analysis
     droid_sig: tuple = ()
+    droid_count: int = 0
     #: files holding a dependency cycle at the last analysis
     cycle_paths: set[str] = field(default_factory=set)
     #: path → (doc, referenced paths), see core.query.referenced_paths
@@ -131,82 +145,63 @@ class DocContext:
     droid_doc: DroidDocument | None = None
 
 
-class TaskdroidProtocol(LanguageServerProtocol):
-    """pygls' protocol with two changes.
+@dataclass(slots=True)
+class Entry:
+    """Diagnostics of one file, as last computed."""
 
-    * The server keeps its own document store (``TaskdroidServer.docs``) with LSP line breaks
-      (pygls splits on form feed and U+2028 too, which would put incremental edits on the wrong
-      line), so the built-in didOpen/didChange/didClose only hand over to our handlers.
-    * A request whose params do not match the protocol gets an ``InvalidParams`` error response
-      instead of no response at all.
-    """
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
-            yield handler, (params,), None
-
-    #: the id of an ``initialize`` request answered before pygls was loaded (see fastinit.py):
-    #: pygls' own answer to it is not sent again
-    preanswered_id: int | str | None = None
-
-    def _send_response(self, msg_id, result=None, error=None):
-        if self.preanswered_id is not None and msg_id == self.preanswered_id:
-            self.preanswered_id = None
-            if error is not None:
-                log.error("initialize failed after it was answered early: %s", error)
-            return
-        super()._send_response(msg_id, result, error)
-
-    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
-        # pygls keeps the Future of a notification run through a generator or coroutine handler
-        # (didOpen/didChange/didClose, commands' inner handlers) in _request_futures under a
-        # fresh id for good: ~2 KB per notification. Drop it once it is done.
-        super()._execute_handler(msg_id, handler, callback, args, kwargs)
-        futures = self._request_futures
-        fut = futures.get(msg_id)
-        if fut is not None:
-
-            def forget(f, key=msg_id) -> None:
-                if futures.get(key) is f:
-                    del futures[key]
-
-            fut.add_done_callback(forget)
-
-    def structure_message(self, data: dict[str, Any]):
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            if isinstance(data, dict) and "id" in data and "method" in data:
-                cause = exc.__cause__
-                detail = str(cause).splitlines()[0] if cause is not None else ""
-                message = f"invalid params for {data.get('method')}" + (
-                    f": {detail}" if detail else ""
-                )
-                self._send_response(
-                    data["id"], None, JsonRpcInvalidParams(message).to_response_error()
-                )
-            raise
+    uri: str
+    version: int | None
+    result_id: str
+    items: list[types.Diagnostic]
 
 
-class TaskdroidServer(LanguageServer):
-    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
-        """Serve on stdio with taskdroid's own message loop (lsp/transport.py: resynchronises
-        after broken framing, keeps the LSP life cycle) instead of pygls'."""
-        from taskdroid.lsp.transport import serve_stdio
+class DiagnosticsState:
+    """Cached diagnostics by path, with the uri and document version they were computed for
+    (see :mod:`taskdroid.lsp.diagnostics`)."""
 
-        serve_stdio(self, stdin, stdout)
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        #: uri → result id of files that left the index (reported empty to pulling clients)
+        self.tombstones: dict[str, str] = {}
+        self._session = uuid.uuid4().hex[:8]
+        self._n = 0
+        #: the first analysis of the whole workspace is done (a workspace pull waits for it)
+        self.complete: asyncio.Event | None = None
+        #: (files analysed, files to analyse) of that first analysis
+        self.progress: tuple[int, int] = (0, 0)
+        #: the refresh request on its way, when it was last sent, how many were sent
+        self.refresh_handle: asyncio.Handle | None = None
+        self.last_refresh = float("-inf")
+        self.refreshes = 0
 
+    def new_id(self) -> str:
+        self._n += 1
+        return f"{self._session}-{self._n}"
+
+
+InitializeHook = Callable[["TaskdroidServer", types.InitializeParams], None]
+AfterAnalysisHook = Callable[["TaskdroidServer", str], None]
+
+
+@dataclass
+class Hooks:
+    """Where features plug into the server's life cycle (called in registration order; a hook
+    that raises is logged and the others still run)."""
+
+    #: in ``initialize``, before the capabilities are computed (register features here)
+    initialize: list[InitializeHook] = field(default_factory=list)
+    #: after the diagnostics of an open document (uri) were brought up to date
+    after_analysis: list[AfterAnalysisHook] = field(default_factory=list)
+    #: awaited on ``shutdown``, before the server cancels its background tasks
+    shutdown: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
+    #: on ``exit`` (the client is gone or going: nothing more can be sent to it)
+    exit: list[Callable[[], None]] = field(default_factory=list)
+
+
+F = TypeVar("F")
+
+
+class TaskdroidServer(CompatServer):
     def __init__(self, args: Any = None) -> None:
         super().__init__(
             name="taskdroid",
@@ -240,28 +235,36 @@ class TaskdroidServer(LanguageServer):
         self._shown_problems: set[str] = set()
         #: problems found before the client could be told (shown after ``initialized``)
         self.deferred_problems: list[str] = []
-        #: called in ``initialize``, before the capabilities are computed (register features here)
-        self.init_hooks: list[Callable[[TaskdroidServer, types.InitializeParams], None]] = []
-        from taskdroid.lsp.diagnostics import DiagnosticsState
-
+        self.hooks = Hooks()
+        #: what the client can do (resolved at ``initialize``)
+        self.client = ResolvedClientCapabilities()
         self.diag = DiagnosticsState()
+        self._features: dict[type, Any] = {}
 
-    # -- capabilities --------------------------------------------------------------------------
-    def capability(self, path: str, default: Any = None) -> Any:
-        try:
-            return get_capability(self.client_capabilities, path, default)
-        except Exception:
-            return default
+    # -- feature objects -----------------------------------------------------------------------
+    def add_feature(self, feature: F) -> F:
+        """Keep ``feature`` (a feature's per-server state) under its type."""
+        self._features[type(feature)] = feature
+        return feature
+
+    def get_feature(self, kind: type[F]) -> F | None:
+        """The feature object of type ``kind`` added to this server, or None."""
+        return self._features.get(kind)
+
+    def run_hooks(self, hooks: list[Callable[..., Any]], *args: Any) -> None:
+        for hook in hooks:
+            try:
+                hook(*args)
+            except Exception:
+                log.exception("hook %s failed", getattr(hook, "__qualname__", hook))
+
+    def after_analysis(self, uri: str) -> None:
+        """The diagnostics of the open document ``uri`` are current: tell the features."""
+        self.run_hooks(self.hooks.after_analysis, self, uri)
 
     @property
     def push_diagnostics(self) -> bool:
         return self.diagnostic_mode == "push"
-
-    def markdown_supported(self, path: str) -> bool:
-        formats = self.capability(path, None)
-        if formats is None:
-            return False
-        return types.MarkupKind.Markdown in formats or "markdown" in formats
 
     # -- tasks ---------------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task:
@@ -393,9 +396,7 @@ class TaskdroidServer(LanguageServer):
             if text is not None:
                 return text
         try:
-            from taskdroid.core.workspace import read_text
-
-            return read_text(path)
+            return core_workspace.read_text(path)
         except Exception:
             return None
 
@@ -457,6 +458,12 @@ class TaskdroidServer(LanguageServer):
                 project.droid_texts.pop(doc.path, None)
                 doc.unanalysed = True
                 return doc.path
+            return None
+        indexed = ws.task_docs.get(doc.path) if kind == "task" else None
+        known = indexed.text if indexed is not None else project.droid_texts.get(doc.path)
+        if known is not None and known == doc.text:
+            # opened as it is on disk (already indexed): nothing to re-derive (the cost of an
+            # open must not grow with the workspace)
             return None
         try:
             ws.set_text(doc.path, doc.text, kind)
@@ -549,9 +556,14 @@ def safe(default: Any = None) -> Callable:
     return deco
 
 
-def _register_lifecycle(server: TaskdroidServer) -> None:
+def register_lifecycle(server: TaskdroidServer) -> None:
+    """``initialize``, ``shutdown`` and ``exit``: the server's own work, then the hooks."""
+
     @server.feature(types.INITIALIZE)
     def initialize(ls: TaskdroidServer, params: types.InitializeParams) -> None:
+        ls.client = ResolvedClientCapabilities.resolve(
+            params.capabilities, ls.workspace.position_encoding
+        )
         ls.conv = Converter(encoding_of(ls.workspace.position_encoding))
         folders: list[tuple[str, str]] = []
         for f in params.workspace_folders or []:
@@ -566,89 +578,23 @@ def _register_lifecycle(server: TaskdroidServer) -> None:
             if uri and p is not None:
                 folders.append((uri, p))
         ls.folders = folders
-        for hook in ls.init_hooks:
-            try:
-                hook(ls, params)
-            except Exception:
-                log.exception("initialize hook %s failed", getattr(hook, "__name__", hook))
+        ls.run_hooks(ls.hooks.initialize, ls, params)
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(ls: TaskdroidServer, params: Any) -> None:
+    async def shutdown(ls: TaskdroidServer, params: Any) -> None:
+        for hook in ls.hooks.shutdown:
+            try:
+                result = hook()
+                if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                    await result
+            except Exception:
+                log.exception("shutdown hook %s failed", getattr(hook, "__qualname__", hook))
         for task in list(ls._tasks):
             task.cancel()
 
-
-def create_server(args: Any = None) -> TaskdroidServer:
-    server = TaskdroidServer(args)
-    _register_lifecycle(server)
-    from taskdroid.lsp import (
-        completion,
-        config,
-        diagnostics,
-        documents,
-        hover,
-        inlay,
-        navigation,
-        symbols,
-    )
-
-    for module in (config, documents, diagnostics, hover, completion, navigation, symbols, inlay):
-        module.register(server)
-    __import__("taskdroid.lsp.runs", fromlist=["register"]).register(server)  # droid runs (§7)
-    for name in ("commands", "actions", "codelens"):  # editing: §5, §6, code actions and lenses
-        __import__(f"taskdroid.lsp.{name}", fromlist=["register"]).register(server)
-    return server
-
-
-# -- entry point -----------------------------------------------------------------------------------
-
-
-def _setup_logging(level_name: str | None, log_file: str | None) -> None:
-    level = getattr(logging, str(level_name or "WARNING").upper(), None)
-    if not isinstance(level, int):
-        level = logging.WARNING
-    handler: logging.Handler
-    if log_file:
-        handler = logging.FileHandler(log_file, encoding="utf-8")
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    for h in list(root.handlers):
-        root.removeHandler(h)
-    root.addHandler(handler)
-    root.setLevel(level)
-    # pygls logs every message it sends at INFO: keep it quiet unless debugging
-    logging.getLogger("pygls").setLevel(level if level <= logging.DEBUG else logging.WARNING)
-    logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietExpectedErrors())
-
-
-def run(args: Any, stdin: Any = None, preanswered_id: int | str | None = None) -> int:
-    """``taskdroid lsp``: serve on stdio, or on TCP with ``--tcp HOST:PORT``. ``stdin`` and
-    ``preanswered_id`` come from :mod:`taskdroid.lsp.fastinit` when ``initialize`` was answered
-    before this module was loaded."""
-    try:
-        _setup_logging(getattr(args, "log_level", None), getattr(args, "log_file", None))
-    except OSError as e:
-        print(f"taskdroid: --log-file: {e}", file=sys.stderr)
-        return 2
-    tcp = getattr(args, "tcp", None)
-    host = port = None
-    if tcp:
-        host, _, port_text = str(tcp).rpartition(":")
-        try:
-            port = int(port_text)
-        except ValueError:
-            print(f"taskdroid: --tcp {tcp}: expected HOST:PORT", file=sys.stderr)
-            return 2
-        host = host or "127.0.0.1"
-    server = create_server(args)
-    if tcp:
-        server.start_tcp(host or "127.0.0.1", int(port or 0))
-    else:
-        server.protocol.preanswered_id = preanswered_id
-        server.start_io(stdin, None)
-    return 0
+    @server.feature(types.EXIT)
+    def exit_(ls: TaskdroidServer, params: Any) -> None:
+        ls.run_hooks(ls.hooks.exit)
 
 
 def new_token() -> str:
@@ -657,11 +603,11 @@ def new_token() -> str:
 
 __all__ = [
     "DocContext",
+    "Hooks",
     "OpenDocument",
     "Project",
     "ServerOptions",
+    "TaskdroidProtocol",
     "TaskdroidServer",
-    "create_server",
     "encoding_of",
-    "run",
 ]

@@ -16,6 +16,8 @@ from lsprotocol import types
 from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Position, Range
 from taskdroid.lsp.convert import ChunkLines, ChunkPieces, RawJSON
+from taskdroid.lsp.deferred import query
+from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, Project, TaskdroidServer, safe
 
 _MAX_WORKSPACE_SYMBOLS = 1000
@@ -25,7 +27,18 @@ _DROID_KIND = types.SymbolKind.Class
 _KEY_KIND = types.SymbolKind.Property
 
 
+class SymbolsFeature:
+    """Per-server caches: per-chunk pieces of the current version of each document (see
+    ChunkPieces) and the structure of the last few task file versions."""
+
+    def __init__(self) -> None:
+        self.pieces = ChunkPieces()
+        self.docs: list[tuple[object, str, tuple[list[dict], list[tuple[int, int, str]]]]] = []
+
+
 def register(server: TaskdroidServer) -> None:
+    server.add_feature(SymbolsFeature())
+
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @safe()
     async def document_symbol(
@@ -39,9 +52,7 @@ def register(server: TaskdroidServer) -> None:
             return None
         else:
             symbols = document_symbols(ls, ctx)
-        if ls.capability(
-            "text_document.document_symbol.hierarchical_document_symbol_support", False
-        ):
+        if ls.client.hierarchical_symbols:
             return RawJSON(symbols)  # type: ignore[return-value]
         return RawJSON(_flatten(ctx.uri, symbols, None))  # type: ignore[return-value]
 
@@ -74,16 +85,11 @@ def register(server: TaskdroidServer) -> None:
 # only the chunk it touched, and the result is plain JSON (no protocol objects to build and
 # unstructure for ten thousand tasks).
 
-#: per-chunk pieces of the current version of each document (see ChunkPieces)
-_CHUNK_PIECES = ChunkPieces()
-_DOC_CACHE: list[tuple[object, str, tuple[list[dict], list[tuple[int, int, str]]]]] = []
 
 
 def _chunk_pieces(server: TaskdroidServer, chunk) -> tuple[list[tuple[int, dict, int, int]], list]:
     """The chunk's task trees as symbol JSON with (line, symbol, done, total), and the folding
     spans of its tasks."""
-    from taskdroid.core import query
-
     lines = ChunkLines(chunk)
     conv = server.conv
     folds: list[tuple[int, int, str]] = []
@@ -114,12 +120,11 @@ def _task_file_structure(
     server: TaskdroidServer, ctx: DocContext
 ) -> tuple[list[dict], list[tuple[int, int, str]]]:
     """(document symbols, folding spans) of a task file, cached per document version."""
-    from taskdroid.core import query
-
     doc = ctx.task_doc
     assert doc is not None
     enc = server.conv.encoding
-    for cached, cenc, result in _DOC_CACHE:
+    feature = server.get_feature(SymbolsFeature) or SymbolsFeature()
+    for cached, cenc, result in feature.docs:
         if cached is doc and cenc == enc:
             return result
     conv = server.conv
@@ -145,7 +150,7 @@ def _task_file_structure(
             stack[-1][2] += done
             stack[-1][3] += total
 
-    pieces = _CHUNK_PIECES.get(
+    pieces = feature.pieces.get(
         ctx.path, doc.chunks, (enc,), lambda chunk: _chunk_pieces(server, chunk)
     )
     for c, (entries, task_folds) in zip(doc.chunks, pieces, strict=True):
@@ -185,8 +190,8 @@ def _task_file_structure(
             folds.append((fs, fe, "comment"))
     folds.sort()
     result = (roots, folds)
-    _DOC_CACHE.insert(0, (doc, enc, result))
-    del _DOC_CACHE[4:]
+    feature.docs.insert(0, (doc, enc, result))
+    del feature.docs[4:]
     return result
 
 
@@ -269,8 +274,6 @@ def fuzzy_match(query: str, text: str) -> bool:
 
 
 def workspace_symbols(server: TaskdroidServer, query_text: str) -> list[types.SymbolInformation]:
-    from taskdroid.core.query import task_id_range
-
     out: list[types.SymbolInformation] = []
     for project in server.all_projects():
         ws = project.ws
@@ -289,7 +292,7 @@ def workspace_symbols(server: TaskdroidServer, query_text: str) -> list[types.Sy
                         name=label,
                         kind=_TASK_KIND,
                         location=server.conv.location(
-                            server.uri_of(path), lines, task_id_range(loc)
+                            server.uri_of(path), lines, query.task_id_range(loc)
                         ),
                         container_name=container,
                     )
@@ -332,7 +335,7 @@ def folding_ranges(server: TaskdroidServer, ctx: DocContext) -> list[dict]:
         fm = ctx.droid_doc.front_matter_range
         if fm.end.line > fm.start.line:
             spans = [(fm.start.line, fm.end.line, "comment")]
-    limit = server.capability("text_document.folding_range.range_limit", None)
+    limit = server.client.folding_range_limit
     if limit:
         spans = spans[:limit]
     return [{"startLine": s, "endLine": e, "kind": k} for s, e, k in spans]
@@ -340,8 +343,6 @@ def folding_ranges(server: TaskdroidServer, ctx: DocContext) -> list[dict]:
 
 def requirement_symbols(server: TaskdroidServer, ctx: DocContext) -> list[dict]:
     """SPEC §13: a requirements file's requirements (criteria nested), user stories and FRs."""
-    from taskdroid.core import requirements as rq
-
     req = ctx.project.ws.req_docs[ctx.path]
     conv = server.conv
     lines = ctx.lines

@@ -205,14 +205,9 @@ def check_message(value: Any) -> FrameError | None:
 
 
 def serve_stdio(server: Any, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-    """Serve ``server`` (a pygls ``LanguageServer``) on stdio until ``exit`` or end of input —
-    what ``LanguageServer.start_io`` does, with this module's framing."""
-    from pygls.io_ import StdoutWriter
-
-    stop = threading.Event()
-    server._stop_event = stop  # pygls' shutdown() sets it
-    writer = StdoutWriter(stdout or sys.stdout.buffer)
-    server.protocol.set_writer(writer)
+    """Serve ``server`` (a ``pygls_compat.CompatServer``) on stdio until ``exit`` or end of
+    input — what ``LanguageServer.start_io`` does, with this module's framing."""
+    stop = server.attach_stdout(stdout or sys.stdout.buffer)
     try:
         asyncio.run(serve(server.protocol, stdin or sys.stdin.buffer, stop))
     except BrokenPipeError:
@@ -250,8 +245,8 @@ def _reader(stdin: BinaryIO) -> tuple[bytes, Callable[[int], bytes]]:
     The reading thread is a daemon (a client may never close stdin after ``exit``), so it reads
     the file descriptor with ``os.read``: a daemon thread blocked inside a buffered stream holds
     the stream's lock, and the interpreter aborts when it closes that stream at exit. What the
-    buffered stream already holds (read ahead by ``readline``, or replayed by fastinit) is taken
-    first, with the descriptor briefly non-blocking."""
+    buffered stream already holds (read ahead by ``readline``) is taken first, with the
+    descriptor briefly non-blocking."""
     try:
         fd = stdin.fileno()
     except (AttributeError, OSError, ValueError):
@@ -345,7 +340,7 @@ class Dispatcher:
             return FrameError(None, "a second initialize; ignored")
         if method == "initialized" and "initialized" in self.seen:
             return FrameError(None, "a second initialized notification; ignored")
-        if is_request and method != "exit" and getattr(self.protocol, "_shutdown", False):
+        if is_request and method != "exit" and getattr(self.protocol, "shut_down", False):
             # pygls drops requests after shutdown without a word; LSP wants them refused
             return FrameError(
                 INVALID_REQUEST, f"the server is shutting down: {method}", value["id"]
@@ -360,7 +355,7 @@ def dispatch(protocol: Any, value: Any) -> None:
 
 def _send_error(protocol: Any, problem: FrameError) -> None:
     try:
-        protocol._send_data(
+        protocol.send_raw(
             {
                 "jsonrpc": "2.0",
                 "id": problem.msg_id,

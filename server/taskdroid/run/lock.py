@@ -24,7 +24,7 @@ from taskdroid.run.errors import RunError, safe_name
 if TYPE_CHECKING:
     from taskdroid.run.spec import RunSpec
 
-__all__ = ["EDIT_LOCK_WAIT", "TaskLock", "edit_lock", "pid_alive"]
+__all__ = ["EDIT_LOCK_WAIT", "TaskLock", "edit_lock", "hold_edit_lock", "pid_alive"]
 
 log = logging.getLogger("taskdroid.runner")
 
@@ -115,6 +115,18 @@ class TaskLock:
             return data if isinstance(pid, int) and pid_alive(pid) else None
         return data if age < 24 * 3600 else None
 
+    @classmethod
+    def holder(cls, folder: Path, task_path: str, task_id: str) -> dict | None:
+        """The live holder of the run lock of ``task_id`` in ``task_path`` (whatever name the run
+        gave the file: a link and its target share the lock's hash), or None."""
+        digest = cls.path_for(folder, task_path, task_id).name.rsplit("-", 1)[-1]
+        with contextlib.suppress(OSError):
+            for lock in folder.glob(f"*-{digest}"):
+                found = cls._holder(lock)
+                if found is not None:
+                    return found
+        return None
+
     def release(self) -> None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -157,6 +169,30 @@ async def edit_lock(spec: RunSpec, run_id: str) -> AsyncIterator[None]:
             await asyncio.sleep(0.01)
     try:
         yield
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+@contextlib.contextmanager
+def hold_edit_lock(folder: Path, task_path: str, owner: str, wait: float = EDIT_LOCK_WAIT):
+    """:func:`edit_lock` for a caller without an event loop (the MCP server's worker thread):
+    the same lock file, waited for up to ``wait`` seconds. Yields True when it is held, False
+    when it could not be had (the edit goes ahead: the writers still refuse to replace a file
+    that changed since they read it)."""
+    lock = None
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            lock = TaskLock.acquire(folder, task_path, _EDIT_KEY, owner)
+            break
+        except RunError as e:
+            if e.kind != "busy" or time.monotonic() > deadline:
+                log.warning("%s: status edit without the edit lock (%s)", task_path, e)
+                break
+            time.sleep(0.01)
+    try:
+        yield lock is not None
     finally:
         if lock is not None:
             lock.release()

@@ -1,9 +1,10 @@
-"""Checks over a whole task file (all chunks): TD003, TD022, TD030. Absolute positions."""
+"""Checks over a whole task file (all chunks): TD003, TD005, TD022, TD030. Absolute positions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from taskdroid.core.checks.task_local import alias_marker, has_date
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
 from taskdroid.core.document import TaskDocument, normalize_id
 from taskdroid.core.model import Status
@@ -15,9 +16,15 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
     first_seen: dict[str, tuple[int, object]] = {}
     completed_missing = []
     n_with = 0
+    canonical_used: set[Status] = set()
+    aliased: list[tuple[int, object]] = []
     for c in doc.chunks:
         base = c.line
         for t in c.parse.tasks:
+            if t.marker_kind == "canonical" and t.status is not None:
+                canonical_used.add(t.status)
+            elif t.marker_kind == "alias" and t.status is not None:
+                aliased.append((base, t))
             if t.id and t.id_span is not None:
                 key = normalize_id(t.id)
                 prev = first_seen.get(key)
@@ -39,10 +46,15 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
                         )
                     )
             if t.status is Status.COMPLETED:
-                if t.field("Completed") is not None:
-                    n_with += 1
-                else:
+                stamp = t.field("Completed")
+                if stamp is None:
                     completed_missing.append((base, t))
+                elif not stamp.value.strip() or has_date(stamp.value):
+                    n_with += 1
+                # else: a note, not a timestamp (SPEC Part II §A4): neither counted nor reported
+    for base, t in aliased:
+        if t.status in canonical_used:  # type: ignore[attr-defined]
+            out.append(alias_marker(t).shifted(base))  # type: ignore[arg-type]
     if n_with:
         for base, t in completed_missing:
             out.append(

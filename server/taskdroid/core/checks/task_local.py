@@ -1,6 +1,6 @@
 """Checks that need only one chunk of a task file (cached with the chunk's parse).
 
-TD001 TD002 TD004 TD005 TD021 TD023 TD024 TD025 TD032 TD040 TD041 TD042 TD043.
+TD001 TD002 TD004 TD021 TD023 TD024 TD025 TD032 TD040 TD041 TD042 TD043.
 Positions are relative to the chunk.
 """
 
@@ -36,6 +36,7 @@ _EMOJI_OK: dict[str, frozenset[Status]] = {
     "⚠": frozenset({Status.BLOCKED, Status.IN_PROGRESS}),
     "❌": frozenset({Status.BLOCKED}),
     "FAILED": frozenset({Status.BLOCKED}),
+    "❌ FAILED": frozenset({Status.BLOCKED}),
 }
 _MARKER_LIST = "`[ ]` pending, `[~]` in progress, `[x]` completed, `[!]` blocked or `[cancelled]`"
 
@@ -97,22 +98,26 @@ def _markers(t: Task, out: list[Diagnostic]) -> None:
                 },
             )
         )
-    elif t.marker_kind == "alias" and t.status is not None:
-        canon = CANONICAL_MARKERS[t.status]
-        out.append(
-            diag(
-                "TD005",
-                _r(t.marker_span),
-                f"`{written}` is understood as {t.status.label}; the canonical marker is `{canon}`",
-                data={"replacement": canon},
-            )
-        )
+
+
+def alias_marker(t: Task) -> Diagnostic:
+    """TD005 for an alias marker; reported by the whole-file checks, and only in a file that
+    also uses the canonical marker for that status (SPEC Part II §A7)."""
+    assert t.status is not None
+    canon = CANONICAL_MARKERS[t.status]
+    return diag(
+        "TD005",
+        _r(t.marker_span),
+        f"`[{t.marker_text}]` is understood as {t.status.label}; this file also uses the "
+        f"canonical `{canon}` — write one of them throughout",
+        data={"replacement": canon},
+    )
 
 
 def _emoji(t: Task, out: list[Diagnostic]) -> None:
     if t.status is None:
         return
-    for token, span in t.trailing:
+    for token, span in _status_signs(t):
         ok = _EMOJI_OK.get(token)
         if ok is None or t.status in ok:
             continue
@@ -126,6 +131,34 @@ def _emoji(t: Task, out: list[Diagnostic]) -> None:
                 data={"token": token, "implied": implied.value, "status": t.status.value},
             )
         )
+
+
+def _status_signs(t: Task) -> list[tuple[str, Span]]:
+    """The trailing status tokens, with ``❌ FAILED`` (emoji then word, as written by agents) as
+    one sign (SPEC Part II §A6): one diagnostic per status sign."""
+    out: list[tuple[str, Span]] = []
+    for token, span in t.trailing:
+        if out and token == "FAILED" and out[-1][0] == "❌":
+            prev = out[-1][1]
+            out[-1] = ("❌ FAILED", Span(prev.line, prev.start, span.end))
+            continue
+        out.append((token, span))
+    return out
+
+
+def has_date(value: str) -> bool:
+    """Does a timestamp field's value hold something date-like? A value without one is a note
+    (``**Completed:** All 6 rule types …``), not a timestamp (SPEC Part II §A4)."""
+    return _DATE_LIKE.search(value) is not None
+
+
+_DATE_LIKE = re.compile(
+    r"\d{4}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|(?<!\d)\d{1,2}:\d{2}(?!\d)"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[ \t]+\d{1,2}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?[ \t]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"|\b(?:today|yesterday|tomorrow)\b",
+    re.I,
+)
 
 
 def _fields(t: Task, out: list[Diagnostic]) -> None:
@@ -167,7 +200,7 @@ def _fields(t: Task, out: list[Diagnostic]) -> None:
                 )
                 out.append(diag("TD043", _r(f.key_span), f"`{f.key}` is empty — give {what}"))
                 continue
-        if canon in TIMESTAMP_FIELDS and f.value.strip():
+        if canon in TIMESTAMP_FIELDS and f.value.strip() and has_date(f.value):
             value, span, err = parse_timestamp(f.value)
             if err:
                 rng = (
@@ -393,7 +426,7 @@ def _missing_ids(chunk: ChunkParse, out: list[Diagnostic]) -> None:
 
 
 _NUM_ID = re.compile(r"^(T?)(\d+(?:\.\d+)*)$")
-_RANGE_ID = re.compile(r"^\**T?\d+(?:\.\d+)*[A-Z]?\s*[~\-–—/,]")
+_RANGE_ID = re.compile(r"^\**T?\d+(?:\.\d+)*[A-Za-z]?\s*[~\-–—/,]")
 
 
 def next_free_id(tasks: list[Task]) -> str | None:

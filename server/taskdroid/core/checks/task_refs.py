@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from taskdroid.core.checks.task_local import file_entries
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
@@ -78,8 +78,12 @@ def check_chunk_refs(ws: Workspace, doc: TaskDocument, c: PlacedChunk, part: str
             loc = Located(t, c)
             src = (doc.path, normalize_id(t.id)) if t.id else None
             comp = graph.scc_of.get(src) if src else None
-            for ref in refs:
+            for ref, end, text in _with_ranges(c, refs):
+                if end is not None and _range_problem(ws, doc, ref, end, text, out):
+                    continue
                 _check_ref(ws, doc, loc, ref, out, graph, comp)
+                if end is not None:
+                    _check_ref(ws, doc, loc, end, out, graph, comp)
     elif part == "droids":
         for t in c.parse.tasks:
             droid_field = t.field("Droid")
@@ -92,6 +96,58 @@ def check_chunk_refs(ws: Workspace, doc: TaskDocument, c: PlacedChunk, part: str
                     if f.canonical == "Files":
                         _check_files(ws, doc, f, out)
     return out
+
+
+_RANGE_DASHES = "-–~"
+
+
+def _with_ranges(c: PlacedChunk, refs) -> list[tuple[Any, Any, str]]:
+    """Pair the two endpoints of a range ``1.5.1-1.5.6`` (SPEC Part II §A3): ``(ref, end,
+    range text)``, with ``end`` None for a single reference."""
+    out: list[tuple[Any, Any, str]] = []
+    lines: list[str] | None = None
+    i = 0
+    while i < len(refs):
+        a = refs[i]
+        b = refs[i + 1] if i + 1 < len(refs) else None
+        if (
+            b is not None
+            and a.path is None
+            and b.path is None
+            and a.task_id
+            and b.task_id
+            and a.span.line == b.span.line
+            and b.span.start == a.span.end + 1
+        ):
+            if lines is None:
+                lines = c.text.split("\n")
+            line = lines[a.span.line] if a.span.line < len(lines) else ""
+            if line[a.span.end : a.span.end + 1] in tuple(_RANGE_DASHES):
+                out.append((a, b, line[a.span.start : b.span.end]))
+                i += 2
+                continue
+        out.append((a, None, ""))
+        i += 1
+    return out
+
+
+def _range_problem(ws, doc: TaskDocument, a, b, text: str, out: list[Proto]) -> bool:
+    """One TD010 for a range with an endpoint that does not exist — unless a task's own ID is
+    written as that range. True when the range was dealt with (reported or matched)."""
+    missing = [r for r in (a, b) if ws.resolve_ref(doc, r)[0] is None]
+    if not missing:
+        return False
+    for other in [doc, *(ws.task_doc(p) for p in ws._nearby_task_files(doc.path))]:
+        if other is None:
+            continue
+        for c in other.chunks:
+            for t in c.parse.tasks:
+                if t.id is None and t.title.lstrip("*~").startswith(text):
+                    return True
+    names = " and ".join(f"`{r.task_id}`" for r in missing)
+    rng = Range(a.span.range.start, b.span.range.end)
+    out.append(Proto(diag("TD010", rng, f"range `{text}`: no task {names} in this file or the task files beside it")))
+    return True
 
 
 def _check_ref(ws, doc, loc: Located, ref, out: list[Proto], graph, comp) -> None:
@@ -226,6 +282,8 @@ def _check_files(ws, doc: TaskDocument, f, out: list[Proto]) -> None:
             continue
         if ws.path_exists(doc.path, p):
             continue
+        if "/" not in p and "\\" not in p and ws.name_exists(p):
+            continue  # a bare file name that exists in some folder (SPEC Part II §A8)
         out.append(
             Proto(
                 diag(

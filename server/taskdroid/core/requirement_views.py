@@ -1,0 +1,150 @@
+"""What the editor and ``taskdroid coverage`` show of requirement references (SPEC §13):
+completion, hover text, lens titles and the coverage report. The model is in
+:mod:`taskdroid.core.requirements`."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from taskdroid.core.requirements import (
+    FR,
+    KIRO,
+    SPECKIT,
+    STORY,
+    CoverageRow,
+    Criterion,
+    Requirement,
+    RequirementsDocument,
+    TaskRef,
+)
+
+# -- completion ------------------------------------------------------------------------------------
+
+_KIRO_COMPLETE = re.compile(
+    r"(?:(?<![\w*])(?:\*\*|__|\*|_)(?:Requirements?)(?:\*\*|__|\*|_)?:(?:\*\*|__|\*|_)?"
+    r"|\*\*Validates:[ \t]*Requirements?)[ \t]*(?:[^_*]*?[,;][ \t]*)?([\d.]*)$",
+    re.I,
+)
+_US_COMPLETE = re.compile(r"\[(?:US[ \t]?\d+[ \t]*[,/][ \t]*)*(US?\d*)$", re.I)
+
+
+def completion_context(line: str, col: int) -> tuple[str, int] | None:
+    """``(flavor, start column of the word to replace)`` when ``col`` of a task-file line is where
+    a requirement ID is typed: after ``_Requirements: `` (or a comma in that list), or inside
+    ``[US``."""
+    before = line[:col]
+    m = _US_COMPLETE.search(before)
+    if m:
+        return SPECKIT, m.start(1)
+    m = _KIRO_COMPLETE.search(before)
+    if m:
+        return KIRO, m.start(1)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    label: str
+    detail: str
+    documentation: str
+    sort: str
+
+
+def completions(req: RequirementsDocument, flavor: str) -> list[Completion]:
+    out: list[Completion] = []
+    for k, rid in enumerate(req.order):
+        item = req.index[rid]
+        if flavor == SPECKIT and getattr(item, "kind", "") != STORY:
+            continue
+        if isinstance(item, Criterion):
+            out.append(Completion(item.id, f"Requirement {item.requirement}", item.text, f"{k:06d}"))
+        else:
+            out.append(Completion(item.id, item.label, item.title or item.summary, f"{k:06d}"))
+    return out
+
+
+# -- hover text ------------------------------------------------------------------------------------
+
+
+def item_markdown(req: RequirementsDocument, item: Requirement | Criterion) -> str:
+    """What a hover over a reference to ``item`` shows."""
+    name = os.path.basename(req.path)
+    if isinstance(item, Criterion):
+        parent = req.requirement_of(item)
+        head = f"**{parent.label}**" + (f": {parent.title}" if parent.title else "")
+        return f"{head} — acceptance criterion {item.id}\n\n{item.text}\n\n_{name}_"
+    head = f"**{item.label}**" + (f": {item.title}" if item.title and item.kind != FR else "")
+    body = item.summary if item.kind != FR else item.title
+    parts = [head]
+    if body and (body != item.title or item.kind == FR):
+        parts.append(body)
+    if item.criteria:
+        parts.append(f"{len(item.criteria)} acceptance criteria")
+    parts.append(f"_{name}_")
+    return "\n\n".join(parts)
+
+
+def lens_title(row: CoverageRow) -> str:
+    n = len(row.tasks)
+    return f"{n} task{'s' if n != 1 else ''} · {row.done} done"
+
+
+# -- the coverage report (``taskdroid coverage``) ----------------------------------------------------
+
+
+def task_label(tr: TaskRef) -> str:
+    """How the coverage report names a task: its ID; ``file.md#ID`` when it is in a task file
+    other than ``tasks.md``; ``file.md:LINE`` (1-based) when it has no ID."""
+    name = os.path.basename(tr.doc.path)
+    tid = tr.task.task.id
+    if tid:
+        return tid if name == "tasks.md" else f"{name}#{tid}"
+    return f"{name}:{tr.task.line + 1}"
+
+
+def coverage_json(rows: list[CoverageRow], shown_path: str) -> list[dict]:
+    """SPEC §13: ``{"path", "line", "requirement", "title", "tasks", "state"}`` per requirement,
+    criteria right after their requirement; ``line`` is 1-based."""
+    out = []
+    for row in rows:
+        item = row.item
+        out.append(
+            {
+                "path": shown_path,
+                "line": item.line + 1,
+                "requirement": item.id,
+                "title": item.title or getattr(item, "summary", ""),
+                "tasks": [task_label(tr) for tr in row.task_refs()],
+                "state": row.state,
+            }
+        )
+    return out
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_coverage_text(rows: list[CoverageRow], shown_path: str) -> str:
+    lines = [shown_path]
+    counts = {"covered": 0, "done": 0, "uncovered": 0}
+    total = 0
+    for row in rows:
+        item = row.item
+        crit = isinstance(item, Criterion)
+        if not crit:
+            total += 1
+            counts[row.state] += 1
+        title = item.title if crit or item.kind == FR or item.title else item.label
+        tasks = ", ".join(task_label(tr) for tr in row.task_refs()) or "—"
+        ident = ("  " if crit else "") + item.id
+        lines.append(f"  {ident:<9} {row.state:<9}  {_clip(title, 48):<48}  {tasks}")
+    noun = "requirement" if total == 1 else "requirements"
+    lines.append(
+        f"  {total} {noun}: {counts['covered'] + counts['done']} covered "
+        f"({counts['done']} done), {counts['uncovered']} uncovered"
+    )
+    return "\n".join(lines) + "\n"

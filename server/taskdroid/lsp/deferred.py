@@ -1,0 +1,124 @@
+"""The start-up seam: the one place that decides what the language server loads late.
+
+A client waits for the answer to ``initialize`` before it sends anything else, and importing
+pygls and lsprotocol is most of a Python language server's start. The core (pydantic settings,
+PyYAML, the parser, the workspace index) would add about as much again, so the server modules
+bind the core modules they use *here*, as lazily loaded modules::
+
+    from taskdroid.lsp.deferred import query, workspace
+
+at module level, like any import. Such a module is loaded on its first attribute access (an
+``importlib.util.LazyLoader``). The server then loads them in a fixed order, on the event loop
+thread:
+
+* :func:`load_for_indexing` when indexing starts (after ``initialized``): what indexing and the
+  first analysis use;
+* :func:`warm_up` after the first analysis, one module per loop turn: what features use on
+  first use (hover, rename, status changes, runs), so that the first request does not pay it.
+
+No other module of ``taskdroid.lsp`` imports the core lazily or inside a function to keep start-up
+fast; a core module missing from this list is imported at start-up (and
+``tests/lsp/test_startup.py`` checks that ``initialize`` is answered before the core is loaded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import logging
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+log = logging.getLogger("taskdroid.lsp.deferred")
+
+
+def _lazy(name: str) -> ModuleType:
+    """``name`` as a module that is executed on first attribute access."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:  # pragma: no cover - a packaging error
+        raise ImportError(f"no module named {name!r}")
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
+#: loaded when indexing starts, in this order
+INDEXING = (
+    "taskdroid.core.settings",
+    "taskdroid.core.config",
+    "taskdroid.core.discovery",
+    "taskdroid.core.globs",
+    "taskdroid.core.workspace",
+)
+#: loaded after the first analysis, one per event loop turn
+WARM_UP = (
+    "taskdroid.core.query",
+    "taskdroid.core.edits",
+    "taskdroid.core.ready",
+    "taskdroid.core.droids",
+    "taskdroid.core.model",
+    "taskdroid.run",
+    "taskdroid.core.report",
+    "taskdroid.core.requirement_views",
+)
+
+if TYPE_CHECKING:
+    from taskdroid.core import (
+        config,
+        discovery,
+        droids,
+        edits,
+        globs,
+        model,
+        query,
+        ready,
+        requirement_views,
+        requirements,
+        settings,
+        workspace,
+    )
+else:
+    settings = _lazy("taskdroid.core.settings")
+    config = _lazy("taskdroid.core.config")
+    discovery = _lazy("taskdroid.core.discovery")
+    globs = _lazy("taskdroid.core.globs")
+    workspace = _lazy("taskdroid.core.workspace")
+    query = _lazy("taskdroid.core.query")
+    edits = _lazy("taskdroid.core.edits")
+    ready = _lazy("taskdroid.core.ready")
+    droids = _lazy("taskdroid.core.droids")
+    model = _lazy("taskdroid.core.model")
+    requirements = _lazy("taskdroid.core.requirements")
+    requirement_views = _lazy("taskdroid.core.requirement_views")
+
+
+def _load(name: str) -> None:
+    module = importlib.import_module(name)
+    getattr(module, "__name__", None)  # a lazy module executes on its first attribute access
+
+
+def load_for_indexing() -> None:
+    """Load what indexing needs, on the loop thread (worker threads then find it loaded:
+    ``LazyLoader`` is not safe to trigger from two threads at once before Python 3.12)."""
+    for name in INDEXING:
+        _load(name)
+
+
+async def warm_up() -> None:
+    for name in WARM_UP:
+        await asyncio.sleep(0)
+        try:
+            _load(name)
+        except Exception:  # an import error shows up again, with context, where it is used
+            log.exception("cannot import %s", name)
