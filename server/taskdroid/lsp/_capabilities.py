@@ -21,6 +21,7 @@ SERVER_CAPABILITIES = {
             "taskdroid.setStatus",
             "taskdroid.nextTasks",
             "taskdroid.planTasks",
+            "taskdroid.outline",
             "taskdroid.createDroid",
         ]
     },

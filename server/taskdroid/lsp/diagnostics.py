@@ -366,6 +366,9 @@ def refresh_paths(
             others_changed = True
     if others_changed:
         request_refresh(server)
+    from taskdroid.lsp.commands import outline_changed
+
+    outline_changed(server, project, paths)
 
 
 def _publish(
