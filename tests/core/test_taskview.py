@@ -154,3 +154,53 @@ def test_select_paths_and_json(tmp_path):
         "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 12}},
         "children": [],
     }
+
+
+# -- the extension's unit tests read the server's answer from a fixture: it must stay the server's --
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "client-vscode" / "test" / "fixtures" / "outline-examples.json"
+
+
+def example_outline() -> dict:
+    """``taskdroid.outline {}`` as the server answers it for ``examples/tasks`` (URIs made
+    machine-independent: ``file:///ws/…``; no run holds a task)."""
+    import argparse
+
+    from taskdroid.cli import build_workspace
+
+    root = ROOT / "examples"
+    ws, _ = build_workspace(root, argparse.Namespace(config=None, runner=None), personal=False)
+    files = []
+    for view in task_views(ws, [str(root / "tasks")]):
+        rel = ws.relpath(view.path)
+        files.append(
+            {
+                "uri": f"file:///ws/{rel}",
+                "path": rel,
+                "done": view.done,
+                "total": view.total,
+                "counts": view.counts,
+                "sections": [s.to_json(None, lambda _t: None) for s in view.sections],
+            }
+        )
+    return {"files": files}
+
+
+def test_the_extension_fixture_is_the_servers_answer():
+    """client-vscode/test/fixtures/outline-examples.json (the Tasks view's unit tests) is what the
+    server answers; regenerate it with ``python tests/core/test_taskview.py --write``."""
+    import json
+
+    assert json.loads(FIXTURE.read_text(encoding="utf-8")) == example_outline()
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    if "--write" in sys.argv:
+        FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(example_outline(), indent=1, ensure_ascii=False) + "\n"
+        FIXTURE.write_text(text, encoding="utf-8")
+        print(f"wrote {FIXTURE}")
