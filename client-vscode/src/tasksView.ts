@@ -232,7 +232,7 @@ export const VIEW_COMMANDS = {
   setStatus: 'taskdroid.tasks.setStatus',
   run: 'taskdroid.tasks.run',
   runReady: 'taskdroid.tasks.runReady',
-  focus: 'taskdroid.tasks.focus',
+  focus: 'taskdroid.showTasksView',
 } as const;
 
 export interface TasksViewDeps {

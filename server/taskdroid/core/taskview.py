@@ -22,13 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from taskdroid.core.document import Located, TaskDocument
+from taskdroid.core.document import Located, PlacedChunk, TaskDocument
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
-from taskdroid.core.query import OutlineNode, chunk_task_trees
 from taskdroid.core.ready import section_priorities, select_task_docs
 from taskdroid.core.speckit import implicit_predecessors
-from taskdroid.core.text import Range
+from taskdroid.core.text import Position, Range, split_lines
 
 if TYPE_CHECKING:
     from taskdroid.core.workspace import Workspace
@@ -188,9 +187,32 @@ class _Deps:
         reasons.append(f"{name} is {status.label if status else 'malformed'}")
 
 
-def _task(node: OutlineNode, deps: _Deps, ws: Workspace, counts: dict[str, int]) -> TaskView:
-    assert node.task is not None
-    loc = node.task
+def _trees(chunk: PlacedChunk) -> list[tuple[Located, Range, list]]:
+    """The tasks of a chunk as trees ``(task, block range, children)`` in line order."""
+    lines: list[str] | None = None
+    nodes: dict[int, tuple[Located, Range, list]] = {}
+    out: list[tuple[Located, Range, list]] = []
+    base = chunk.line
+    for i, t in enumerate(chunk.parse.tasks):
+        end_rel = max(t.end_line, t.line)
+        if lines is None:
+            lines = split_lines(chunk.text)
+        end_len = len(lines[end_rel]) if end_rel < len(lines) else 0
+        node = (
+            Located(t, chunk),
+            Range(Position(base + t.line, 0), Position(base + end_rel, end_len)),
+            [],
+        )
+        nodes[i] = node
+        if t.parent >= 0 and t.parent in nodes:
+            nodes[t.parent][2].append(node)
+        else:
+            out.append(node)
+    return out
+
+
+def _task(node: tuple[Located, Range, list], deps: _Deps, ws: Workspace, counts: dict[str, int]) -> TaskView:
+    loc, rng, children = node
     t = loc.task
     status = t.status.value if t.status is not None else MALFORMED
     counts[status] = counts.get(status, 0) + 1
@@ -205,9 +227,9 @@ def _task(node: OutlineNode, deps: _Deps, ws: Workspace, counts: dict[str, int])
         droid_resolves=(ws.resolve_droid(droid) is not None) if droid else None,
         dependency=deps.state(loc),
         line=loc.line,
-        range=node.range,
+        range=rng,
     )
-    view.children = [_task(c, deps, ws, counts) for c in node.children]
+    view.children = [_task(c, deps, ws, counts) for c in children]
     return view
 
 
@@ -236,10 +258,10 @@ def file_view(ws: Workspace, doc: TaskDocument) -> FileView:
         heads = [
             (chunk.line + hl, lvl, text, sec_index.get(hl)) for hl, lvl, text in chunk.parse.headings
         ]
-        trees = chunk_task_trees(chunk)
+        trees = _trees(chunk)
         hi = 0
         for node in trees:
-            start = node.range.start.line
+            start = node[1].start.line
             last = None
             while hi < len(heads) and heads[hi][0] <= start:
                 last = heads[hi]
