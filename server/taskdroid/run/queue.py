@@ -561,6 +561,11 @@ class TaskQueue:
                 for d in deps:
                     if d is not None and d in failed:
                         why = failed[d]
+                        changed = True
+                        if self._droid_for(droid) is None:  # not a candidate: not reported
+                            failed[key] = f"{task_id}, which waits on {why}"
+                            break
+                        failed[key] = f"{task_id}, which was skipped"
                         entry = QueueEntry(
                             key, key[0], task_id, title, self._droid_for(droid) or "",
                             frozenset(), scope,
@@ -568,8 +573,6 @@ class TaskQueue:
                         self._by_key[key] = entry
                         self.entries.append(entry)
                         self._skip(entry, f"depends on {why}")
-                        failed[key] = f"{task_id}, which was skipped"
-                        changed = True
                         break
 
 
