@@ -43,6 +43,7 @@ SET_STATUS = "taskdroid.setStatus"
 NEXT_TASKS = "taskdroid.nextTasks"
 CREATE_DROID = "taskdroid.createDroid"
 RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
+RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (SPEC §11 queued runs)
 
 _USAGE = {
     SET_STATUS: "{uri, taskId, status, note?}",
@@ -68,6 +69,12 @@ def register(server: TaskdroidServer) -> None:
     @server.command(CREATE_DROID)
     async def create_droid(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
         return await _create_droid(ls, args)
+
+    @server.command(RUN_READY)
+    async def run_ready(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        from taskdroid.lsp.runready import run_ready
+
+        return await run_ready(ls, args)
 
 
 # -- argument models (pydantic is imported on first use, not at start-up) ----------------------------
