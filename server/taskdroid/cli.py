@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rn = sub.add_parser(
         "run",
-        help="run the droid named on a task (SPEC §7), or every ready task (§11), with live progress",
+        help="run the droid named on a task (SPEC §7), or every ready task, with live progress",
         usage="%(prog)s FILE TASK_ID [--droid NAME] [--force] [options]\n"
         "       %(prog)s --ready|--all [PATH ...] [--droid NAME] [options]",
         description="Run the droid named on a task with the runner of your user settings "
@@ -780,7 +780,7 @@ class _QueueTerminalHooks(_TerminalHooks):
 
 
 def cmd_run_queue(args: argparse.Namespace) -> int:
-    """``taskdroid run --ready|--all [PATH…]`` (SPEC §11 "Queued runs")."""
+    """``taskdroid run --ready|--all [PATH…]`` (docs/language.md §7, queued runs)."""
     import asyncio
 
     if args.force:

@@ -1,4 +1,4 @@
-"""`taskdroid run --ready|--all [PATH…]` (SPEC §11 "Queued runs"): the maxParallel cap and the
+"""`taskdroid run --ready|--all [PATH…]` (docs/language.md §7, queued runs): the maxParallel cap and the
 Files-overlap exclusion measured from the start/end times the fake droid records, stop-on-blocked
 (dependents skipped with the reason), `--all` picking up tasks that become ready, `--droid`,
 exit codes and usage errors, and Ctrl-C on a queue in a process of its own."""

@@ -1,4 +1,4 @@
-"""``taskdroid.runReady`` (SPEC §11 "Queued runs") through the language server: the overall
+"""``taskdroid.runReady`` (docs/language.md §7, queued runs) through the language server: the overall
 progress ("n of m tasks") beside each run's progress, ``all`` following the tasks that become
 ready, a section, argument errors, and cancel-all from the overall progress (every task
 restored, nothing more started). The droid is ``tests/fixtures/fake_droid.py``; it records its

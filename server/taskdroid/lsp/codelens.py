@@ -109,7 +109,7 @@ def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]
 
 
 def _ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
-    """``▶ Run ready (n)`` on section headings (SPEC §11): see :mod:`taskdroid.lsp.runready`."""
+    """``▶ Run ready (n)`` on section headings (§7, queued runs): see :mod:`taskdroid.lsp.runready`."""
     from taskdroid.lsp.runready import ready_lenses
 
     return ready_lenses(server, ctx)

@@ -43,7 +43,7 @@ SET_STATUS = "taskdroid.setStatus"
 NEXT_TASKS = "taskdroid.nextTasks"
 CREATE_DROID = "taskdroid.createDroid"
 RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
-RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (SPEC §11 queued runs)
+RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/language.md §7, queued runs)
 
 _USAGE = {
     SET_STATUS: "{uri, taskId, status, note?}",

@@ -1,4 +1,4 @@
-"""Queued runs in the server (SPEC §11 "Queued runs"): ``taskdroid.runReady`` and the
+"""Queued runs in the server (docs/language.md §7, queued runs): ``taskdroid.runReady`` and the
 ``▶ Run ready (n)`` code lens of section headings. The queue itself is
 :class:`taskdroid.run.queue.TaskQueue`; each of its runs is a run of the server's
 :class:`~taskdroid.lsp.runs.RunsState` (per-run progress, cancel, status edits through the

@@ -1,4 +1,4 @@
-"""Queued runs (SPEC §11 "Queued runs"): :class:`TaskQueue` runs the ready tasks of some task
+"""Queued runs (docs/language.md §7, queued runs): :class:`TaskQueue` runs the ready tasks of some task
 files, each as a §7 run of a :class:`~taskdroid.run.manager.RunManager`. Pure orchestration: it
 reads the workspace through its :class:`QueueScope`\\ s and never imports the server or the CLI.
 
