@@ -1,10 +1,12 @@
-"""Core benchmarks: `taskdroid check` on large files, and re-analysis after a one-character edit.
+"""Core benchmarks: `taskdroid check` and `taskdroid plan` on large files, and re-analysis after a
+one-character edit.
 
     python bench/bench_core.py            # 1,000 and 10,000 tasks, prints a markdown table
     python bench/bench_core.py --quick    # fewer repetitions
 
 Budgets (issue "Core"): check of a 10,000-task file ≤ 1.5 s; re-analysis after a one-character
-edit ≤ 60 ms (10,000 tasks) and ≤ 15 ms (1,000 tasks). Files come from bench/gen_tasks.py (seeded).
+edit ≤ 60 ms (10,000 tasks) and ≤ 15 ms (1,000 tasks). `taskdroid plan --format json` of the same
+file: within the budget of `check` (issue "Plans and queued runs"). Files come from bench/gen_tasks.py (seeded).
 Each workspace holds one generated file plus its droids and source stubs, so the only expected
 diagnostics are the deliberate TD001s.
 """
@@ -66,6 +68,29 @@ def bench_cli(ws: Path, n: int, reps: int) -> tuple[float, list[float], str]:
     )
 
 
+def bench_plan(ws: Path, n: int, reps: int) -> tuple[float, str]:
+    """Median wall time of ``taskdroid plan --format json`` on the generated file, and a summary."""
+    import json
+
+    times = []
+    out = ""
+    for _ in range(reps):
+        t = time.perf_counter()
+        p = subprocess.run(
+            [sys.executable, "-m", "taskdroid", "plan", "--format", "json", f"tasks/tasks-{n}.md"],
+            cwd=ws, capture_output=True, text=True,
+        )  # fmt: skip
+        times.append(time.perf_counter() - t)
+        out = p.stdout
+    plan = json.loads(out)
+    planned = sum(len(w) for w in plan["waves"])
+    what = (
+        f"{planned} planned in {len(plan['waves'])} waves, {len(plan['conflicts'])} conflicts, "
+        f"{len(plan['unplannable'])} unplannable"
+    )
+    return statistics.median(times), what
+
+
 def bench_edit(ws: Path, n: int, reps: int) -> tuple[float, float, float]:
     """Median / p90 / max ms of set_task_text + diagnostics after inserting one character."""
     from taskdroid.core.workspace import Workspace, read_text
@@ -111,17 +136,18 @@ def main() -> int:
         for n in (1000, 10000):
             ws = make_workspace(Path(tmp), n)
             med, _all, what = bench_cli(ws, n, reps_cli)
+            pmed, pwhat = bench_plan(ws, n, reps_cli)
             em, ep90, emax = bench_edit(ws, n, reps_edit)
             size = (ws / "tasks" / f"tasks-{n}.md").stat().st_size
-            rows.append((n, size, med, em, ep90, emax, what))
+            rows.append((n, size, med, pmed, em, ep90, emax, what, pwhat))
     print()
     print(
-        "| tasks | file | `taskdroid check` (median, wall) | one-char edit → diagnostics (median / p90 / max) | result |"
+        "| tasks | file | `taskdroid check` (median, wall) | `taskdroid plan` (median, wall) | one-char edit → diagnostics (median / p90 / max) | result | plan |"
     )
-    print("|---|---|---|---|---|")
-    for n, size, med, em, ep90, emax, what in rows:
+    print("|---|---|---|---|---|---|---|")
+    for n, size, med, pmed, em, ep90, emax, what, pwhat in rows:
         print(
-            f"| {n:,} | {size / 1024:.0f} KB | {med * 1000:.0f} ms | {em:.1f} / {ep90:.1f} / {emax:.1f} ms | {what} |"
+            f"| {n:,} | {size / 1024:.0f} KB | {med * 1000:.0f} ms | {pmed * 1000:.0f} ms | {em:.1f} / {ep90:.1f} / {emax:.1f} ms | {what} | {pwhat} |"
         )
     return 0
 

@@ -156,6 +156,26 @@ def _parser() -> argparse.ArgumentParser:
     gr.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     common(gr)
 
+    pl = sub.add_parser(
+        "plan",
+        help="place pending tasks in waves that can run in parallel (SPEC §11)",
+        description="Place the pending tasks in waves: a task runs one wave after the last of "
+        "its dependencies, and two tasks that change the same file never share a wave. Lists "
+        "running tasks, Files conflicts, tasks that cannot be planned (with the reason) and the "
+        "critical path. Exit status: 0, or 2 on usage or I/O errors.",
+    )
+    pl.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
+    )
+    pl.add_argument(
+        "--format",
+        choices=["text", "json", "mermaid"],
+        default="text",
+        help="text: a markdown table for a pull request (default); json: SPEC §11; mermaid: "
+        "waves as columns",
+    )
+    common(pl)
+
     lsp = sub.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument(
         "--stdio",
@@ -200,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_next(args)
         if args.command == "graph":
             return cmd_graph(args)
+        if args.command == "plan":
+            return cmd_plan(args)
         if args.command == "lsp":
             return cmd_lsp(args)
     except UsageError as e:
@@ -899,15 +921,21 @@ def _clock(seconds: float) -> str:
     )
 
 
-def _task_targets(ws, raw_paths: list[str], problems: dict[str, str]) -> list[str] | None:
+def _task_targets(
+    ws, raw_paths: list[str], problems: dict[str, str], io_errors: list[str] | None = None
+) -> list[str] | None:
     """The task files named by PATH arguments (files, or folders searched with the globs), added
-    to the workspace when outside its index; None without arguments (every indexed file)."""
+    to the workspace when outside its index; None without arguments (every indexed file).
+    Files that cannot be read are reported on stderr (and their paths added to ``io_errors``)."""
+    if io_errors is None:
+        io_errors = []
     from taskdroid.core.discovery import discover
     from taskdroid.core.workspace import ReadError, norm, read_text
 
     if not raw_paths:
         for q, why in sorted(problems.items()):
             print(f"taskdroid: {display_path(q)}: {why}", file=sys.stderr)
+            io_errors.append(q)
         return None
     targets: list[str] = []
     missing = []
@@ -918,6 +946,7 @@ def _task_targets(ws, raw_paths: list[str], problems: dict[str, str]) -> list[st
                 ws.set_task_text(q, read_text(f))
             except ReadError as e:
                 print(f"taskdroid: {display_path(q)}: {e}", file=sys.stderr)
+                io_errors.append(q)
                 return
         targets.append(q)
 
@@ -930,6 +959,7 @@ def _task_targets(ws, raw_paths: list[str], problems: dict[str, str]) -> list[st
             for q in sorted(problems):
                 if q.startswith(prefix):
                     print(f"taskdroid: {display_path(q)}: {problems[q]}", file=sys.stderr)
+                    io_errors.append(q)
             for f in discover(p, ws.settings).task_files:
                 q = norm(f)
                 if q not in problems:
@@ -938,6 +968,7 @@ def _task_targets(ws, raw_paths: list[str], problems: dict[str, str]) -> list[st
             q = norm(p)
             if q in problems:
                 print(f"taskdroid: {display_path(q)}: {problems[q]}", file=sys.stderr)
+                io_errors.append(q)
                 continue
             add(q, p)
         else:
@@ -981,6 +1012,35 @@ def cmd_graph(args: argparse.Namespace) -> int:
     targets = _task_targets(ws, args.paths, problems)
     sys.stdout.write(render_graph(ws, targets, args.format, show_path=display_path))
     return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from taskdroid.core.plan import compute_plan, render_mermaid, render_text
+
+    root = resolve_root(args.root)
+    ws, problems = build_workspace(root, args, personal=False)
+    io_errors: list[str] = []
+    targets = _task_targets(ws, args.paths, problems, io_errors)
+    plan = compute_plan(ws, targets)
+    if args.format == "json":
+        # indented for a person; a big plan compact (json's fast C encoder never indents)
+        indent = 2 if plan.planned + len(plan.unplannable) <= 2000 else None
+        sys.stdout.write(json.dumps(plan.to_json(display_path), indent=indent, ensure_ascii=False))
+        sys.stdout.write("\n")
+    elif args.format == "mermaid":
+        sys.stdout.write(render_mermaid(plan, display_path))
+    else:
+        _write_text(render_text(plan, display_path))
+    return EXIT_USAGE if io_errors else EXIT_OK
+
+
+def _write_text(text: str) -> None:
+    """Write text even where stdout cannot encode ``→`` or emoji."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        enc = sys.stdout.encoding or "ascii"
+        sys.stdout.write(text.encode(enc, "replace").decode(enc))
 
 
 if __name__ == "__main__":

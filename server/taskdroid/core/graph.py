@@ -27,7 +27,7 @@ from taskdroid.core.ready import select_task_docs
 if TYPE_CHECKING:
     from taskdroid.core.workspace import Workspace
 
-__all__ = ["GraphFormat", "render_graph"]
+__all__ = ["GraphFormat", "mermaid_quote", "render_graph"]
 
 GraphFormat = Literal["mermaid", "dot"]
 
@@ -201,7 +201,7 @@ _MERMAID_ESCAPES = {
 }
 
 
-def _mq(text: str) -> str:
+def mermaid_quote(text: str) -> str:
     """A quoted Mermaid label: entity codes for the characters Mermaid would interpret."""
     return '"' + "".join(_MERMAID_ESCAPES.get(ch, ch) for ch in text) + '"'
 
@@ -218,11 +218,11 @@ def _mermaid(g: _Graph) -> str:
         members = by_group.get(fi, [])
         if not members:
             continue
-        out.append(f"    subgraph f{fi}[{_mq(label)}]")
-        out.extend(f"        {n.key}[{_mq(n.label)}]" for n in members)
+        out.append(f"    subgraph f{fi}[{mermaid_quote(label)}]")
+        out.extend(f"        {n.key}[{mermaid_quote(n.label)}]" for n in members)
         out.append("    end")
     for n in by_group.get(-1, []):
-        out.append(f"    {n.key}[{_mq(n.label)}]")
+        out.append(f"    {n.key}[{mermaid_quote(n.label)}]")
     cycle_links = []
     for i, (a, b, cycle) in enumerate(g.edges):
         out.append(f"    {a} --> {b}")

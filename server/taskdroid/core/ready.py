@@ -21,11 +21,20 @@ from typing import TYPE_CHECKING
 from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
+from taskdroid.core.speckit import implicit_predecessors
 
 if TYPE_CHECKING:
     from taskdroid.core.workspace import Workspace
 
-__all__ = ["ReadyTask", "id_sort_key", "next_tasks", "section_priorities", "select_task_docs"]
+__all__ = [
+    "ReadyTask",
+    "id_sort_key",
+    "next_tasks",
+    "order_key",
+    "section_priorities",
+    "select_task_docs",
+    "task_priority",
+]
 
 _ID_PARTS = re.compile(r"\d+|[^\d.]+")
 
@@ -92,6 +101,22 @@ def _field_priority(loc: Located, known: set[str]) -> str | None:
     return word if word in known else None
 
 
+def task_priority(
+    prios: dict[tuple[int, int], str], ci: int, loc: Located, known: set[str]
+) -> str | None:
+    """The effective priority of the task ``loc`` of chunk ``ci``: its section's (from
+    :func:`section_priorities`), else the first word of its own Priority field when known."""
+    task = loc.task
+    prio = prios.get((ci, task.section)) if task.section >= 0 else None
+    return prio if prio is not None else _field_priority(loc, known)
+
+
+def order_key(prio: str | None, task_id: str | None, rank: dict[str, int]) -> tuple:
+    """Section priority (in the order of ``rank``; none or unknown last), then natural ID order."""
+    n = len(rank)
+    return (rank.get(prio, n) if prio else n, id_sort_key(task_id))
+
+
 def _dependencies_done(ws: Workspace, doc: TaskDocument, loc: Located) -> bool:
     for ref in loc.task.refs:
         target, problem = ws.resolve_ref(doc, ref)
@@ -139,6 +164,7 @@ def next_tasks(ws: Workspace, paths: list[str] | None = None) -> list[ReadyTask]
     found: list[tuple[tuple, ReadyTask]] = []
     for doc in select_task_docs(ws, paths):
         prios = section_priorities(doc, known)
+        waits_for = implicit_predecessors(doc)  # spec-kit order (core/speckit.py)
         for ci, chunk in enumerate(doc.chunks):
             for task in chunk.parse.tasks:
                 if task.status is not Status.PENDING:
@@ -146,11 +172,12 @@ def next_tasks(ws: Workspace, paths: list[str] | None = None) -> list[ReadyTask]
                 loc = Located(task, chunk)
                 if not _dependencies_done(ws, doc, loc):
                     continue
-                prio = prios.get((ci, task.section)) if task.section >= 0 else None
-                if prio is None:
-                    prio = _field_priority(loc, known_set)
-                ready = ReadyTask(doc.path, loc.line, task.id, plain_title(task.title), task.droid, prio)
-                key = (rank.get(prio, len(known)) if prio else len(known), id_sort_key(task.id))
+                if any(p.task.status is not Status.COMPLETED for p in waits_for.get(loc.line, ())):
+                    continue
+                prio = task_priority(prios, ci, loc, known_set)
+                title = plain_title(task.title)
+                ready = ReadyTask(doc.path, loc.line, task.id, title, task.droid, prio)
+                key = order_key(prio, task.id, rank)
                 found.append(((*key, doc.path, loc.line), ready))
     found.sort(key=lambda x: x[0])
     return [r for _, r in found]

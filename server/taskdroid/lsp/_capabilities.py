@@ -20,6 +20,7 @@ SERVER_CAPABILITIES = {
             "taskdroid.cancelRun",
             "taskdroid.setStatus",
             "taskdroid.nextTasks",
+            "taskdroid.planTasks",
             "taskdroid.createDroid",
         ]
     },

@@ -11,6 +11,11 @@ command expects; nothing is raised past the handler.
   recomputed and retried once when the document changed in between). Returns ``{"applied"}``.
 * ``taskdroid.nextTasks`` ``{uri?}`` — ready tasks of a task file or folder (default: the whole
   workspace) as ``[{uri, taskId, title, droid, priority, line}]`` (``line`` 0-based).
+* ``taskdroid.planTasks`` ``{uri?}`` — the plan of SPEC §11 (waves, running, unplannable,
+  conflicts, critical path, implicit edges) of a task file or folder (default: the whole
+  workspace), exactly as ``taskdroid plan --format json`` prints it but with ``uri`` for ``path``
+  (tasks are named ``<uri>#<taskId>``; ``line`` stays 1-based as in the CLI's JSON; paths inside
+  reasons are relative to the workspace folder).
 * ``taskdroid.createDroid`` ``{name, folder?}`` — a droid file stub with valid front matter and a
   body, ``<folder>/<name>.md`` (default folder: the project's ``.factory/droids``, or
   ``.claude/agents`` / ``droids`` when only that exists); created with a ``CreateFile`` resource
@@ -41,6 +46,7 @@ log = logging.getLogger("taskdroid.lsp.commands")
 
 SET_STATUS = "taskdroid.setStatus"
 NEXT_TASKS = "taskdroid.nextTasks"
+PLAN_TASKS = "taskdroid.planTasks"
 CREATE_DROID = "taskdroid.createDroid"
 RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
 RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/language.md §7, queued runs)
@@ -48,6 +54,7 @@ RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/langua
 _USAGE = {
     SET_STATUS: "{uri, taskId, status, note?}",
     NEXT_TASKS: "{uri?}",
+    PLAN_TASKS: "{uri?}",
     CREATE_DROID: "{name, folder?}",
 }
 
@@ -65,6 +72,10 @@ def register(server: TaskdroidServer) -> None:
     @server.command(NEXT_TASKS)
     async def next_tasks(ls: TaskdroidServer, *args: Any) -> list[dict[str, Any]]:
         return await _next_tasks(ls, args)
+
+    @server.command(PLAN_TASKS)
+    async def plan_tasks(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        return await _plan_tasks(ls, args)
 
     @server.command(CREATE_DROID)
     async def create_droid(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
@@ -126,7 +137,12 @@ def _models() -> dict[str, type[BaseModel]]:
                 )
             return value
 
-    return {SET_STATUS: SetStatusArgs, NEXT_TASKS: NextTasksArgs, CREATE_DROID: CreateDroidArgs}
+    return {
+        SET_STATUS: SetStatusArgs,
+        NEXT_TASKS: NextTasksArgs,
+        PLAN_TASKS: NextTasksArgs,
+        CREATE_DROID: CreateDroidArgs,
+    }
 
 
 def invalid(command: str, message: str) -> JsonRpcInvalidParams:
@@ -257,6 +273,39 @@ async def _next_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> list[dict[s
         }
         for r in ready
     ]
+
+
+# -- taskdroid.planTasks ---------------------------------------------------------------------------
+
+
+async def _plan_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    from taskdroid.core.plan import compute_plan, merge_plans
+
+    a = validate(PLAN_TASKS, args, optional=True)
+    path = _file_path(ls, PLAN_TASKS, a.uri) if a.uri else None
+    await ls.wait_ready()
+    for uri in list(ls.docs):  # open documents as the client sees them
+        ls.sync(uri)
+    if path is not None:
+        project = ls.project_for(path)
+        if project is None:
+            raise invalid(PLAN_TASKS, f"{a.uri} is not in the workspace")
+        if path not in project.ws.task_docs and not os.path.exists(path):
+            raise invalid(PLAN_TASKS, f"no such file or folder: {path}")
+        projects = [project]
+        plan = compute_plan(project.ws, [path])
+    else:
+        projects = [p for p in ls.all_projects() if p.ws.task_docs]
+        plan = merge_plans([compute_plan(p.ws) for p in projects])
+
+    def shown(p: str) -> str:
+        for project in projects:
+            rel = project.ws.relpath(p)
+            if rel is not None:
+                return rel
+        return p
+
+    return plan.to_json(ls.uri_of, key="uri", show_text=shown)
 
 
 # -- taskdroid.createDroid -------------------------------------------------------------------------
