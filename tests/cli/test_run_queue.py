@@ -355,3 +355,36 @@ def test_ctrl_c_cancels_every_run_restores_each_task_and_exits_130(tmp_path):
             time.sleep(0.02)
         else:
             raise AssertionError(f"droid {pid} still runs")
+
+
+SPECKIT = """\
+# Tasks
+
+## Phase 1: Setup
+
+- [ ] T001 [P] Create the project
+  - **Droid**: dev
+- [ ] T002 [P] Configure the linter
+  - **Droid**: dev
+  - **Fake**: --exit 1 --stderr "lint: broken config"
+- [ ] T003 Write the README (no [P]: waits for T002)
+  - **Droid**: dev
+
+## Phase 2: Core
+
+- [ ] T004 [P] Build the core (waits for phase 1)
+  - **Droid**: dev
+"""
+
+
+def test_spec_kit_implicit_order_counts_for_ready_and_for_skipping(tmp_path, queue_run):
+    root = make_project(tmp_path, {"tasks/tasks-q.md": SPECKIT})
+    p = queue_run(root, "--all", "--runner", runner())
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert sorted(timeline(root)) == ["T001", "T002"]
+    assert block(root, "T001").startswith("- [x] T001")
+    assert block(root, "T002").startswith("- [!] T002")
+    assert summary_line(p.stdout, "T003").endswith("depends on T002, which ended blocked")
+    assert summary_line(p.stdout, "T004").endswith("which was skipped") or summary_line(
+        p.stdout, "T004"
+    ).endswith("which ended blocked")

@@ -24,14 +24,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import posixpath
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from taskdroid.core.document import TaskDocument, normalize_id
 from taskdroid.core.model import Status
+from taskdroid.core.plan import normalise_file_entry
 from taskdroid.run.errors import RunError
 from taskdroid.run.record import format_duration
 from taskdroid.run.spec import (
@@ -62,23 +61,7 @@ log = logging.getLogger("taskdroid.runner")
 
 Key = tuple[str, str]  #: (absolute task file path, normalised task ID)
 
-_LINE_SUFFIX = re.compile(r"(?::\d+(?:[-:]\d+)?|#L\d+(?:-L?\d+)?)$")
-_NOT_A_PATH = re.compile(r"^(?:n/?a|none|tbd|-+)$", re.I)
 _queue_ids = itertools.count(1)
-
-
-def normalise_file_entry(entry: str) -> str | None:
-    """A Files entry as compared for conflicts: ``\\`` as ``/``, no ``:12`` / ``#L3`` line
-    suffix, no leading ``./`` or ``/``, ``a/../b`` folded (``posixpath.normpath``). None for an
-    entry that names no file (``n/a``, ``none``, ``TBD``, ``-``)."""
-    p = entry.strip().strip("`").strip().replace("\\", "/")
-    p = _LINE_SUFFIX.sub("", p)
-    if not p or _NOT_A_PATH.match(p):
-        return None
-    p = posixpath.normpath(p).lstrip("/")
-    while p.startswith("./"):
-        p = p[2:]
-    return p if p and p != "." else None
 
 
 def task_files(task: Task) -> frozenset[str]:
@@ -487,11 +470,18 @@ class TaskQueue:
         from taskdroid.core.document import Located
         from taskdroid.core.inline import plain_title
         from taskdroid.core.ready import select_task_docs
+        from taskdroid.core.speckit import implicit_edges
 
         out = []
         for scope in self.scopes:
             ws = self._workspaces[id(scope)]
             for doc in select_task_docs(ws, scope.paths):
+                implicit: dict[Key, list[Key]] = {}
+                for a, b, _kind in implicit_edges(doc):
+                    if a.task.id and b.task.id:
+                        implicit.setdefault((doc.path, normalize_id(b.task.id)), []).append(
+                            (doc.path, normalize_id(a.task.id))
+                        )
                 for chunk in doc.chunks:
                     for task in chunk.parse.tasks:
                         if task.status is not Status.PENDING or not task.id:
@@ -499,8 +489,8 @@ class TaskQueue:
                         loc = Located(task, chunk)
                         if scope.within is not None and not scope.within(doc.path, loc.line):
                             continue
-                        deps = _dependency_keys(ws, doc, task)
                         key = (doc.path, normalize_id(task.id))
+                        deps = _dependency_keys(ws, doc, task) + implicit.get(key, [])
                         out.append((scope, key, task.id, plain_title(task.title), task.droid, deps))
         return out
 
