@@ -22,6 +22,7 @@ SERVER_CAPABILITIES = {
             "taskdroid.nextTasks",
             "taskdroid.planTasks",
             "taskdroid.createDroid",
+            "taskdroid.runReady",
         ]
     },
     "foldingRangeProvider": True,
