@@ -310,14 +310,19 @@ export function registerTasksView(context: vscode.ExtensionContext, manager: Ser
     if (node === undefined || !trusted()) {
       return;
     }
-    // the server's queued run (SPEC §11) over the section's file: its ready tasks with a droid
-    const result = await manager.execute(RUN_READY, { uri: node.uri });
+    // the server's queued run (docs/language.md §7): the ready tasks with a droid of the file,
+    // or of the section when run from a section (its heading's 0-based line)
+    const args: Record<string, unknown> = { uri: node.uri };
+    if (node.kind === 'section' && typeof node.line === 'number') {
+      args.section = node.line;
+    }
+    const result = await manager.execute(RUN_READY, args);
     const ids = runIdsOf(result);
     for (const runId of ids) {
       manager.runs.launched(runId, { uri: node.uri });
     }
     if (ids.length === 0) {
-      void vscode.window.showInformationMessage('taskdroid: no task of this file is ready to run (pending, dependencies completed, with a droid).');
+      void vscode.window.showInformationMessage('taskdroid: no task here is ready to run (pending, dependencies completed, with a droid).');
     }
   });
   return model;

@@ -61,6 +61,7 @@ OUTLINE = "taskdroid.outline"
 #: notification to clients that opted in (experimental capability ``taskdroidOutline``)
 OUTLINE_CHANGED = "taskdroid/outlineChanged"
 RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
+RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/language.md §7, queued runs)
 
 _USAGE = {
     SET_STATUS: "{uri, taskId, status, note?}",
@@ -96,6 +97,12 @@ def register(server: TaskdroidServer) -> None:
     @server.command(CREATE_DROID)
     async def create_droid(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
         return await _create_droid(ls, args)
+
+    @server.command(RUN_READY)
+    async def run_ready(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        from taskdroid.lsp.runready import run_ready
+
+        return await run_ready(ls, args)
 
 
 # -- argument models (pydantic is imported on first use, not at start-up) ----------------------------
