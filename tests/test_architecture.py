@@ -56,7 +56,7 @@ def _resolve(module: str, node: ast.ImportFrom | ast.Import) -> list[str]:
         base = node.module or ""
         if node.level:
             pkg = module.split(".")
-            if not MODULES[module].name == "__init__.py":
+            if MODULES[module].name != "__init__.py":
                 pkg = pkg[:-1]
             pkg = pkg[: len(pkg) - (node.level - 1)]
             base = ".".join([*pkg, base] if base else pkg)
@@ -152,7 +152,7 @@ def test_no_import_cycles() -> None:
     graph: dict[str, set[str]] = {}
     for module, edges in _imports().items():
         # a package's __init__ importing its own submodules is not a cycle of the design
-        graph[module] = {t for t, _line, _lazy in edges if not module == _package_of(t)}
+        graph[module] = {t for t, _line, _lazy in edges if module != _package_of(t)}
     cycles = _cycles(graph)
     assert not cycles, "import cycles:\n" + "\n".join(" ↔ ".join(c) for c in cycles)
 

@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import { GraphView } from './graphView';
 import { Run } from './runs';
 import { CANCEL_RUN, CREATE_DROID, NEXT_TASKS, RUN_TASK, SET_STATUS, ServerManager, errorText } from './server';
-import { STATUSES, TASK_ID_RE, findTaskLine, parseNextTasks, taskAt } from './tasks';
+import { parseOutline, taskAtLine } from './outline';
+import { OUTLINE } from './outlineFeature';
+import { STATUSES, parseNextTasks } from './tasks';
 
 export const COMMANDS = {
   runTaskAtCursor: 'taskdroid.runTaskAtCursor',
@@ -23,7 +25,12 @@ interface TaskRef {
   line: number;
 }
 
-export function registerCommands(context: vscode.ExtensionContext, manager: ServerManager, graph: GraphView): void {
+export interface CommandHelpers {
+  setStatus(uri: vscode.Uri, taskId: string, status?: string): Promise<void>;
+  guard(name: string, fn: (...args: unknown[]) => Promise<unknown>): (...args: unknown[]) => Promise<unknown>;
+}
+
+export function registerCommands(context: vscode.ExtensionContext, manager: ServerManager, graph: GraphView): CommandHelpers {
   const log = manager.log;
   const guard =
     (name: string, fn: (...args: unknown[]) => Promise<unknown>) =>
@@ -59,7 +66,13 @@ export function registerCommands(context: vscode.ExtensionContext, manager: Serv
     if (task === undefined) {
       return;
     }
-    const preset = typeof arg === 'string' ? STATUSES.find((s) => s.status === arg) : undefined;
+    await setStatus(task.uri, task.taskId, typeof arg === 'string' ? arg : undefined);
+  });
+
+  /** The Set Status quick pick (and note) for a task, then `taskdroid.setStatus`. */
+  async function setStatus(uri: vscode.Uri, taskId: string, status?: string): Promise<void> {
+    const task = { uri, taskId };
+    const preset = status !== undefined ? STATUSES.find((s) => s.status === status) : undefined;
     const picked =
       preset ??
       (
@@ -87,7 +100,7 @@ export function registerCommands(context: vscode.ExtensionContext, manager: Serv
       argument.note = note;
     }
     await manager.execute(SET_STATUS, argument);
-  });
+  }
 
   reg(COMMANDS.openNextTask, async () => {
     const active = vscode.window.activeTextEditor?.document.uri;
@@ -121,8 +134,7 @@ export function registerCommands(context: vscode.ExtensionContext, manager: Serv
       return;
     }
     const doc = await vscode.workspace.openTextDocument(pick.uri);
-    const lines = doc.getText().split(/\r?\n/);
-    const line = pick.task.line ?? (pick.task.taskId ? findTaskLine(lines, pick.task.taskId) : undefined) ?? 0;
+    const line = pick.task.line ?? 0; // the server sends it
     const pos = new vscode.Position(Math.min(line, doc.lineCount - 1), 0);
     await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos) });
   });
@@ -202,62 +214,23 @@ export function registerCommands(context: vscode.ExtensionContext, manager: Serv
     }
     const doc = editor.document;
     const line = editor.selection.active.line;
-    const fromSymbols = await taskFromSymbols(doc, line);
-    if (fromSymbols !== undefined) {
-      return fromSymbols;
-    }
-    const lines = doc.getText().split(/\r?\n/);
-    const task = taskAt(lines, line);
+    // the server's outline of this file (it knows which task holds the line; we parse nothing)
+    const files = parseOutline(await manager.execute(OUTLINE, { uri: doc.uri.toString() }));
+    const task = taskAtLine(files, doc.uri.toString(), line);
     if (task === undefined) {
       void vscode.window.showInformationMessage('taskdroid: there is no task at the cursor.');
       return undefined;
     }
-    if (task.taskId === undefined) {
+    if (task.id === null) {
       void vscode.window.showInformationMessage(
         'taskdroid: the task at the cursor has no ID; give it one (e.g. `- [ ] 1.2 Title`), or use the light bulb (Ctrl+.) actions.',
       );
       return undefined;
     }
-    return { uri: doc.uri, taskId: task.taskId, line: task.line };
+    return { uri: doc.uri, taskId: task.id, line: task.line };
   }
-}
 
-/** The innermost task symbol (the server's: kind Event, selection = the ID) holding `line`. */
-async function taskFromSymbols(doc: vscode.TextDocument, line: number): Promise<TaskRef | undefined> {
-  let symbols: unknown;
-  try {
-    symbols = await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', doc.uri);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(symbols)) {
-    return undefined;
-  }
-  // the innermost task symbol wins; a task without an ID is reported as such (not its parent)
-  let best: { taskId?: string; line: number } | undefined;
-  const visit = (list: unknown[]) => {
-    for (const s of list) {
-      if (!(s instanceof vscode.DocumentSymbol) && !(s && typeof s === 'object' && 'selectionRange' in s)) {
-        continue;
-      }
-      const sym = s as vscode.DocumentSymbol;
-      if (sym.range.start.line > line || sym.range.end.line < line) {
-        continue;
-      }
-      if (sym.kind === vscode.SymbolKind.Event) {
-        const id = doc.getText(sym.selectionRange).replace(/^(\*\*|~~)/, '').replace(/\.$/, '');
-        best = { taskId: TASK_ID_RE.test(id) ? id : undefined, line: sym.range.start.line };
-      }
-      if (Array.isArray(sym.children)) {
-        visit(sym.children);
-      }
-    }
-  };
-  visit(symbols);
-  if (best === undefined || best.taskId === undefined) {
-    return undefined; // the line parser decides (and explains a task without an ID)
-  }
-  return { uri: doc.uri, taskId: best.taskId, line: best.line };
+  return { setStatus, guard };
 }
 
 function resultUri(result: unknown): vscode.Uri | undefined {

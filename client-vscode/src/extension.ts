@@ -6,6 +6,7 @@ import { COMMANDS, registerCommands } from './commands';
 import { GraphView } from './graphView';
 import { RunTracker, statusText } from './runs';
 import { ServerManager } from './server';
+import { registerTasksView } from './tasksView';
 
 let manager: ServerManager | undefined;
 
@@ -20,7 +21,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(manager);
   const graph = new GraphView(context, manager);
   context.subscriptions.push(graph);
-  registerCommands(context, manager, graph);
+  const helpers = registerCommands(context, manager, graph);
+  registerTasksView(context, manager, helpers);
 
   // status bar: server state, and the droid runs (click: cancel one)
   const item = vscode.window.createStatusBarItem('taskdroid.status', vscode.StatusBarAlignment.Left, 50);

@@ -33,6 +33,7 @@ import {
 import { Launch, launchCwd, probeFailure, probeLaunch, serverLaunch, settingCommandProblem } from './launch';
 import { StderrClassifier } from './log';
 import { ProgressFeature } from './progress';
+import { OutlineFeature, RUN_READY } from './outlineFeature';
 import { onInterpreterChange, selectedInterpreter } from './python';
 import { RunTracker, runIdOf } from './runs';
 import { ConfigReader, documentSelector, needsRestart, serverSettings } from './settings';
@@ -59,6 +60,9 @@ export class ServerManager implements vscode.Disposable {
 
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   readonly onDidChangeState = this.stateEmitter.event;
+  /** `taskdroid/outlineChanged`: the task files whose outline may have changed (undefined: any) */
+  private readonly outlineEmitter = new vscode.EventEmitter<string[] | undefined>();
+  readonly onOutlineChanged = this.outlineEmitter.event;
   private readonly disposables: { dispose(): unknown }[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
   /** serialises start/stop */
@@ -73,6 +77,7 @@ export class ServerManager implements vscode.Disposable {
   ) {
     this.disposables.push(
       this.stateEmitter,
+      this.outlineEmitter,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (needsRestart((section) => e.affectsConfiguration(section))) {
           this.log.info('taskdroid settings that need a restart changed');
@@ -354,7 +359,7 @@ export class ServerManager implements vscode.Disposable {
           configuration: (params: ConfigurationParams, token, next) => this.configuration(params, token, next),
         },
         executeCommand: async (command, args, next) => {
-          if (command === RUN_TASK && !vscode.workspace.isTrusted) {
+          if ((command === RUN_TASK || command === RUN_READY) && !vscode.workspace.isTrusted) {
             void vscode.window.showWarningMessage(
               'taskdroid: droid runs are disabled in an untrusted workspace (Restricted Mode). Trust the workspace to run droids.',
             );
@@ -381,7 +386,7 @@ export class ServerManager implements vscode.Disposable {
           if (!lenses || vscode.workspace.isTrusted) {
             return lenses;
           }
-          return lenses.filter((l) => l.command?.command !== RUN_TASK);
+          return lenses.filter((l) => l.command?.command !== RUN_TASK && l.command?.command !== RUN_READY);
         },
         provideCodeActions: async (document, range, context, token, next) => {
           const actions = await next(document, range, context, token);
@@ -398,6 +403,7 @@ export class ServerManager implements vscode.Disposable {
     const client = new LanguageClient('taskdroid', 'taskdroid', serverOptions, clientOptions);
     this.progress = new ProgressFeature(client, this.runs);
     client.registerFeature(this.progress);
+    client.registerFeature(new OutlineFeature(client, this.outlineEmitter));
     return client;
   }
 

@@ -94,16 +94,40 @@ def _parser() -> argparse.ArgumentParser:
 
     rn = sub.add_parser(
         "run",
-        help="run the droid named on a task (SPEC §7), with live progress",
+        help="run the droid named on a task (SPEC §7), or every ready task, with live progress",
+        usage="%(prog)s FILE TASK_ID [--droid NAME] [--force] [options]\n"
+        "       %(prog)s --ready|--all [PATH ...] [--droid NAME] [options]",
         description="Run the droid named on a task with the runner of your user settings "
         "(runner.command), mark the task in progress, show the droid's latest output, and record "
         "the outcome in the task file. Ctrl-C cancels (the task gets its previous status back). "
-        "Exit status: 0 completed, 1 blocked, 2 usage error or refused, 130 interrupted.",
+        "Exit status: 0 completed, 1 blocked, 2 usage error or refused, 130 interrupted. "
+        "With --ready, every ready task that names a droid runs (at most runner.maxParallel at "
+        "once, never two sharing a Files entry); --all goes on with the tasks that become ready. "
+        "Exit status then: 0 every started task completed and none was skipped, 1 otherwise.",
     )
-    rn.add_argument("file", metavar="FILE", help="the task file")
-    rn.add_argument("task_id", metavar="TASK_ID", help="the task's ID, e.g. 1.3 or T012")
     rn.add_argument(
-        "--droid", metavar="NAME", help="the droid to run (default: the task's **Droid** field)"
+        "targets",
+        nargs="*",
+        metavar="FILE TASK_ID | PATH",
+        help="the task file and the task's ID (e.g. 1.3 or T012); with --ready/--all: task files "
+        "or folders (default: the workspace root)",
+    )
+    mode = rn.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--ready",
+        action="store_true",
+        help="run every ready task that names a droid (pending, every dependency completed)",
+    )
+    mode.add_argument(
+        "--all",
+        action="store_true",
+        help="like --ready, and go on: tasks that become ready as others complete run too",
+    )
+    rn.add_argument(
+        "--droid",
+        metavar="NAME",
+        help="the droid to run (default: the task's **Droid** field); with --ready/--all, the "
+        "droid of the tasks that name none",
     )
     rn.add_argument(
         "--force",
@@ -620,6 +644,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from taskdroid.core.workspace import ReadError, norm, read_text
     from taskdroid.run import RunError, prepare_run
 
+    if args.ready or args.all:
+        return cmd_run_queue(args)
+    if len(args.targets) != 2:
+        raise UsageError(
+            "run: give FILE TASK_ID (one task), or --ready / --all [PATH …] (every ready task)"
+            + (f"; got {len(args.targets)} argument{'s' if len(args.targets) != 1 else ''}")
+        )
+    args.file, args.task_id = args.targets
     path = norm(args.file)
     shown = display_path(path)
     if not os.path.isfile(path):
@@ -799,6 +831,134 @@ class _TerminalHooks:
         log_file = run.log_display()
         if log_file:
             self.line(f"log: {log_file}")
+
+
+class _QueueTerminalHooks(_TerminalHooks):
+    """The terminal hooks of one run of ``taskdroid run --ready/--all``: plain lines (runs go in
+    parallel, so no line is redrawn in place), each naming its task."""
+
+    def __init__(self, out, shown: str) -> None:
+        super().__init__(out, shown)
+        self.tty = False
+
+    def progress(self, run: Run, kind: str, message: str) -> None:
+        if kind == "output":
+            self.line(f"[{_clock(run.elapsed)}] {run.spec.task_id}: {message}")
+        elif kind == "finished":
+            self.line(f"{self.shown}: {message}")
+        else:
+            super().progress(run, kind, message)
+
+
+def cmd_run_queue(args: argparse.Namespace) -> int:
+    """``taskdroid run --ready|--all [PATH…]`` (docs/language.md §7, queued runs)."""
+    import asyncio
+
+    if args.force:
+        raise UsageError("run: --force runs one task (FILE TASK_ID); it cannot be used with --ready or --all")
+    root = resolve_root(args.root)
+    ws, problems = build_workspace(root, args)
+    paths = _task_targets(ws, args.targets, problems)
+    return asyncio.run(_run_queue_in_terminal(args, root, ws, paths))
+
+
+async def _run_queue_in_terminal(args: argparse.Namespace, root: Path, ws, paths) -> int:
+    import asyncio
+    import signal
+
+    from taskdroid.core.workspace import ReadError, read_text
+    from taskdroid.run import RunError, RunManager
+    from taskdroid.run.queue import QueueScope, TaskQueue
+
+    out = sys.stdout
+    stats: dict[str, tuple[int, int] | None] = {p: _stat(p) for p in ws.task_docs}
+
+    async def refresh(changed: Sequence[str]):
+        """Re-read the task files that changed on disk (a run's outcome, a droid's own edits)."""
+        for p in list(ws.task_docs):
+            st = _stat(p)
+            if st != stats.get(p) or p in changed:
+                stats[p] = st
+                try:
+                    ws.set_task_text(p, read_text(p))
+                except ReadError as e:
+                    print(f"taskdroid: {display_path(p)}: {e}", file=sys.stderr)
+        return ws
+
+    def text_of(path: str) -> str | None:
+        try:
+            return read_text(path)
+        except ReadError:
+            return None
+
+    shown_lines: list[str] = []
+
+    def on_update(q: TaskQueue) -> None:
+        text = q.progress_text()
+        if not shown_lines or shown_lines[-1] != text:
+            shown_lines.append(text)
+            hooks_line(f"== {text}")
+
+    def hooks_line(text: str) -> None:
+        _TerminalHooks(out, "").line(text)
+
+    queue = TaskQueue(
+        RunManager(),
+        [QueueScope(str(root), paths, refresh, text_of)],
+        follow=bool(args.all),
+        droid=args.droid,
+        make_hooks=lambda spec: _QueueTerminalHooks(out, display_path(spec.task_path)),
+        on_update=on_update,
+    )
+    try:
+        await queue.prepare()
+    except RunError as e:
+        raise UsageError(str(e)) from None
+    if not queue.waiting:
+        _say("no ready tasks with a droid" + ("" if args.droid else " (use --droid NAME to run the tasks that name none)"))
+        return EXIT_OK
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def on_signal() -> None:
+        nonlocal interrupted
+        if interrupted:
+            hooks_line("stopping now (SIGKILL)")
+            queue.kill()
+            return
+        interrupted = True
+        hooks_line("interrupted: stopping every droid (press Ctrl-C again to kill them at once)")
+        queue.cancel("interrupted")
+
+    installed = []
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    try:
+        summary = await queue.run()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    hooks_line(f"summary: {summary.counts()}")
+    for line in summary.lines(display_path):
+        _say(f"  {line}")
+    if interrupted or summary.cancelled:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if summary.ok else EXIT_ERRORS
+
+
+def _stat(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
 
 
 def _clock(seconds: float) -> str:

@@ -363,7 +363,7 @@ def e2e(tmp_path_factory, vsix: Path, code_server: Path, chromium: str) -> dict[
             "RESULTS": str(results_file),
             # nothing configured: the extension must start the server its .vsix carries
             "SERVER_COMMAND": "[]",
-            "STEPS": json.dumps(plan()),
+            "STEPS": json.dumps({**plan(), **tasks_view_plan()}),
             "LIMIT_S": str(SESSION_LIMIT_S),
         }
         started = time.monotonic()
@@ -463,3 +463,51 @@ def test_vscode_run_task_shows_progress_and_completes(e2e):
 
 def test_vscode_dependency_graph_renders(e2e):
     check(e2e, "graph")
+
+
+# -- the Tasks view (SPEC §15) ---------------------------------------------------------------------
+
+
+def tasks_view_plan() -> dict[str, Any]:
+    """The Tasks view steps: rows (label start → codicon) of tasks no earlier step changes, the
+    section whose ready tasks "Run Ready Tasks" runs, and the markdown validation control."""
+    import argparse
+
+    from taskdroid.cli import build_workspace
+    from taskdroid.core.taskview import file_view
+
+    ws, _ = build_workspace(WORKSPACE, argparse.Namespace(config=None, runner=None), personal=False)
+    view = file_view(ws, ws.task_docs[str((WORKSPACE / TASK_FILE).resolve())])
+    tasks = {t.task_id: t for s in view.sections for t in s.tasks}
+    icons = {"completed": "pass-filled", "pending": "circle-large-outline", "in_progress": "sync",
+             "blocked": "warning"}  # fmt: skip
+
+    def label(task_id: str) -> str:
+        return f"{task_id} {tasks[task_id].title}"[:30]
+
+    section = next(s for s in view.sections if any(t.task_id == "2.3" for t in s.tasks))
+    return {
+        "tasksview": {
+            "expect": [[label(i), icons[tasks[i].status]] for i in ("1.1", "4.2", "6.1", "6.3", "7.2")]
+        },
+        "runready": {"section": section.title, "task": label("2.3"), "done": "pass-filled"},
+        "mdvalidate": {"control": "no-such-guide.md"},
+    }
+
+
+def test_vscode_tasks_view_shows_the_tasks_with_their_icons(e2e):
+    check(e2e, "tasksview")
+
+
+def test_vscode_run_ready_from_the_tasks_view(e2e):
+    from taskdroid.lsp.server import create_server
+
+    if "taskdroid.runReady" not in create_server().protocol.fm.commands:
+        pytest.xfail("the server does not offer taskdroid.runReady yet (the view shows its error)")
+    check(e2e, "runready")
+
+
+def test_vscode_markdown_validation_ignores_task_markers(e2e):
+    """With ``markdown.validate.enabled``, VS Code's markdown validator reports the control link
+    to a missing file but none of the markers ``[~]`` ``[!]`` as an undefined reference."""
+    check(e2e, "mdvalidate")

@@ -60,6 +60,7 @@ async def test_code_lens(client, session):
         run, status = "taskdroid.runTask", "taskdroid.setStatus"
         assert got == [
             (2, "2/6 done, 1 blocked", "", None),
+            (2, "▶ Run ready (1)", "taskdroid.runReady", [{"uri": uri, "section": 2}]),
             (4, "▶ Run backend-dev", run, [{"uri": uri, "taskId": "1.1"}]),
             (
                 4,
@@ -92,7 +93,7 @@ async def test_code_lens(client, session):
         assert ranges["▶ Run backend-dev"] == range_of(doc.text, "[ ]", session.encoding)
 
         # a lens's command does what it says
-        _, _, command, arguments = got[2]
+        _, _, command, arguments = got[3]
         await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command=command, arguments=arguments)
         )
@@ -106,7 +107,7 @@ async def test_code_lens_follows_changes(client, session):
     doc = Doc.open(client, session.uri("tasks/tasks-lens-change.md"), TASKS)
     try:
         await diagnostics_for(client, session, doc.uri)
-        assert len(await lenses(client, doc.uri)) == 6
+        assert len(await lenses(client, doc.uri)) == 7
         refreshes = client.code_lens_refreshes  # type: ignore[attr-defined]
         doc.change(TASKS.replace("- [ ] 1.1", "- [x] 1.1").replace("- [~] 1.2", "- [x] 1.2"))
         got = await lenses(client, doc.uri)

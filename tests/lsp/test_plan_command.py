@@ -91,7 +91,7 @@ async def test_plan_tasks(client, session):
             assert (main, "1.3") in planned and (u, "1.2") in planned
             assert (main, "1.2") in [(t["uri"], t["taskId"]) for t in everywhere["running"]]
             assert {"uri": main, "line": 18, "taskId": "1.4",
-                    "reason": "unknown dependency `9.9`: no task `9.9` in this file"} \
+                    "reason": "unknown dependency `9.9`: no task `9.9` in this file or the task files beside it"} \
                 in everywhere["unplannable"]  # fmt: skip
     finally:
         doc.close()

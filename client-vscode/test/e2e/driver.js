@@ -73,7 +73,13 @@ const settings = {
   'editor.codeLens': true,
   'taskdroid.server.command': JSON.parse(E.SERVER_COMMAND || '[]'),
   ...(STEPS.run ? { 'taskdroid.runner.command': STEPS.run.runner } : {}),
+  // VS Code's own markdown validation on: task markers must not show up as undefined references
+  ...(STEPS.mdvalidate ? { 'markdown.validate.enabled': true } : {}),
 };
+if (STEPS.mdvalidate) {
+  // a control line the markdown validator does report (a link to a missing file): proves it ran
+  fs.appendFileSync(path.join(E.WS, STEPS.file), `\nSee [the guide](./${STEPS.mdvalidate.control}).\n`);
+}
 // user settings (taskdroid.server.command and runner.* are machine-scoped: user settings only)
 fs.writeFileSync(`${udd}/User/settings.json`, JSON.stringify(settings, null, 2));
 const csArgs = ['--config', cfg, '--user-data-dir', udd, '--extensions-dir', extDir];
@@ -395,6 +401,149 @@ async function main() {
   }
 }
 
+// -- the Tasks view (SPEC §15) ---------------------------------------------------------------------
+
+/** the rows of the Tasks view, scrolled through with the keyboard (the tree is virtual) */
+async function tasksViewRows() {
+  const rows = new Map();
+  const grab = async () => {
+    const seen = await page.evaluate(() => {
+      const pane = [...document.querySelectorAll('.pane')].find((p) => {
+        const h = p.querySelector('.pane-header');
+        return h && /^\s*tasks\b/i.test(h.innerText) && p.querySelector('.pane-body');
+      });
+      if (!pane) {
+        return null;
+      }
+      return [...pane.querySelectorAll('.monaco-list-row')].map((r) => {
+        const icon = r.querySelector('.custom-view-tree-node-item-icon');
+        const cls = icon ? [...icon.classList].filter((c) => c.startsWith('codicon-')).join(' ') : '';
+        return { text: r.innerText.replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim(), icon: cls, index: Number(r.getAttribute('data-index')) };
+      });
+    });
+    if (seen === null) {
+      return false;
+    }
+    for (const r of seen) {
+      rows.set(r.index, r);
+    }
+    return true;
+  };
+  if (!(await grab())) {
+    return rows;
+  }
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 80; i++) {
+    await grab();
+    await page.keyboard.press('PageDown');
+    await pause(60);
+  }
+  await grab();
+  return rows;
+}
+
+async function showTasksView() {
+  await palette('taskdroid: Show Tasks View');
+  await until(async () => page.evaluate(() => [...document.querySelectorAll('.pane .pane-header')].some((h) => /^\s*tasks\b/i.test(h.innerText))), 10000);
+}
+
+/** the row of the Tasks view whose text starts with `label` (visible now), with its icon */
+const tasksRow = (label) =>
+  page.evaluate((l) => {
+    const pane = [...document.querySelectorAll('.pane')].find((p) => /^\s*tasks\b/i.test((p.querySelector('.pane-header') || {}).innerText || ''));
+    const row = pane && [...pane.querySelectorAll('.monaco-list-row')].find((r) => r.innerText.replace(/\u00a0/g, ' ').trim().startsWith(l));
+    if (!row) {
+      return null;
+    }
+    const icon = row.querySelector('.custom-view-tree-node-item-icon');
+    return { text: row.innerText.replace(/\s+/g, ' ').trim(), icon: icon ? [...icon.classList].filter((c) => c.startsWith('codicon-')).join(' ') : '' };
+  }, label);
+
+async function tasksViewSteps() {
+  // 13. the Tasks view lists the example's tasks with the icon of their status
+  if (STEPS.tasksview) {
+    await step('tasksview', async () => {
+      const { expect } = STEPS.tasksview;
+      await showTasksView();
+      let rows = new Map();
+      const missing = [];
+      const ok = await until(async () => {
+        await page.locator('.pane .monaco-list-row').first().click().catch(() => {});
+        rows = await tasksViewRows();
+        missing.length = 0;
+        for (const [label, icon] of expect) {
+          const row = [...rows.values()].find((r) => r.text.startsWith(label));
+          if (!row || !row.icon.split(' ').includes(`codicon-${icon}`)) {
+            missing.push(`${label} → ${icon} (saw ${row ? row.icon || 'no icon' : 'no row'})`);
+          }
+        }
+        return missing.length === 0;
+      }, 30000, 500);
+      await page.keyboard.press('Home');
+      await shot('tasks-view');
+      const bar = await textOf('.statusbar-item[id$="taskdroid.tasks"]');
+      const barOk = /✓ \d+\/\d+ · ▶ \d+/.test(bar);
+      record('tasksview', !!ok && barOk, `${missing.length ? `missing: ${missing.join('; ')}; ` : ''}status bar "${bar}"; ${rows.size} rows: ${[...rows.values()].slice(0, 40).map((r) => `${r.text} [${r.icon}]`).join(' | ')}`);
+    });
+  }
+
+  // 14. "Run Ready Tasks" on a section: the queued run starts the stand-in droid, the view follows
+  if (STEPS.runready) {
+    await step('runready', async () => {
+      const { section, task, done } = STEPS.runready;
+      await showTasksView();
+      // bring the section's row into view: scroll from the top until it is rendered
+      await page.locator('.pane .monaco-list-row').first().click().catch(() => {});
+      await page.keyboard.press('Home');
+      let row = null;
+      for (let i = 0; i < 60 && !(row = await tasksRow(section)); i++) {
+        await page.keyboard.press('ArrowDown');
+        await pause(40);
+      }
+      if (!row) {
+        throw new Error(`no row "${section}" in the Tasks view`);
+      }
+      const loc = page.locator('.pane .monaco-list-row', { hasText: section }).first();
+      await loc.hover();
+      await loc.locator('.action-label.codicon-run-all').click({ timeout: 5000 });
+      let spin = '';
+      const started = await until(async () => {
+        const bar = await textOf('.statusbar-item[id$="taskdroid.tasks"]');
+        const r = await tasksRow(task);
+        spin = `${bar} | ${r ? `${r.text} [${r.icon}]` : 'no row'}`;
+        return /▶ [1-9]/.test(bar) || (r && /loading|sync/.test(r.icon));
+      }, 15000, 100);
+      await shot('runready-running');
+      let after = '';
+      const finished = await until(async () => {
+        const r = await tasksRow(task);
+        after = r ? `${r.text} [${r.icon}]` : 'no row';
+        return r && r.icon.includes(`codicon-${done}`);
+      }, 40000, 250);
+      await shot('runready-done');
+      const notes = await allText('.notifications-toasts .notification-list-item-message');
+      record('runready', !!started && !!finished, `while running: ${spin}; after: ${after}${notes.length ? ` | notifications: ${notes.join(' | ')}` : ''}`);
+    });
+  }
+
+  // 15. VS Code's markdown validation is on: the control link is reported, no task marker is
+  if (STEPS.mdvalidate) {
+    await step('mdvalidate', async () => {
+      await page.keyboard.press('Control+Shift+M');
+      await page.waitForSelector('.markers-panel', { state: 'visible' });
+      const filter = page.locator('.panel .viewpane-filter input, .panel .markers-panel-action-filter input').first();
+      await filter.fill(STEPS.mdvalidate.control);
+      const control = await until(async () => (await allText('.markers-panel .monaco-list-row')).find((r) => r.includes(STEPS.mdvalidate.control)), 30000);
+      await filter.fill('No link definition');
+      await pause(1500); // the validator has reported (the control shows): give the filter a moment
+      const refs = (await allText('.markers-panel .monaco-list-row')).filter((r) => /No link definition/.test(r));
+      await shot('mdvalidate');
+      await filter.fill('');
+      record('mdvalidate', !!control && refs.length === 0, `control: ${control || '(markdown validation reported nothing: is it on?)'}; marker reports: ${refs.join(' | ') || 'none'}`);
+    });
+  }
+}
+
 let finishing = false;
 async function finish(code) {
   if (finishing) {
@@ -445,6 +594,7 @@ const watchdog = setTimeout(() => {
 }, LIMIT_S * 1000);
 
 main()
+  .then(() => tasksViewSteps())
   .then(() => finish(0))
   .catch(async (e) => {
     console.error(e && e.stack ? e.stack : String(e));

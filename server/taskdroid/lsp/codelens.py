@@ -4,7 +4,8 @@
   neither completed nor cancelled, and its next status (``taskdroid.setStatus``): pending → in
   progress, in progress → completed, blocked → in progress;
 * on each section heading (level 2 or deeper) with tasks below it: ``done/total done, n blocked``
-  (a label; its command does nothing).
+  (a label; its command does nothing), and ``▶ Run ready (n)`` when n > 0 ready tasks under it
+  name a droid (``taskdroid.runReady`` on that section, see :mod:`taskdroid.lsp.runready`).
 
 Lenses depend only on the document's own text and are cheap, so they come complete (no
 ``codeLens/resolve``). After each analysis of an open task file whose text changed, clients that
@@ -119,7 +120,15 @@ def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]
                 top[4] += obj == "blocked"
     while stack:
         close()
+    out.extend(_ready_lenses(server, ctx))
     return out
+
+
+def _ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
+    """``▶ Run ready (n)`` on section headings (§7, queued runs): see :mod:`taskdroid.lsp.runready`."""
+    from taskdroid.lsp.runready import ready_lenses
+
+    return ready_lenses(server, ctx)
 
 
 def _lens(rng: dict, title: str, command: str, arguments: list | None = None) -> dict[str, Any]:

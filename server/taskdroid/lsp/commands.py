@@ -16,6 +16,15 @@ command expects; nothing is raised past the handler.
   workspace), exactly as ``taskdroid plan --format json`` prints it but with ``uri`` for ``path``
   (tasks are named ``<uri>#<taskId>``; ``line`` stays 1-based as in the CLI's JSON; paths inside
   reasons are relative to the workspace folder).
+* ``taskdroid.outline`` ``{uri?}`` — the task view of SPEC §15 (core/taskview.py) of a task file
+  or folder (default: the whole workspace): ``{"files": [{uri, path, done, total, counts,
+  sections: [{title, level, line, priority, done, total, tasks: [{id, title, status, marker,
+  optional, droid, droidResolves, dependency: {state, on, text} | null, line, range, runId,
+  children}]}]}]}`` (lines 0-based, ranges in the client's position encoding, ``runId`` of the
+  run holding the task or null). A client that declares the experimental client capability
+  ``taskdroidOutline: true`` gets the notification ``taskdroid/outlineChanged {uris}`` after
+  each analysis that may have changed the outline of those task files (coalesced per event loop
+  turn), to ask again.
 * ``taskdroid.createDroid`` ``{name, folder?}`` — a droid file stub with valid front matter and a
   body, ``<folder>/<name>.md`` (default folder: the project's ``.factory/droids``, or
   ``.claude/agents`` / ``droids`` when only that exists); created with a ``CreateFile`` resource
@@ -48,12 +57,17 @@ SET_STATUS = "taskdroid.setStatus"
 NEXT_TASKS = "taskdroid.nextTasks"
 PLAN_TASKS = "taskdroid.planTasks"
 CREATE_DROID = "taskdroid.createDroid"
+OUTLINE = "taskdroid.outline"
+#: notification to clients that opted in (experimental capability ``taskdroidOutline``)
+OUTLINE_CHANGED = "taskdroid/outlineChanged"
 RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
+RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/language.md §7, queued runs)
 
 _USAGE = {
     SET_STATUS: "{uri, taskId, status, note?}",
     NEXT_TASKS: "{uri?}",
     PLAN_TASKS: "{uri?}",
+    OUTLINE: "{uri?}",
     CREATE_DROID: "{name, folder?}",
 }
 
@@ -76,9 +90,19 @@ def register(server: TaskdroidServer) -> None:
     async def plan_tasks(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
         return await _plan_tasks(ls, args)
 
+    @server.command(OUTLINE)
+    async def outline(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        return await _outline(ls, args)
+
     @server.command(CREATE_DROID)
     async def create_droid(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
         return await _create_droid(ls, args)
+
+    @server.command(RUN_READY)
+    async def run_ready(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        from taskdroid.lsp.runready import run_ready
+
+        return await run_ready(ls, args)
 
 
 # -- argument models (pydantic is imported on first use, not at start-up) ----------------------------
@@ -134,6 +158,7 @@ def _models() -> dict[str, type[BaseModel]]:
         SET_STATUS: SetStatusArgs,
         NEXT_TASKS: NextTasksArgs,
         PLAN_TASKS: NextTasksArgs,
+        OUTLINE: NextTasksArgs,
         CREATE_DROID: CreateDroidArgs,
     }
 
@@ -299,6 +324,87 @@ async def _plan_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, A
         return p
 
     return plan.to_json(ls.uri_of, key="uri", show_text=shown)
+
+
+# -- taskdroid.outline (the task view) --------------------------------------------------------------
+
+
+async def _outline(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    from taskdroid.core.taskview import task_views
+
+    a = validate(OUTLINE, args, optional=True)
+    path = _file_path(ls, OUTLINE, a.uri) if a.uri else None
+    await ls.wait_ready()
+    for uri in list(ls.docs):  # open documents as the client sees them
+        ls.sync(uri)
+    if path is not None:
+        project = ls.project_for(path)
+        if project is None:
+            raise invalid(OUTLINE, f"{a.uri} is not in the workspace")
+        if path not in project.ws.task_docs and not os.path.exists(path):
+            raise invalid(OUTLINE, f"no such file or folder: {path}")
+        views = [(project, v) for v in task_views(project.ws, [path])]
+    else:
+        views = [(p, v) for p in ls.all_projects() for v in task_views(p.ws)]
+    from taskdroid.lsp.runs import runs_of
+
+    runs = runs_of(ls)
+    files = []
+    for project, view in views:
+        lines = ls.core_lines(project, view.path)
+
+        def run_id(task: Any, path: str = view.path) -> str | None:
+            run = runs.running(path, task.task_id) if runs and task.task_id else None
+            return run.id if run is not None else None
+
+        def show(rng: Any, lines: Any = lines) -> Any:
+            return ls.conv.range_json(lines, rng)
+
+        files.append(
+            {
+                "uri": ls.uri_of(view.path),
+                "path": project.ws.relpath(view.path) or view.path,
+                "done": view.done,
+                "total": view.total,
+                "counts": view.counts,
+                "sections": [s.to_json(show, run_id) for s in view.sections],
+            }
+        )
+    return {"files": files}
+
+
+def wants_outline_changes(ls: TaskdroidServer) -> bool:
+    exp = getattr(ls.client_capabilities, "experimental", None) if ls.client_capabilities else None
+    return isinstance(exp, dict) and exp.get("taskdroidOutline") is True
+
+
+def outline_changed(ls: TaskdroidServer, project: Any, paths: set[str]) -> None:
+    """After an analysis of ``paths``: tell a client that asked for it (experimental capability
+    ``taskdroidOutline``) which task files' outline may have changed — coalesced, one
+    ``taskdroid/outlineChanged {uris}`` per event loop turn."""
+    if not paths or not wants_outline_changes(ls):
+        return
+    ws = project.ws
+    uris = {ls.uri_of(p) for p in paths if p in ws.task_docs or p not in ws.droid_docs}
+    if not uris:
+        return
+    pending: set[str] | None = getattr(ls, "_outline_pending", None)
+    if pending is not None:
+        pending |= uris
+        return
+    ls._outline_pending = pending = set(uris)  # type: ignore[attr-defined]
+
+    def send() -> None:
+        ls._outline_pending = None  # type: ignore[attr-defined]
+        try:
+            ls.protocol.notify(OUTLINE_CHANGED, {"uris": sorted(pending)})
+        except Exception:
+            log.exception("cannot send %s", OUTLINE_CHANGED)
+
+    try:
+        asyncio.get_running_loop().call_soon(send)
+    except RuntimeError:
+        send()
 
 
 # -- taskdroid.createDroid -------------------------------------------------------------------------

@@ -1,0 +1,407 @@
+/**
+ * The Tasks view's model (pure: no `vscode`): the answer of the server's `taskdroid.outline`
+ * (SPEC §15) checked and turned into tree nodes, icons, texts and the status bar text.
+ *
+ * Everything here comes from the server: the extension never parses a task line itself.
+ */
+import { Run } from './runs';
+
+export type TaskStatus = 'pending' | 'in_progress' | 'completed' | 'blocked' | 'cancelled' | 'malformed';
+
+export interface Dependency {
+  state: 'ready' | 'waiting' | 'blocked';
+  on: string[];
+  text: string;
+}
+
+export interface LineRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+export interface TaskOutline {
+  id: string | null;
+  title: string;
+  status: TaskStatus;
+  marker: string;
+  optional: boolean;
+  droid: string | null;
+  droidResolves: boolean | null;
+  dependency: Dependency | null;
+  line: number;
+  range: LineRange;
+  runId: string | null;
+  children: TaskOutline[];
+}
+
+export interface SectionOutline {
+  title: string | null;
+  level: number;
+  line: number | null;
+  priority: string | null;
+  done: number;
+  total: number;
+  tasks: TaskOutline[];
+}
+
+export interface FileOutline {
+  uri: string;
+  path: string;
+  done: number;
+  total: number;
+  sections: SectionOutline[];
+}
+
+const STATUS_VALUES: readonly TaskStatus[] = ['pending', 'in_progress', 'completed', 'blocked', 'cancelled', 'malformed'];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const nat = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fallback);
+
+function parseRange(v: unknown, line: number): LineRange {
+  const pos = (p: unknown, l: number) => (isObj(p) ? { line: nat(p.line, l), character: nat(p.character) } : { line: l, character: 0 });
+  if (!isObj(v)) {
+    return { start: { line, character: 0 }, end: { line, character: 0 } };
+  }
+  return { start: pos(v.start, line), end: pos(v.end, line) };
+}
+
+function parseDependency(v: unknown): Dependency | null {
+  if (!isObj(v) || (v.state !== 'ready' && v.state !== 'waiting' && v.state !== 'blocked')) {
+    return null;
+  }
+  const on = Array.isArray(v.on) ? v.on.filter((x): x is string => typeof x === 'string') : [];
+  return { state: v.state, on, text: str(v.text) ?? v.state };
+}
+
+function parseTask(v: unknown): TaskOutline | undefined {
+  if (!isObj(v) || typeof v.line !== 'number') {
+    return undefined;
+  }
+  const line = nat(v.line);
+  const status = STATUS_VALUES.find((s) => s === v.status) ?? 'malformed';
+  const runId = typeof v.runId === 'number' ? String(v.runId) : str(v.runId);
+  return {
+    id: str(v.id),
+    title: str(v.title) ?? '',
+    status,
+    marker: str(v.marker) ?? '',
+    optional: v.optional === true,
+    droid: str(v.droid),
+    droidResolves: typeof v.droidResolves === 'boolean' ? v.droidResolves : null,
+    dependency: parseDependency(v.dependency),
+    line,
+    range: parseRange(v.range, line),
+    runId: runId === '' ? null : runId,
+    children: parseTasks(v.children),
+  };
+}
+
+function parseTasks(v: unknown): TaskOutline[] {
+  return Array.isArray(v) ? v.map(parseTask).filter((t): t is TaskOutline => t !== undefined) : [];
+}
+
+/** Check the answer of `taskdroid.outline`; malformed parts are dropped, never thrown on. */
+export function parseOutline(value: unknown): FileOutline[] {
+  const files = isObj(value) && Array.isArray(value.files) ? value.files : [];
+  const out: FileOutline[] = [];
+  for (const f of files) {
+    if (!isObj(f) || typeof f.uri !== 'string') {
+      continue;
+    }
+    const sections: SectionOutline[] = [];
+    for (const s of Array.isArray(f.sections) ? f.sections : []) {
+      if (!isObj(s)) {
+        continue;
+      }
+      sections.push({
+        title: str(s.title),
+        level: nat(s.level),
+        line: typeof s.line === 'number' ? nat(s.line) : null,
+        priority: str(s.priority),
+        done: nat(s.done),
+        total: nat(s.total),
+        tasks: parseTasks(s.tasks),
+      });
+    }
+    out.push({ uri: f.uri, path: str(f.path) ?? f.uri, done: nat(f.done), total: nat(f.total), sections });
+  }
+  return out;
+}
+
+// -- presentation ----------------------------------------------------------------------------------
+
+export interface Icon {
+  /** a codicon id */
+  id: string;
+  /** a theme color id, if any */
+  color?: string;
+}
+
+/** The icon of each status (codicons, as the editor's Set Status quick pick shows them). */
+export const STATUS_ICONS: Readonly<Record<TaskStatus, Icon>> = {
+  pending: { id: 'circle-large-outline' },
+  in_progress: { id: 'sync', color: 'charts.blue' },
+  completed: { id: 'pass-filled', color: 'testing.iconPassed' },
+  blocked: { id: 'warning', color: 'problemsWarningIcon.foreground' },
+  cancelled: { id: 'circle-slash', color: 'disabledForeground' },
+  malformed: { id: 'question', color: 'problemsErrorIcon.foreground' },
+};
+
+/** A running task's icon: a spinner. */
+export const RUNNING_ICON: Icon = { id: 'loading~spin' };
+
+const STATUS_LABEL: Readonly<Record<TaskStatus, string>> = {
+  pending: 'pending',
+  in_progress: 'in progress',
+  completed: 'completed',
+  blocked: 'blocked',
+  cancelled: 'cancelled',
+  malformed: 'malformed marker',
+};
+
+/** Do two URIs name the same file? (VS Code and the server may percent-encode differently.) */
+export function sameUri(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) {
+    return false;
+  }
+  if (a === b) {
+    return true;
+  }
+  const norm = (u: string) => {
+    try {
+      return decodeURIComponent(u).replace(/^file:\/\/\/([a-zA-Z]):/, (_m, d: string) => `file:///${d.toLowerCase()}:`);
+    } catch {
+      return u;
+    }
+  };
+  return norm(a) === norm(b);
+}
+
+/** The run holding a task: by the server's `runId`, else by file and task ID. */
+export function runOf(task: TaskOutline, uri: string, runs: readonly Run[]): Run | undefined {
+  if (task.runId !== null) {
+    const id = task.runId;
+    const hit = runs.find((r) => r.runId === id || r.key === id || r.token === `taskdroid-${id}`);
+    if (hit) {
+      return hit;
+    }
+  }
+  if (task.id === null) {
+    return undefined;
+  }
+  return runs.find((r) => r.taskId === task.id && sameUri(r.uri, uri));
+}
+
+export type NodeKind = 'file' | 'section' | 'task';
+
+export interface ViewNode {
+  kind: NodeKind;
+  /** stable identity across refreshes (keeps expansion state) */
+  id: string;
+  uri: string;
+  label: string;
+  description: string;
+  tooltip: string;
+  icon: Icon | undefined;
+  /** `contextValue` for menus: `taskdroid.file`, `taskdroid.section`, `taskdroid.task[.runnable][.running]` */
+  context: string;
+  /** 0-based line to reveal (tasks, sections) */
+  line?: number;
+  range?: LineRange;
+  taskId?: string;
+  running: boolean;
+  collapsible: boolean;
+  children: ViewNode[];
+}
+
+/** `3/7` with the share done. */
+function ratio(done: number, total: number): string {
+  return `${done}/${total}`;
+}
+
+export function taskNode(task: TaskOutline, uri: string, runs: readonly Run[], parentId: string): ViewNode {
+  const run = runOf(task, uri, runs);
+  const running = run !== undefined || task.runId !== null;
+  const parts: string[] = [];
+  if (running) {
+    parts.push(run?.message ? `▶ ${run.message}` : '▶ running');
+  }
+  if (task.droid) {
+    parts.push(task.droidResolves === false ? `$(hubot) ${task.droid} (unknown)` : `$(hubot) ${task.droid}`);
+  }
+  if (task.dependency && !running) {
+    parts.push(task.dependency.state === 'ready' ? 'ready' : task.dependency.state === 'waiting' ? `waits on ${task.dependency.on.join(', ')}` : 'blocked dependency');
+  }
+  const tip = [
+    `${task.id ? `${task.id} ` : ''}${task.title}`,
+    `Status: ${STATUS_LABEL[task.status]} ${task.marker}${task.optional ? ' (optional)' : ''}`,
+  ];
+  if (task.droid) {
+    tip.push(`Droid: ${task.droid}${task.droidResolves === false ? ' — no droid file of that name' : ''}`);
+  }
+  if (task.dependency) {
+    tip.push(`Dependencies: ${task.dependency.text}`);
+  }
+  if (running) {
+    tip.push(`Running${run?.message ? `: ${run.message}` : ''}`);
+  }
+  const key = task.id ?? `L${task.line + 1}`;
+  let context = 'taskdroid.task';
+  if (task.id !== null && !running && task.status !== 'completed' && task.status !== 'cancelled') {
+    context += '.runnable';
+  }
+  if (running) {
+    context += '.running';
+  }
+  const id = `${parentId}#${key}`;
+  return {
+    kind: 'task',
+    id,
+    uri,
+    label: task.id ? `${task.id} ${task.title}` : task.title || task.marker,
+    description: parts.join(' · '),
+    tooltip: tip.join('\n'),
+    icon: running ? RUNNING_ICON : STATUS_ICONS[task.status],
+    context,
+    line: task.line,
+    range: task.range,
+    taskId: task.id ?? undefined,
+    running,
+    collapsible: task.children.length > 0,
+    children: task.children.map((c) => taskNode(c, uri, runs, id)),
+  };
+}
+
+/** The tree: task files → sections → tasks (→ subtasks). */
+export function buildTree(files: readonly FileOutline[], runs: readonly Run[] = []): ViewNode[] {
+  return files
+    .filter((f) => f.total > 0)
+    .map((f) => {
+      const sections = f.sections.map((s, i): ViewNode => {
+        const sid = `${f.uri}§${s.line ?? 'top'}:${i}`;
+        return {
+          kind: 'section',
+          id: sid,
+          uri: f.uri,
+          label: s.title ?? '(no heading)',
+          description: ratio(s.done, s.total) + (s.priority ? ` · ${s.priority}` : ''),
+          tooltip: `${s.title ?? 'Tasks before the first heading'}\n${s.done} of ${s.total} tasks done${s.priority ? `\nPriority: ${s.priority}` : ''}`,
+          icon: s.total > 0 && s.done === s.total ? { id: 'pass', color: 'testing.iconPassed' } : { id: 'list-unordered' },
+          context: 'taskdroid.section',
+          line: s.line ?? undefined,
+          running: false,
+          collapsible: true,
+          children: s.tasks.map((t) => taskNode(t, f.uri, runs, sid)),
+        };
+      });
+      const name = f.path.split('/').pop() ?? f.path;
+      const folder = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '';
+      return {
+        kind: 'file' as const,
+        id: f.uri,
+        uri: f.uri,
+        label: name,
+        description: `${ratio(f.done, f.total)} done${folder ? ` · ${folder}` : ''}`,
+        tooltip: `${f.path}\n${f.done} of ${f.total} tasks done`,
+        icon: undefined,
+        context: 'taskdroid.file',
+        running: false,
+        collapsible: true,
+        children: sections,
+      };
+    });
+}
+
+/** Every task of the files, subtasks included. */
+export function* allTasks(files: readonly FileOutline[]): Generator<{ file: FileOutline; task: TaskOutline }> {
+  function* walk(file: FileOutline, tasks: readonly TaskOutline[]): Generator<{ file: FileOutline; task: TaskOutline }> {
+    for (const task of tasks) {
+      yield { file, task };
+      yield* walk(file, task.children);
+    }
+  }
+  for (const f of files) {
+    for (const s of f.sections) {
+      yield* walk(f, s.tasks);
+    }
+  }
+}
+
+/** Totals over the files: done, total, and the tasks running (a run, or in progress with one). */
+export function totals(files: readonly FileOutline[], runs: readonly Run[] = []): { done: number; total: number; running: number } {
+  let done = 0;
+  let total = 0;
+  for (const f of files) {
+    done += f.done;
+    total += f.total;
+  }
+  let running = 0;
+  for (const { file, task } of allTasks(files)) {
+    if (task.runId !== null || runOf(task, file.uri, runs) !== undefined) {
+      running++;
+    }
+  }
+  // runs the outline does not show yet (it is refreshed after the run's first status edit)
+  const shown = new Set<string>();
+  for (const { file, task } of allTasks(files)) {
+    const r = runOf(task, file.uri, runs);
+    if (r) {
+      shown.add(r.key);
+    }
+  }
+  running += runs.filter((r) => r.state === 'running' && !shown.has(r.key)).length;
+  return { done, total, running };
+}
+
+/** The status bar text of SPEC §15: `✓ done/total · ▶ running`. */
+export function statusBarText(t: { done: number; total: number; running: number }): string {
+  return `✓ ${t.done}/${t.total} · ▶ ${t.running}`;
+}
+
+/** The innermost task of `uri` whose block holds `line` (for "the task at the cursor"). */
+export function taskAtLine(files: readonly FileOutline[], uri: string, line: number): TaskOutline | undefined {
+  const file = files.find((f) => sameUri(f.uri, uri)) ?? (files.length === 1 ? files[0] : undefined);
+  if (file === undefined) {
+    return undefined;
+  }
+  let best: TaskOutline | undefined;
+  const visit = (tasks: readonly TaskOutline[]) => {
+    for (const t of tasks) {
+      if (t.range.start.line <= line && line <= t.range.end.line) {
+        best = t;
+        visit(t.children);
+        return;
+      }
+    }
+  };
+  for (const s of file.sections) {
+    visit(s.tasks);
+  }
+  return best;
+}
+
+/** Replace the outline of some files (a partial refresh) keeping the order by URI. */
+export function mergeFiles(current: readonly FileOutline[], fresh: readonly FileOutline[], asked: readonly string[]): FileOutline[] {
+  const byUri = new Map(current.map((f) => [f.uri, f]));
+  for (const uri of asked) {
+    byUri.delete(uri); // gone unless the answer has it
+  }
+  for (const f of fresh) {
+    byUri.set(f.uri, f);
+  }
+  return [...byUri.values()].sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+}
+
+/** The `runIds` of a `taskdroid.runReady` answer (strings or numbers). */
+export function runIdsOf(result: unknown): string[] {
+  if (result === null || typeof result !== 'object') {
+    return [];
+  }
+  const ids = (result as { runIds?: unknown }).runIds;
+  if (!Array.isArray(ids)) {
+    return [];
+  }
+  return ids.filter((x): x is string | number => (typeof x === 'string' && x !== '') || typeof x === 'number').map(String);
+}
