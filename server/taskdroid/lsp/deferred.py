@@ -68,22 +68,34 @@ WARM_UP = (
     "taskdroid.core.ready",
     "taskdroid.core.droids",
     "taskdroid.core.model",
+    "taskdroid.core.fsio",
+    "taskdroid.core.writes",
+    "taskdroid.core.fixes",
+    "taskdroid.core.taskview",
+    "taskdroid.core.plan",
     "taskdroid.run",
     "taskdroid.core.report",
 )
 
 if TYPE_CHECKING:
+    from taskdroid import run
     from taskdroid.core import (
         config,
         discovery,
         droids,
         edits,
+        fixes,
+        fsio,
         globs,
         model,
+        plan,
         query,
         ready,
+        report,
         settings,
+        taskview,
         workspace,
+        writes,
     )
 else:
     settings = _lazy("taskdroid.core.settings")
@@ -96,6 +108,13 @@ else:
     ready = _lazy("taskdroid.core.ready")
     droids = _lazy("taskdroid.core.droids")
     model = _lazy("taskdroid.core.model")
+    fsio = _lazy("taskdroid.core.fsio")
+    writes = _lazy("taskdroid.core.writes")
+    fixes = _lazy("taskdroid.core.fixes")
+    taskview = _lazy("taskdroid.core.taskview")
+    plan = _lazy("taskdroid.core.plan")
+    run = _lazy("taskdroid.run")
+    report = _lazy("taskdroid.core.report")
 
 
 def _load(name: str) -> None:
