@@ -75,9 +75,12 @@ WARM_UP = (
     "taskdroid.core.plan",
     "taskdroid.run",
     "taskdroid.core.report",
+    "taskdroid.lsp.arguments",
 )
 
 if TYPE_CHECKING:
+    from importlib import metadata
+
     from taskdroid import run
     from taskdroid.core import (
         config,
@@ -97,6 +100,7 @@ if TYPE_CHECKING:
         workspace,
         writes,
     )
+    from taskdroid.lsp import arguments
 else:
     settings = _lazy("taskdroid.core.settings")
     config = _lazy("taskdroid.core.config")
@@ -115,6 +119,10 @@ else:
     plan = _lazy("taskdroid.core.plan")
     run = _lazy("taskdroid.run")
     report = _lazy("taskdroid.core.report")
+    #: the pydantic models of the commands' arguments (pydantic is not loaded at start-up)
+    arguments = _lazy("taskdroid.lsp.arguments")
+    #: importlib.metadata takes as long as a core module; only the pygls version check uses it
+    metadata = _lazy("importlib.metadata")
 
 
 def _load(name: str) -> None:
