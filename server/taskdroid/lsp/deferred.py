@@ -16,9 +16,13 @@ thread:
 * :func:`warm_up` after the first analysis, one module per loop turn: what features use on
   first use (hover, rename, status changes, runs), so that the first request does not pay it.
 
-No other module of ``taskdroid.lsp`` imports the core lazily or inside a function to keep start-up
-fast; a core module missing from this list is imported at start-up (and
-``tests/lsp/test_startup.py`` checks that ``initialize`` is answered before the core is loaded).
+Besides the core: ``taskdroid.run`` (bound as ``run``), :mod:`taskdroid.lsp.arguments` (the
+commands' pydantic models) and ``importlib.metadata`` (only the pygls version check uses it).
+
+No other module of ``taskdroid.lsp`` imports anything lazily or inside a function to keep start-up
+fast (tests/test_architecture.py allows imports inside functions only in the seams it lists); a
+module not bound here is imported at start-up, and ``test_the_core_is_loaded_after_start_up`` in
+``tests/lsp/test_units.py`` checks that creating the server loads none of the heavy core.
 """
 
 from __future__ import annotations
