@@ -134,6 +134,14 @@ def _load(name: str) -> None:
     getattr(module, "__name__", None)  # a lazy module executes on its first attribute access
 
 
+def loaded(module: ModuleType) -> ModuleType:
+    """``module``, executed now if it is still lazy. Call it on the loop thread before a worker
+    thread uses the module: ``LazyLoader`` is not safe to trigger from two threads at once
+    before Python 3.12."""
+    getattr(module, "__name__", None)
+    return module
+
+
 def load_for_indexing() -> None:
     """Load what indexing needs, on the loop thread (worker threads then find it loaded:
     ``LazyLoader`` is not safe to trigger from two threads at once before Python 3.12)."""

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from taskdroid.core.files import ReadError, read_text
+from taskdroid.lsp import deferred
 from taskdroid.lsp.convert import LineIndex
 from taskdroid.lsp.deferred import edits as core_edits
 from taskdroid.lsp.deferred import fsio, writes
@@ -221,6 +222,7 @@ async def _write_disk(server: TaskdroidServer, snap: _Snapshot, edits: list[Text
         raise core_edits.EditError(f"cannot edit {path}: it is outside the workspace folders")
     new_text = core_edits.apply_edits(snap.text, edits)
     loop = asyncio.get_running_loop()
+    deferred.loaded(writes)  # here, not first in the worker thread
     try:
         written = await loop.run_in_executor(None, _replace_file, path, snap.text, new_text)
     except fsio.ReadOnlyFile as e:

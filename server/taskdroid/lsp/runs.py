@@ -41,6 +41,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from taskdroid.core.files import ReadError, read_text
 from taskdroid.core.text import Position, Range, split_lines
+from taskdroid.lsp import deferred
 from taskdroid.lsp.deferred import discovery, model, writes
 from taskdroid.lsp.deferred import edits as core_edits
 from taskdroid.lsp.deferred import run as droid_runs
@@ -302,9 +303,10 @@ class LspRunHooks:
                     _EDIT_TIMEOUT,
                 )
             )
+        write_status = deferred.loaded(writes).write_status  # loaded here, not in the worker
         written = await asyncio.get_running_loop().run_in_executor(
             None,
-            lambda: writes.write_status(
+            lambda: write_status(
                 path,
                 run.spec.task_id,
                 status,
