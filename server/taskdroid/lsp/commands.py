@@ -44,6 +44,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
+from taskdroid.lsp import runready
 from taskdroid.lsp.deferred import arguments, taskview
 from taskdroid.lsp.deferred import edits as core_edits
 from taskdroid.lsp.deferred import plan as core_plan
@@ -108,9 +109,7 @@ def register(server: TaskdroidServer) -> None:
 
     @server.command(RUN_READY)
     async def run_ready(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
-        from taskdroid.lsp.runready import run_ready
-
-        return await run_ready(ls, args)
+        return await runready.run_ready(ls, args)
 
 
 # -- arguments (their pydantic models are in lsp/arguments.py, loaded after start-up) ---------------

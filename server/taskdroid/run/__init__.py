@@ -30,6 +30,7 @@ from taskdroid.run.lock import TaskLock
 from taskdroid.run.manager import RunManager
 from taskdroid.run.output import clean_line, summarize_line
 from taskdroid.run.process import kill_droids_on_termination
+from taskdroid.run.queue import QueueScope, QueueSummary, TaskQueue
 from taskdroid.run.record import RunResult, format_duration
 from taskdroid.run.spec import (
     ARGV_PLACEHOLDERS,
@@ -52,6 +53,8 @@ __all__ = [
     "ARGV_PLACEHOLDERS",
     "EXAMPLE_COMMANDS",
     "PROMPT_PLACEHOLDERS",
+    "QueueScope",
+    "QueueSummary",
     "Run",
     "RunError",
     "RunHooks",
@@ -59,6 +62,7 @@ __all__ = [
     "RunResult",
     "RunSpec",
     "TaskLock",
+    "TaskQueue",
     "build_argv",
     "build_prompt",
     "check_droid_name",
