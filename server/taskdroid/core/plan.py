@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Literal
 
 from taskdroid.core.checks.task_local import file_entries
 from taskdroid.core.checks.task_refs import _LINE_SUFFIX, _NOT_A_PATH
+from taskdroid.core.depgraph import strongly_connected
 from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
@@ -376,11 +377,9 @@ def _classify(
     settle([t for t in pending if left[t] == 0])
     rest = [t for t in pending if t not in done]
     if rest:
-        from taskdroid.core.workspace import _tarjan
-
         rest_set = set(rest)
         adj = {t: [d for d, _k in t.deps if d in rest_set] for t in rest}
-        for comp in _tarjan(adj):
+        for comp in strongly_connected(adj):
             if len(comp) == 1 and comp[0] not in adj[comp[0]]:
                 continue
             members = sorted(comp, key=lambda t: (t.path, t.line))
