@@ -17,18 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from taskdroid.core.document import Located
 from taskdroid.core.edits import format_timestamp
+from taskdroid.core.files import ReadError, read_text
 from taskdroid.core.model import Status
+from taskdroid.run.hooks import RunHooks
 from taskdroid.run.lock import edit_lock
+from taskdroid.run.runspec import RunSpec
 from taskdroid.run.spec import locate_task
 
-if TYPE_CHECKING:
-    from taskdroid.run.job import Run
-
-__all__ = ["OutcomeRecorder", "RunResult", "format_duration"]
+__all__ = ["OutcomeRecorder", "RecordedRun", "RunResult", "format_duration"]
 
 log = logging.getLogger("taskdroid.runner")
 
@@ -64,8 +64,6 @@ def format_duration(seconds: float) -> str:
 
 
 def _read_problem(path: str) -> str:
-    from taskdroid.core.workspace import ReadError, read_text
-
     try:
         read_text(path)
     except ReadError as e:
@@ -80,11 +78,42 @@ def _signal_name(rc: int) -> str:
         return str(-rc)
 
 
+class RecordedRun(Protocol):
+    """What the recorder reads of its run: a :class:`taskdroid.run.job.Run` (a protocol so that
+    this module, which the run imports, need not import it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def spec(self) -> RunSpec: ...
+
+    @property
+    def hooks(self) -> RunHooks[Any]: ...
+
+    @property
+    def previous(self) -> Status | None: ...
+
+    @property
+    def cancel_note(self) -> str | None: ...
+
+    @property
+    def elapsed(self) -> float: ...
+
+    @property
+    def last_stderr(self) -> str: ...
+
+    @property
+    def log_path(self) -> Path | None: ...
+
+    def log_display(self) -> str: ...
+
+
 class OutcomeRecorder:
     """Status edits of one run through its hooks: marking the task in progress, and writing the
     outcome (:meth:`record`)."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: RecordedRun) -> None:
         self.run = run
         #: the outcome is being written
         self.recording = False

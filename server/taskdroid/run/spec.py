@@ -21,13 +21,10 @@ import os
 import re
 import shutil
 import textwrap
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taskdroid.core.document import Located, TaskDocument, normalize_id
+from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.edits import find_task
 from taskdroid.core.model import Status
 from taskdroid.core.settings import DEFAULT_ALIASES, RunnerSettings
@@ -35,6 +32,7 @@ from taskdroid.core.text import split_lines
 from taskdroid.run.errors import RunError, inside
 from taskdroid.run.logfile import resolve_log_dir
 from taskdroid.run.output import short
+from taskdroid.run.runspec import RunSpec, new_run_id
 
 if TYPE_CHECKING:
     from taskdroid.core.workspace import Workspace
@@ -281,38 +279,6 @@ def unfinished_dependencies(ws: Workspace | None, doc: TaskDocument, loc: Locate
         if status is not Status.COMPLETED:
             out.append(f"{ref.text} ({status.label if status else 'malformed marker'})")
     return list(dict.fromkeys(out))
-
-
-@dataclass(frozen=True, slots=True)
-class RunSpec:
-    """Everything a run needs, checked by :func:`prepare_run`."""
-
-    run_id: str
-    workspace: str  #: absolute
-    task_path: str  #: absolute, normalised
-    task_file: str  #: relative to the workspace, POSIX separators
-    task_id: str  #: as written in the file
-    title: str
-    droid: str
-    argv: tuple[str, ...]
-    prompt: str
-    timeout: float
-    max_parallel: int
-    log_dir: Path
-    aliases: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
-    env: Mapping[str, str] | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.task_path, normalize_id(self.task_id))
-
-    @property
-    def label(self) -> str:
-        return f"{self.task_file} {self.task_id}"
-
-
-def new_run_id() -> str:
-    return f"run-{uuid.uuid4().hex[:8]}"
 
 
 def prepare_run(

@@ -22,14 +22,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from taskdroid.run.guardian import RUN_ID_ENV
 from taskdroid.run.lock import pid_alive
-
-if TYPE_CHECKING:
-    from taskdroid.run.logfile import LogWriter
-    from taskdroid.run.spec import RunSpec
+from taskdroid.run.logfile import LogWriter
+from taskdroid.run.runspec import RunSpec
 
 __all__ = ["RUN_ID_ENV", "GuardianProcess", "LiveGroups", "Supervisor", "start_process"]
 
