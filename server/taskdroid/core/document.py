@@ -9,6 +9,7 @@ then run over the cached chunk models, which is cheap.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -229,7 +230,6 @@ class TaskDocument:
     def chunk_at_line(self, line: int) -> PlacedChunk | None:
         if self._line_index is None:
             self._line_index = [c.line for c in self.chunks]
-        import bisect
 
         i = bisect.bisect_right(self._line_index, line) - 1
         if i < 0:

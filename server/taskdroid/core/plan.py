@@ -40,6 +40,7 @@ from taskdroid.core.checks.task_local import file_entries
 from taskdroid.core.checks.task_refs import _LINE_SUFFIX, _NOT_A_PATH
 from taskdroid.core.depgraph import strongly_connected
 from taskdroid.core.document import Located, TaskDocument
+from taskdroid.core.graph import mermaid_quote
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
 from taskdroid.core.ready import order_key, section_priorities, select_task_docs, task_priority
@@ -575,8 +576,6 @@ def render_mermaid(plan: Plan, show: ShowPath) -> str:
     """The plan as a Mermaid ``flowchart LR`` whose columns are the waves (subgraphs laid out
     top to bottom, running tasks first), with an edge from each dependency to the task that waits
     for it (dashed: implicit). Ends in a newline."""
-    from taskdroid.core.graph import mermaid_quote
-
     show = functools.lru_cache(maxsize=None)(show)
     out = [
         "flowchart LR",

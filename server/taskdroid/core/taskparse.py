@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from taskdroid.core.blocks import ScanResult
 from taskdroid.core.model import (
@@ -274,8 +274,6 @@ def parse_timestamp(
         dt = datetime(y, mo, d, hh, mm, ss)
         tz = m.group(8)
         if tz:
-            from datetime import timedelta, timezone
-
             if tz == "Z":
                 dt = dt.replace(tzinfo=UTC)
             else:

@@ -22,20 +22,17 @@ import re
 import shutil
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from taskdroid.core.document import Located, TaskDocument
-from taskdroid.core.edits import find_task
+from taskdroid.core.edits import find_task, unknown_task_message
 from taskdroid.core.model import Status
 from taskdroid.core.settings import DEFAULT_ALIASES, RunnerSettings
 from taskdroid.core.text import split_lines
+from taskdroid.core.workspace import Workspace
 from taskdroid.run.errors import RunError, inside
 from taskdroid.run.logfile import resolve_log_dir
 from taskdroid.run.output import short
 from taskdroid.run.runspec import RunSpec, new_run_id
-
-if TYPE_CHECKING:
-    from taskdroid.core.workspace import Workspace
 
 __all__ = [
     "ARGV_PLACEHOLDERS",
@@ -265,8 +262,6 @@ def unfinished_dependencies(ws: Workspace | None, doc: TaskDocument, loc: Locate
     """The dependencies of a task that are not completed, each as ``1.1 (pending)`` — across
     files when ``ws`` is given; a reference to a missing task counts as unfinished."""
     if ws is None:
-        from taskdroid.core.workspace import Workspace
-
         ws = Workspace(None)
     out: list[str] = []
     for ref in loc.task.refs:
@@ -316,9 +311,7 @@ def prepare_run(
         rel = "./" + rel
     doc, loc = locate_task(text, task_id, aliases, path)
     if loc is None:
-        from taskdroid.core.edits import _unknown_task_message
-
-        raise RunError(f"{rel}: {_unknown_task_message(doc, task_id)}", "task")
+        raise RunError(f"{rel}: {unknown_task_message(doc, task_id)}", "task")
     task = loc.task
     shown_id = task.id or task_id
     if task.status is Status.COMPLETED and not force:
