@@ -28,7 +28,7 @@ from taskdroid.core.text import Range, split_lines
 #: version's parse would otherwise stay alive); live documents hold their own parses anyway
 #: Text longer than this (in characters) is not analysed: the document gets one TD090 diagnostic
 #: instead (an open 70 MB buffer blocked the server for 14 s and grew it to 2.9 GB). The same
-#: number as the disk-read limit ``workspace.MAX_FILE_BYTES`` (16 MiB), so every file that
+#: number as the disk-read limit ``files.MAX_FILE_BYTES`` (16 MiB), so every file that
 #: ``taskdroid check`` can read is analysed in full (a 50,000-task file is about 11 MB).
 MAX_DOCUMENT_CHARS = 16 * 1024 * 1024
 

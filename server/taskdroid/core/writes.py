@@ -33,7 +33,7 @@ BOM = b"\xef\xbb\xbf"
 
 def read_text_snapshot(path: str) -> tuple[str, bytes, Snapshot]:
     """The decoded text of ``path``, its BOM (``b""`` when none) and the snapshot it was read
-    from. Raises :class:`~taskdroid.core.workspace.ReadError`."""
+    from. Raises :class:`~taskdroid.core.files.ReadError`."""
     data, before = fsio.read_snapshot(path)
     return decode_text(data), (BOM if data.startswith(BOM) else b""), before
 
@@ -56,7 +56,7 @@ def rewrite_file(
     ``path`` (a symlink's target is written, the link kept) and write the result atomically;
     when another program changed the file meanwhile, read it again and recompute. True when the
     file has the change (or needed none), False when it kept changing. Raises
-    :class:`~taskdroid.core.workspace.ReadError`, :class:`ReadOnlyFile` and ``OSError``."""
+    :class:`~taskdroid.core.files.ReadError`, :class:`ReadOnlyFile` and ``OSError``."""
     target = os.path.realpath(path)
     for _ in range(attempts):
         text, bom, before = read_text_snapshot(target)
