@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -179,7 +179,7 @@ def status_edits(
     note: str | None = None,
     now: datetime | None = None,
     extra_fields: Sequence[tuple[str, str]] = (),
-    aliases: dict[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> list[TextEdit]:
     """The edits that set the status of ``task`` in ``text`` (SPEC §5).
 
@@ -211,7 +211,7 @@ def _clean(note: str | None) -> str | None:
     return note or None
 
 
-def _current(text: str, doc: TaskDocument | None, aliases: dict[str, str] | None) -> TaskDocument:
+def _current(text: str, doc: TaskDocument | None, aliases: Mapping[str, str] | None) -> TaskDocument:
     """``doc`` when it is the parse of ``text`` (with ``aliases``), else a fresh parse."""
     if doc is not None and aliases is None:
         try:

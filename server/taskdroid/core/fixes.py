@@ -272,6 +272,7 @@ class Fixer:
         if loc is None or loc.task.status is None:
             return []
         t = loc.task
+        status: Status = loc.task.status
         token = str(data.get("token", self.text(d.range)))
         try:
             implied = Status(str(data.get("implied")))
@@ -280,7 +281,7 @@ class Fixer:
         out = []
         # the emoji made to agree with the marker (preferred, SPEC §14): the marker's own emoji
         # in place of the first disagreeing token when no other token agrees, else removed
-        want = STATUS_EMOJI_OUT.get(t.status)
+        want = STATUS_EMOJI_OUT.get(status)
         here = d.range.start.character
         others = [tok for tok, span in t.trailing if span.start != here]
         agreeing = [tok for tok in others if t.status in EMOJI_OK.get(tok, frozenset())]

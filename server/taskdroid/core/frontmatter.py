@@ -591,7 +591,7 @@ def _read_yaml(fm: FrontMatter, yaml_text: str) -> None:
         )
         return
     for soft in converter.soft:
-        related = ()
+        related: tuple[Related, ...] = ()
         if soft.related is not None:
             related = (Related(None, parsed_pos.node_range(soft.related), "first occurrence"),)
         fm.diagnostics.append(

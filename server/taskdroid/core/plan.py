@@ -275,12 +275,12 @@ class _Builder:
         if spec_kit:
             have_of: dict[int, set[int]] = {}
             for a, b, kind in self._implicit(doc):
-                have = have_of.get(id(b))
-                if have is None:
-                    have = have_of[id(b)] = {id(d) for d, _k in b.deps}
-                if id(a) in have or a is b:
+                have_b = have_of.get(id(b))
+                if have_b is None:
+                    have_b = have_of[id(b)] = {id(d) for d, _k in b.deps}
+                if id(a) in have_b or a is b:
                     continue
-                have.add(id(a))
+                have_b.add(id(a))
                 b.deps.append((a, kind))
                 implicit.append((a, b))
 

@@ -148,9 +148,9 @@ def select_task_docs(ws: Workspace, paths: list[str] | None) -> list[TaskDocumen
                 if q.startswith(prefix):
                     out[q] = d
             continue
-        d = ws.task_doc(p)
-        if d is not None:
-            out[p] = d
+        found = ws.task_doc(p)
+        if found is not None:
+            out[p] = found
     return [out[p] for p in sorted(out)]
 
 

@@ -8,8 +8,9 @@ win over disk: it simply calls :meth:`Workspace.set_text` with the buffer's text
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from taskdroid.core import document as _document
 from taskdroid.core.checks.task_file import check_file
@@ -146,11 +147,12 @@ class Workspace:
         self._live_chunks = len(live)
         live_docs = {id(d) for d in docs}
         # in place: callers hold references to these dicts
-        for cache, alive in (
+        caches: tuple[tuple[dict[Any, Any], Callable[[Any], bool]], ...] = (
             (self._chunk_sig, lambda k: k in live),
             (self._ref_cache, lambda k: k[1] in live),
             (self._id_index, lambda k: k in live_docs),
-        ):
+        )
+        for cache, alive in caches:
             for k in [k for k in cache if not alive(k)]:
                 del cache[k]
 
@@ -389,7 +391,7 @@ class Workspace:
         self, doc: TaskDocument, ref: Ref
     ) -> tuple[tuple[TaskDocument, Located] | None, str | None]:
         """Resolve a dependency reference: ((doc, task) | None, problem message | None)."""
-        target_doc = doc
+        target_doc: TaskDocument | None = doc
         if ref.path:
             p = self.ref_path(doc.path, ref.path)
             target_doc = self.task_doc(p) if self.path_exists(None, p) else None
@@ -397,9 +399,12 @@ class Workspace:
                 return None, f"`{ref.path}` does not exist (looked for {self._show(p)})"
             if ref.task_id is None:
                 return None, None
-        loc = self.lookup_id(target_doc, ref.task_id)
+        task_id = ref.task_id
+        if target_doc is None or task_id is None:
+            return None, None  # (a reference names a file, a task or both)
+        loc = self.lookup_id(target_doc, task_id)
         if loc is None and not ref.path:
-            hit = self.lookup_nearby(doc, ref.task_id)
+            hit = self.lookup_nearby(doc, task_id)
             if hit is not None:
                 return hit, None
             beside = len(self.nearby_task_files(doc.path)) > (doc.path in self.task_docs)

@@ -10,7 +10,7 @@ file left alone (:class:`~taskdroid.core.fsio.ReadOnlyFile`) unless the caller f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from taskdroid.core import fsio
 from taskdroid.core.edits import apply_edits, status_edits
@@ -78,7 +78,7 @@ def write_status(
     *,
     note: str | None = None,
     extra_fields: Sequence[tuple[str, str]] = (),
-    aliases: dict[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
     attempts: int = 3,
     force: bool = False,
 ) -> bool:

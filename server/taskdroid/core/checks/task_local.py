@@ -215,12 +215,12 @@ def _fields(t: Task, out: list[Diagnostic]) -> None:
                 elif canon in ("Started", "In Progress"):
                     started.append((f, value))
         if canon == "Files":
-            for path, span in file_entries(f):
+            for path, path_span in file_entries(f):
                 if is_prohibited_path(path):
                     out.append(
                         diag(
                             "TD032",
-                            _r(span),
+                            _r(path_span),
                             f"`{path}` is listed in Files — "
                             + (
                                 "`.env` files hold secrets and should not be part of a task's "

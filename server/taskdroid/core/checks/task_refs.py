@@ -192,7 +192,8 @@ def _check_ref(ws, doc, loc: Located, ref, out: list[Proto], graph, comp) -> Non
         return  # a reference to a whole file that exists
     tdoc, tloc = target
     tid = normalize_id(tloc.task.id) if tloc.task.id else None
-    if comp is not None and tid is not None and graph.scc_of.get((tdoc.path, tid)) == comp:
+    on_cycle = comp is not None and tid is not None and graph.scc_of.get((tdoc.path, tid)) == comp
+    if on_cycle and tid is not None and loc.task.id:
         src = (doc.path, normalize_id(loc.task.id))
         cycle = _cycle(ws, set(graph.members[comp]), src, (tdoc.path, tid))
         labels = [_label(doc.path, p, i) for p, i in cycle]
@@ -245,7 +246,7 @@ def _cycle(
             break
         vdoc = ws.task_doc(v[0])
         vloc = ws.lookup_id(vdoc, v[1]) if vdoc is not None else None
-        if vloc is None:
+        if vdoc is None or vloc is None:
             continue
         for ref in vloc.task.refs:
             target, _ = ws.resolve_ref(vdoc, ref)
