@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -32,6 +32,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
+from pydantic_core import ErrorDetails
 
 from taskdroid.core.diagnostics import Diagnostic, Related, Severity, diag
 from taskdroid.core.frontmatter import FrontMatter, parse_front_matter
@@ -99,17 +100,25 @@ CLAUDE_CODE_MORE_TOOLS: tuple[str, ...] = (
 FACTORY_SUBAGENT_NOOP: tuple[str, ...] = ("Task", "AskUser")
 
 # -- enumerated values (SPEC Part II §B): the model, completion and hover all read these ----------
-PERMISSION_MODES: tuple[str, ...] = (
-    "default", "manual", "acceptEdits", "auto", "dontAsk", "bypassPermissions", "plan",
-)  # fmt: skip
-EFFORT_LEVELS: tuple[str, ...] = ("low", "medium", "high", "xhigh", "max")
-REASONING_EFFORTS: tuple[str, ...] = ("low", "medium", "high")
+# (each a Literal for the front matter's model, and its values as a tuple for the rest)
+PermissionMode = Literal[
+    "default", "manual", "acceptEdits", "auto", "dontAsk", "bypassPermissions", "plan"
+]
+EffortLevel = Literal["low", "medium", "high", "xhigh", "max"]
+ReasoningEffort = Literal["low", "medium", "high"]
+Color = Literal["red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan"]
+MemoryScope = Literal["user", "project", "local"]
+IsolationMode = Literal["worktree"]
+Location = Literal["project", "personal"]
+PERMISSION_MODES: tuple[str, ...] = get_args(PermissionMode)
+EFFORT_LEVELS: tuple[str, ...] = get_args(EffortLevel)
+REASONING_EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
 #: accepted by the Factory CLI, not documented for droid files: a DR004 hint
 REASONING_EFFORTS_UNDOCUMENTED: tuple[str, ...] = ("off", "none")
-COLORS: tuple[str, ...] = ("red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan")
-MEMORY_SCOPES: tuple[str, ...] = ("user", "project", "local")
-ISOLATION_MODES: tuple[str, ...] = ("worktree",)
-LOCATIONS: tuple[str, ...] = ("project", "personal")
+COLORS: tuple[str, ...] = get_args(Color)
+MEMORY_SCOPES: tuple[str, ...] = get_args(MemoryScope)
+ISOLATION_MODES: tuple[str, ...] = get_args(IsolationMode)
+LOCATIONS: tuple[str, ...] = get_args(Location)
 #: model values offered by completion (any model id is valid)
 MODEL_VALUES: tuple[str, ...] = ("inherit", "sonnet", "opus", "haiku")
 #: the values completion offers per key
@@ -170,10 +179,6 @@ def _check_version(value: Any) -> str:
     raise ValueError("not a version")
 
 
-def _Enum(values: tuple[str, ...]) -> Any:
-    return Literal[values]  # type: ignore[valid-type]
-
-
 _VERSION_SCHEMA = {"anyOf": [{"type": "string", "pattern": VERSION_PATTERN}, {"type": "number"}]}
 Version = Annotated[Any, BeforeValidator(_check_version), WithJsonSchema(_VERSION_SCHEMA)]
 _DATE_SCHEMA = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
@@ -210,7 +215,7 @@ class DroidFrontMatter(BaseModel):
         description="Model to run: `inherit` (the session's model) or a model id such as "
         "`claude-sonnet-4-5-20250929`, `sonnet`, or `custom:…`.",
     )
-    reasoningEffort: _Enum(REASONING_EFFORTS) | None = Field(
+    reasoningEffort: ReasoningEffort | None = Field(
         default=None, description="Factory reasoning effort: `low`, `medium` or `high`."
     )
     tools: _StringsOrCsv | None = Field(
@@ -232,11 +237,11 @@ class DroidFrontMatter(BaseModel):
     updatedAt: IsoDate | None = Field(
         default=None, description="Last update, `YYYY-MM-DD`; not earlier than `createdAt`."
     )
-    location: _Enum(LOCATIONS) | None = Field(
+    location: Location | None = Field(
         default=None, description="Where the droid lives: `project` or `personal`."
     )
     tags: _Strings | None = Field(default=None, description="Free-form tags, a list of strings.")
-    color: _Enum(COLORS) | None = Field(
+    color: Color | None = Field(
         default=None,
         description="Display color of the Claude Code subagent: " + ", ".join(
             f"`{c}`" for c in COLORS
@@ -246,7 +251,7 @@ class DroidFrontMatter(BaseModel):
         default=None,
         description="Claude Code: tools to deny, a list or a comma-separated string.",
     )
-    permissionMode: _Enum(PERMISSION_MODES) | None = Field(
+    permissionMode: PermissionMode | None = Field(
         default=None,
         description="Claude Code permission mode: "
         + ", ".join(f"`{m}`" for m in PERMISSION_MODES)
@@ -264,7 +269,7 @@ class DroidFrontMatter(BaseModel):
         "`Stop`, …), a mapping; anything else (`hooks: []`) makes Claude Code drop the agent.",
         json_schema_extra={"type": "object", "minProperties": 1},
     )
-    memory: _Enum(MEMORY_SCOPES) | None = Field(
+    memory: MemoryScope | None = Field(
         default=None,
         description="Claude Code: persistent memory scope, "
         + ", ".join(f"`{m}`" for m in MEMORY_SCOPES)
@@ -273,10 +278,10 @@ class DroidFrontMatter(BaseModel):
     background: bool | Literal["true", "false"] | None = Field(
         default=None, description="Claude Code: `true` to always run as a background task."
     )
-    isolation: _Enum(ISOLATION_MODES) | None = Field(
+    isolation: IsolationMode | None = Field(
         default=None, description="Claude Code: `worktree` to run in a temporary git worktree."
     )
-    effort: _Enum(EFFORT_LEVELS) | int | None = Field(
+    effort: EffortLevel | int | None = Field(
         default=None,
         description="Claude Code effort level: "
         + ", ".join(f"`{e}`" for e in EFFORT_LEVELS)
@@ -642,7 +647,7 @@ class _Checker:
             self.report_validation(exc)
 
     def report_validation(self, exc: ValidationError) -> None:
-        by_key: dict[str, list[dict[str, Any]]] = {}
+        by_key: dict[str, list[ErrorDetails]] = {}
         for err in exc.errors(include_url=False):
             loc = err.get("loc") or ()
             if not loc or err.get("type") == "missing":
@@ -673,7 +678,7 @@ class _Checker:
             )
         )
 
-    def report_value(self, key: str, value: Any, errors: list[dict[str, Any]]) -> None:
+    def report_value(self, key: str, value: Any, errors: list[ErrorDetails]) -> None:
         types = {e.get("type") for e in errors}
         rng = self.value_range(key)
         if key == "description" and "string_too_long" in types and isinstance(value, str):
@@ -907,7 +912,7 @@ class _Checker:
         )
 
 
-def _item_index(err: dict[str, Any]) -> int | None:
+def _item_index(err: ErrorDetails) -> int | None:
     for part in (err.get("loc") or ())[1:]:
         if isinstance(part, int):
             return part

@@ -483,7 +483,7 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: Mapping[str, str]) 
         c = it.content_char
         m = _MARKER.match(line, c) if line.startswith("[", c) else None
         cls = classify_marker(m.group(1), aliases) if m is not None else None
-        if cls is not None:
+        if cls is not None and m is not None:
             status, kind = cls
             tid, id_span, title, ts, te, trailing = _parse_title(line, m.end())
             key = (it.parent, it.col, sec_idx)
