@@ -17,7 +17,13 @@ from taskdroid.core.checks.task_file import check_file
 from taskdroid.core.checks.task_refs import Proto, check_chunk_refs, check_refs
 from taskdroid.core.depgraph import DependencyGraph, TaskKey, strongly_connected
 from taskdroid.core.diagnostics import Diagnostic, apply_policy
-from taskdroid.core.discovery import ROOT_MARKERS, classify_path, file_names, personal_droid_files
+from taskdroid.core.discovery import (
+    ROOT_MARKERS,
+    FileKind,
+    classify_path,
+    file_names,
+    personal_droid_files,
+)
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
 from taskdroid.core.droids import (
     DroidDocument,
@@ -178,7 +184,9 @@ class Workspace:
         return out
 
     # -- documents ------------------------------------------------------------------------------
-    def classify(self, path: str, text: str | None = None, *, explicit: bool = False) -> str | None:
+    def classify(
+        self, path: str, text: str | None = None, *, explicit: bool = False
+    ) -> FileKind | None:
         """ "task", "droid" or None, by the globs of SPEC §1 (relative to the root), then — for a
         file the user named explicitly — by content."""
         rel = self.relpath(path)
@@ -206,14 +214,18 @@ class Workspace:
 
     def set_text(
         self, path: str, text: str, kind: str | None = None, *, explicit: bool = False
-    ) -> str | None:
+    ) -> FileKind | None:
+        """Index ``text`` as a ``kind`` file (``task``, ``droid``; None: :meth:`classify` it);
+        the kind it was indexed as, None when it is neither."""
         path = norm(path)
-        kind = kind or self.classify(path, text, explicit=explicit)
-        if kind == "task":
+        chosen = kind or self.classify(path, text, explicit=explicit)
+        if chosen == "task":
             self.set_task_text(path, text)
-        elif kind == "droid":
+            return "task"
+        if chosen == "droid":
             self.set_droid_text(path, text)
-        return kind
+            return "droid"
+        return None
 
     def set_task_text(self, path: str, text: str) -> TaskDocument:
         path = norm(path)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from taskdroid.core.document import Located
 from taskdroid.core.edits import format_timestamp
@@ -28,16 +28,22 @@ from taskdroid.run.lock import edit_lock
 from taskdroid.run.runspec import RunSpec
 from taskdroid.run.spec import locate_task
 
-__all__ = ["OutcomeRecorder", "RecordedRun", "RunResult", "format_duration"]
+__all__ = ["EndKind", "Outcome", "OutcomeRecorder", "RecordedRun", "RunResult", "format_duration"]
 
 log = logging.getLogger("taskdroid.runner")
 
 
+#: how a run ended, as the recorder is told: the droid exited, was stopped (cancelled, timed
+#: out), or could not start (``error``)
+EndKind = Literal["exited", "cancelled", "timeout", "error"]
+#: ``completed``, ``blocked`` (non-zero exit), ``timeout``, ``cancelled``, ``error`` (could not
+#: start), ``kept`` (the droid set the status itself) or ``gone`` (the task disappeared)
+Outcome = Literal["completed", "blocked", "timeout", "cancelled", "error", "kept", "gone"]
+
+
 @dataclass(slots=True)
 class RunResult:
-    #: ``completed``, ``blocked`` (non-zero exit), ``timeout``, ``cancelled``, ``error`` (could
-    #: not start), ``kept`` (the droid set the status itself) or ``gone`` (the task disappeared)
-    outcome: str
+    outcome: Outcome
     message: str
     exit_code: int | None = None
     #: the task's status at the end (None when unknown)
@@ -144,7 +150,7 @@ class OutcomeRecorder:
             return str(e) or type(e).__name__
         return None if ok else "the edit was not applied"
 
-    def error_text(self, kind: str, rc: int | None, start_error: str | None) -> str:
+    def error_text(self, kind: EndKind, rc: int | None, start_error: str | None) -> str:
         run = self.run
         where = run.log_display()
         suffix = f" (log: {where})" if where else ""
@@ -162,14 +168,14 @@ class OutcomeRecorder:
             head += f": {run.last_stderr}"
         return head + suffix
 
-    async def record(self, kind: str, rc: int | None, start_error: str | None) -> RunResult:
+    async def record(self, kind: EndKind, rc: int | None, start_error: str | None) -> RunResult:
         """Write the outcome into the task (SPEC §7): the task is looked up again, its status
         decided and the edit written while holding the task file's edit lock."""
         self.recording = True
         async with edit_lock(self.run.spec, self.run.id):
             return await self._record_locked(kind, rc, start_error)
 
-    async def _record_locked(self, kind: str, rc: int | None, start_error: str | None) -> RunResult:
+    async def _record_locked(self, kind: EndKind, rc: int | None, start_error: str | None) -> RunResult:
         run, spec = self.run, self.run.spec
         text = await run.hooks.read_text(run)
         loc = self.locate(text)
@@ -186,7 +192,11 @@ class OutcomeRecorder:
         if current is not Status.IN_PROGRESS:
             return await self._kept(current, exit_text, duration, rc)
         now = format_timestamp(datetime.now())
-        outcome = {"exited": "completed" if rc == 0 else "blocked"}.get(kind, kind)
+        outcome: Outcome
+        if kind == "exited":
+            outcome = "completed" if rc == 0 else "blocked"
+        else:
+            outcome = kind
         error = None
         if kind == "cancelled":
             target = run.previous if run.previous is not None else Status.PENDING
