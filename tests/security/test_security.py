@@ -31,9 +31,10 @@ from pygls.exceptions import JsonRpcException  # noqa: E402
 
 from taskdroid.core.config import load_settings, parse_runner_value  # noqa: E402
 from taskdroid.core.discovery import discover  # noqa: E402
+from taskdroid.core.files import MAX_FILE_BYTES, ReadError, read_text  # noqa: E402
 from taskdroid.core.frontmatter import parse_front_matter  # noqa: E402
 from taskdroid.core.settings import DEFAULT_SETTINGS  # noqa: E402
-from taskdroid.core.workspace import MAX_FILE_BYTES, ReadError, Workspace, read_text  # noqa: E402
+from taskdroid.core.workspace import Workspace  # noqa: E402
 from taskdroid.run import RunError, TaskLock  # noqa: E402
 from taskdroid.run.logfile import open_log, resolve_log_dir  # noqa: E402
 
