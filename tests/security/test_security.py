@@ -166,6 +166,10 @@ WRITE_SITES = {
     ("core/fsio.py", "replace_if_unchanged", "os.unlink"),
     ("core/fsio.py", "_after_swap", "os.replace"),
     ("core/fsio.py", "_after_swap", "os.unlink"),
+    # late appends carried into the new file in their order: another swap of the new file's
+    # temporary copy (itself under the lock), the displaced copy removed (core/fsio.py)
+    ("core/fsio.py", "_carry_over_in_order", "os.replace"),
+    ("core/fsio.py", "_carry_over_in_order", "os.unlink"),
     ("core/fsio.py", "_swap_back", "os.unlink"),
     ("core/fsio.py", "_append", "os.open(os.O_WRONLY | os.O_APPEND | getattr(os, 'O_BINARY', 0))"),
     ("core/fsio.py", "_keep", "os.rename"),
@@ -182,7 +186,7 @@ WRITE_SITES = {
     ("lsp/commands.py", "_write_new", "os.makedirs"),
     ("lsp/commands.py", "_write_new", "open('x')"),
     # … and the log file named by `taskdroid lsp --log-file` (the command line)
-    ("lsp/server.py", "_setup_logging", "logging.FileHandler"),
+    ("lsp/main.py", "_setup_logging", "logging.FileHandler"),
 }
 
 
