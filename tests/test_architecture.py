@@ -23,7 +23,7 @@ LAZY_IMPORT_SEAMS = {
     # pydantic and the checks before it answers `initialize`, `taskdroid schema` for the parser
     "taskdroid.cli": "each subcommand loads its own modules",
     # the server's start: what features need is loaded after `initialize` is answered
-    "taskdroid.lsp.startup": "the one place that decides what loads after start-up",
+    "taskdroid.lsp.deferred": "the one place that decides what loads after start-up",
     # markdown-it-py takes ~90 ms to import; only titles with markdown need it
     "taskdroid.core.inline": "markdown-it-py on the first title with markdown",
 }

@@ -221,7 +221,7 @@ function ratio(done: number, total: number): string {
   return `${done}/${total}`;
 }
 
-export function taskNode(task: TaskOutline, uri: string, runs: readonly Run[], parentId: string): ViewNode {
+export function taskNode(task: TaskOutline, uri: string, runs: readonly Run[], parentId: string, seen: Set<string> = new Set()): ViewNode {
   const run = runOf(task, uri, runs);
   const running = run !== undefined || task.runId !== null;
   const parts: string[] = [];
@@ -255,7 +255,12 @@ export function taskNode(task: TaskOutline, uri: string, runs: readonly Run[], p
   if (running) {
     context += '.running';
   }
-  const id = `${parentId}#${key}`;
+  // a tree item's id must be unique: a task ID used twice (TD003) gets its line too
+  let id = `${parentId}#${key}`;
+  if (seen.has(id)) {
+    id = `${id}@L${task.line + 1}`;
+  }
+  seen.add(id);
   return {
     kind: 'task',
     id,
@@ -270,7 +275,7 @@ export function taskNode(task: TaskOutline, uri: string, runs: readonly Run[], p
     taskId: task.id ?? undefined,
     running,
     collapsible: task.children.length > 0,
-    children: task.children.map((c) => taskNode(c, uri, runs, id)),
+    children: task.children.map((c) => taskNode(c, uri, runs, id, seen)),
   };
 }
 
@@ -279,6 +284,7 @@ export function buildTree(files: readonly FileOutline[], runs: readonly Run[] = 
   return files
     .filter((f) => f.total > 0)
     .map((f) => {
+      const seen = new Set<string>();
       const sections = f.sections.map((s, i): ViewNode => {
         const sid = `${f.uri}§${s.line ?? 'top'}:${i}`;
         return {
@@ -293,7 +299,7 @@ export function buildTree(files: readonly FileOutline[], runs: readonly Run[] = 
           line: s.line ?? undefined,
           running: false,
           collapsible: true,
-          children: s.tasks.map((t) => taskNode(t, f.uri, runs, sid)),
+          children: s.tasks.map((t) => taskNode(t, f.uri, runs, sid, seen)),
         };
       });
       const name = f.path.split('/').pop() ?? f.path;

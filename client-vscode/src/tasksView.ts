@@ -198,7 +198,8 @@ export class TasksTreeProvider implements vscode.TreeDataProvider<ViewNode>, vsc
   }
 
   getTreeItem(node: ViewNode): vscode.TreeItem {
-    const expanded = node.kind === 'file' || (node.kind === 'section' && node.children.some((c) => c.running || c.context.includes('runnable')));
+    // files and sections open (a task list reads top to bottom); subtasks folded
+    const expanded = node.kind === 'file' || node.kind === 'section';
     const item = new vscode.TreeItem(
       node.label,
       node.collapsible ? (expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None,

@@ -33,17 +33,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"taskdroid {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _add_check(sub)
+    sub.add_parser("schema", help="print the droid front matter JSON Schema")
+    _add_edits(sub)
+    _add_queries(sub)
+    _add_servers(sub)
+    return p
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument(
-            "--root",
-            metavar="DIR",
-            help="workspace root (default: nearest folder with .taskdroid.toml, .git, .factory or .claude)",
-        )
-        sp.add_argument(
-            "--config", metavar="FILE", help="extra TOML settings file (wins over the user file)"
-        )
 
+def _common(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--root",
+        metavar="DIR",
+        help="workspace root (default: nearest folder with .taskdroid.toml, .git, .factory or .claude)",
+    )
+    sp.add_argument(
+        "--config", metavar="FILE", help="extra TOML settings file (wins over the user file)"
+    )
+
+
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``check``: diagnostics, ``--fix`` and ``--diff``."""
     c = sub.add_parser("check", help="report diagnostics for task and droid files")
     c.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
@@ -65,10 +75,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the fixes --fix would apply as a unified diff; write nothing",
     )
-    common(c)
+    _common(c)
 
-    sub.add_parser("schema", help="print the droid front matter JSON Schema")
 
+def _add_edits(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``status`` and ``run``: the subcommands that change a task file."""
     st = sub.add_parser(
         "status",
         help="set a task's status (SPEC §5), written atomically",
@@ -90,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write the file even when its permissions make it read-only",
     )
-    common(st)
+    _common(st)
 
     rn = sub.add_parser(
         "run",
@@ -140,21 +151,24 @@ def _parser() -> argparse.ArgumentParser:
         help="runner command, a JSON array or a shell-like string (never run through a shell); "
         "wins over the settings",
     )
-    common(rn)
+    _common(rn)
 
+
+def _add_queries(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``next``, ``graph`` and ``plan``: the subcommands that read the tasks."""
     nx = sub.add_parser("next", help="list ready tasks: pending, every dependency completed")
     nx.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
     )
     nx.add_argument("--format", choices=["text", "json"], default="text")
-    common(nx)
+    _common(nx)
 
     gr = sub.add_parser("graph", help="print the task dependency graph (Mermaid or DOT)")
     gr.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or folders (default: the workspace root)"
     )
     gr.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
-    common(gr)
+    _common(gr)
 
     pl = sub.add_parser(
         "plan",
@@ -174,10 +188,12 @@ def _parser() -> argparse.ArgumentParser:
         help="text: a markdown table for a pull request (default); json: SPEC §11; mermaid: "
         "waves as columns",
     )
-    common(pl)
+    _common(pl)
 
-    _add_coverage_parser(sub, common)
+    _add_coverage_parser(sub, _common)
 
+def _add_servers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``mcp`` and ``lsp``: the servers."""
     mc = sub.add_parser(
         "mcp",
         help="run the MCP server on stdio (SPEC §12): agents list, claim and update tasks",
@@ -185,7 +201,7 @@ def _parser() -> argparse.ArgumentParser:
         "next_tasks, show_task, claim_task, set_status, check and plan, rooted at the workspace "
         "root. It never starts a process.",
     )
-    common(mc)
+    _common(mc)
 
     lsp = sub.add_parser("lsp", help="run the language server (stdio by default)")
     lsp.add_argument(
@@ -202,7 +218,6 @@ def _parser() -> argparse.ArgumentParser:
         "--runner", metavar="ARGV", help="droid runner command (JSON array or shell-like string)"
     )
     lsp.add_argument("--config", metavar="FILE", help="extra TOML settings file")
-    return p
 
 
 def _add_coverage_parser(sub, common) -> None:

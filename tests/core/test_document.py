@@ -161,9 +161,9 @@ def test_a_document_over_the_size_limit_gets_one_diagnostic_and_no_analysis(monk
 
 
 def test_the_size_limit_admits_every_file_check_can_read() -> None:
-    from taskdroid.core import document, workspace
+    from taskdroid.core import document, files
 
-    assert document.MAX_DOCUMENT_CHARS >= workspace.MAX_FILE_BYTES > 11_000_000
+    assert document.MAX_DOCUMENT_CHARS >= files.MAX_FILE_BYTES > 11_000_000
 
 
 def test_check_reports_a_too_large_document_once(tmp_path, monkeypatch, capsys) -> None:

@@ -500,7 +500,7 @@ def test_vscode_tasks_view_shows_the_tasks_with_their_icons(e2e):
 
 
 def test_vscode_run_ready_from_the_tasks_view(e2e):
-    from taskdroid.lsp.server import create_server
+    from taskdroid.lsp.main import create_server
 
     if "taskdroid.runReady" not in create_server().protocol.fm.commands:
         pytest.xfail("the server does not offer taskdroid.runReady yet (the view shows its error)")

@@ -31,9 +31,10 @@ from pygls.exceptions import JsonRpcException  # noqa: E402
 
 from taskdroid.core.config import load_settings, parse_runner_value  # noqa: E402
 from taskdroid.core.discovery import discover  # noqa: E402
+from taskdroid.core.files import MAX_FILE_BYTES, ReadError, read_text  # noqa: E402
 from taskdroid.core.frontmatter import parse_front_matter  # noqa: E402
 from taskdroid.core.settings import DEFAULT_SETTINGS  # noqa: E402
-from taskdroid.core.workspace import MAX_FILE_BYTES, ReadError, Workspace, read_text  # noqa: E402
+from taskdroid.core.workspace import Workspace  # noqa: E402
 from taskdroid.run import RunError, TaskLock  # noqa: E402
 from taskdroid.run.logfile import open_log, resolve_log_dir  # noqa: E402
 
@@ -165,6 +166,10 @@ WRITE_SITES = {
     ("core/fsio.py", "replace_if_unchanged", "os.unlink"),
     ("core/fsio.py", "_after_swap", "os.replace"),
     ("core/fsio.py", "_after_swap", "os.unlink"),
+    # late appends carried into the new file in their order: another swap of the new file's
+    # temporary copy (itself under the lock), the displaced copy removed (core/fsio.py)
+    ("core/fsio.py", "_carry_over_in_order", "os.replace"),
+    ("core/fsio.py", "_carry_over_in_order", "os.unlink"),
     ("core/fsio.py", "_swap_back", "os.unlink"),
     ("core/fsio.py", "_append", "os.open(os.O_WRONLY | os.O_APPEND | getattr(os, 'O_BINARY', 0))"),
     ("core/fsio.py", "_keep", "os.rename"),
@@ -181,7 +186,7 @@ WRITE_SITES = {
     ("lsp/commands.py", "_write_new", "os.makedirs"),
     ("lsp/commands.py", "_write_new", "open('x')"),
     # … and the log file named by `taskdroid lsp --log-file` (the command line)
-    ("lsp/server.py", "_setup_logging", "logging.FileHandler"),
+    ("lsp/main.py", "_setup_logging", "logging.FileHandler"),
 }
 
 

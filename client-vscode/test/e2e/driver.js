@@ -403,42 +403,76 @@ async function main() {
 
 // -- the Tasks view (SPEC §15) ---------------------------------------------------------------------
 
-/** the rows of the Tasks view, scrolled through with the keyboard (the tree is virtual) */
-async function tasksViewRows() {
-  const rows = new Map();
-  const grab = async () => {
-    const seen = await page.evaluate(() => {
-      const pane = [...document.querySelectorAll('.pane')].find((p) => {
-        const h = p.querySelector('.pane-header');
-        return h && /^\s*tasks\b/i.test(h.innerText) && p.querySelector('.pane-body');
-      });
-      if (!pane) {
+/** the rows of the Tasks pane (not the explorer's other trees) */
+const tasksPaneRows = () =>
+  page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /^\s*tasks(?![a-z])/i }) }).locator('.monaco-list-row');
+
+/** the focused row of the Tasks pane: its text, icon, index and whether it is a collapsed node */
+const focusedTasksRow = () =>
+  page.evaluate(() => {
+    const pane = [...document.querySelectorAll('.pane')].find((p) => /^\s*tasks\b/i.test((p.querySelector('.pane-header') || {}).innerText || ''));
+    const row = pane && pane.querySelector('.monaco-list-row.focused');
+    if (!row) {
+      return null;
+    }
+    const icon = row.querySelector('.custom-view-tree-node-item-icon');
+    return {
+      text: row.innerText.replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim(),
+      icon: icon ? [...icon.classList].filter((c) => c.startsWith('codicon-')).join(' ') : '',
+      index: Number(row.getAttribute('data-index')),
+      collapsed: row.getAttribute('aria-expanded') === 'false',
+    };
+  });
+
+/**
+ * Walk the Tasks tree with the keyboard from its first row, expanding every collapsed node (the
+ * tree is virtual and the pane small: only the focused neighbourhood is rendered), calling
+ * `visit(row)` on each row; stops when `visit` returns true or at the last row.
+ */
+async function walkTasksTree(visit) {
+  await tasksPaneRows().first().click().catch(() => {});
+  await page.keyboard.press('Home');
+  await pause(100);
+  // a key press moves the focus (or expands) a moment later: wait for the change it makes
+  const settle = async (before, what) => {
+    for (let t = 0; t < 25; t++) {
+      await pause(20);
+      const now = await focusedTasksRow();
+      if (now && (what === 'expand' ? !now.collapsed : now.index !== before.index)) {
+        return now;
+      }
+    }
+    return await focusedTasksRow();
+  };
+  let row = await focusedTasksRow();
+  for (let i = 0; row && i < 400; i++) {
+    if (await visit(row)) {
+      return row;
+    }
+    if (row.collapsed) {
+      await page.keyboard.press('ArrowRight');
+      row = await settle(row, 'expand');
+      if (!row) {
         return null;
       }
-      return [...pane.querySelectorAll('.monaco-list-row')].map((r) => {
-        const icon = r.querySelector('.custom-view-tree-node-item-icon');
-        const cls = icon ? [...icon.classList].filter((c) => c.startsWith('codicon-')).join(' ') : '';
-        return { text: r.innerText.replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim(), icon: cls, index: Number(r.getAttribute('data-index')) };
-      });
-    });
-    if (seen === null) {
-      return false;
     }
-    for (const r of seen) {
-      rows.set(r.index, r);
+    await page.keyboard.press('ArrowDown');
+    const next = await settle(row, 'move');
+    if (!next || next.index === row.index) {
+      return null; // the last row: ArrowDown no longer moves
     }
-    return true;
-  };
-  if (!(await grab())) {
-    return rows;
+    row = next;
   }
-  await page.keyboard.press('Home');
-  for (let i = 0; i < 80; i++) {
-    await grab();
-    await page.keyboard.press('PageDown');
-    await pause(60);
-  }
-  await grab();
+  return null;
+}
+
+/** every row of the Tasks view, all nodes expanded */
+async function tasksViewRows() {
+  const rows = new Map();
+  await walkTasksTree(async (row) => {
+    rows.set(row.index, row);
+    return false;
+  });
   return rows;
 }
 
@@ -468,7 +502,6 @@ async function tasksViewSteps() {
       let rows = new Map();
       const missing = [];
       const ok = await until(async () => {
-        await page.locator('.pane .monaco-list-row').first().click().catch(() => {});
         rows = await tasksViewRows();
         missing.length = 0;
         for (const [label, icon] of expect) {
@@ -492,33 +525,34 @@ async function tasksViewSteps() {
     await step('runready', async () => {
       const { section, task, done } = STEPS.runready;
       await showTasksView();
-      // bring the section's row into view: scroll from the top until it is rendered
-      await page.locator('.pane .monaco-list-row').first().click().catch(() => {});
-      await page.keyboard.press('Home');
-      let row = null;
-      for (let i = 0; i < 60 && !(row = await tasksRow(section)); i++) {
-        await page.keyboard.press('ArrowDown');
-        await pause(40);
-      }
+      // focus the section's row with the keyboard (which scrolls it into view), then click its
+      // inline "Run Ready Tasks" action
+      const before = await textOf('.statusbar-item[id$="taskdroid.tasks"]');
+      const row = await walkTasksTree(async (r) => r.text.startsWith(section));
       if (!row) {
         throw new Error(`no row "${section}" in the Tasks view`);
       }
-      const loc = page.locator('.pane .monaco-list-row', { hasText: section }).first();
+      const loc = tasksPaneRows().filter({ hasText: section }).first();
       await loc.hover();
       await loc.locator('.action-label.codicon-run-all').click({ timeout: 5000 });
+      const doneBefore = Number((/✓ (\d+)\//.exec(before) || [])[1] || 0);
       let spin = '';
       const started = await until(async () => {
         const bar = await textOf('.statusbar-item[id$="taskdroid.tasks"]');
         const r = await tasksRow(task);
-        spin = `${bar} | ${r ? `${r.text} [${r.icon}]` : 'no row'}`;
+        spin = `${bar} | ${r ? `${r.text} [${r.icon}]` : 'row not rendered'}`;
         return /▶ [1-9]/.test(bar) || (r && /loading|sync/.test(r.icon));
       }, 15000, 100);
       await shot('runready-running');
+      // the view follows: nothing running any more and more tasks done (status bar and the
+      // view's own done/total), and the task's row, when rendered, shows the completed icon
       let after = '';
       const finished = await until(async () => {
+        const bar = await textOf('.statusbar-item[id$="taskdroid.tasks"]');
         const r = await tasksRow(task);
-        after = r ? `${r.text} [${r.icon}]` : 'no row';
-        return r && r.icon.includes(`codicon-${done}`);
+        after = `${bar} | ${r ? `${r.text} [${r.icon}]` : 'row not rendered'}`;
+        const doneNow = Number((/✓ (\d+)\//.exec(bar) || [])[1] || 0);
+        return /▶ 0/.test(bar) && doneNow > doneBefore && (!r || r.icon.includes(`codicon-${done}`));
       }, 40000, 250);
       await shot('runready-done');
       const notes = await allText('.notifications-toasts .notification-list-item-message');

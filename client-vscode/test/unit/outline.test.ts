@@ -139,6 +139,25 @@ describe('the Tasks view tree', () => {
     assert.deepEqual(find(malformed, (n) => n.kind === 'task')?.icon, STATUS_ICONS.malformed);
   });
 
+  it('gives every node a unique id, also to tasks that reuse an ID (TD003)', () => {
+    const dup = buildTree(
+      parseOutline({
+        files: [
+          {
+            uri: 'file:///d.md',
+            total: 3,
+            sections: [{ line: 0, title: 'A', tasks: [1, 2, 3].map((n) => ({ id: '2.2', line: n, status: 'pending', title: `t${n}` })) }],
+          },
+        ],
+      }),
+    );
+    const ids: string[] = [];
+    const walk = (nodes: ViewNode[]) => nodes.forEach((n) => (ids.push(n.id), walk(n.children)));
+    walk(dup);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.equal(ids.filter((i) => i.includes('#2.2')).length, 3);
+  });
+
   it('shows droid and dependency state in the description and tooltip', () => {
     const tree = buildTree(files);
     const ready = task(tree, '2.2');

@@ -154,11 +154,13 @@ def _skip_ws(s: str, i: int, col: int) -> tuple[int, int]:
     n = len(s)
     if i >= n or (s[i] != " " and s[i] != "\t"):
         return i, col
-    j = _WS_RUN.match(s, i).end()
+    m = _WS_RUN.match(s, i)
+    j = m.end() if m is not None else i  # (it matches: s[i] is a space or a tab)
     t = s.find("\t", i, j)
     while t >= 0:
         col += t - i
-        k = _TABS_RUN.match(s, t).end()  # a run of tabs: to the tab stop, then 4 columns each
+        tabs = _TABS_RUN.match(s, t)
+        k = tabs.end() if tabs is not None else t + 1  # a run of tabs: to the tab stop, then 4 columns each
         col += 4 - col % 4 + 4 * (k - t - 1)
         i = k
         t = s.find("\t", i, j)

@@ -9,9 +9,10 @@ then run over the cached chunk models, which is cheap.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -27,7 +28,7 @@ from taskdroid.core.text import Range, split_lines
 #: version's parse would otherwise stay alive); live documents hold their own parses anyway
 #: Text longer than this (in characters) is not analysed: the document gets one TD090 diagnostic
 #: instead (an open 70 MB buffer blocked the server for 14 s and grew it to 2.9 GB). The same
-#: number as the disk-read limit ``workspace.MAX_FILE_BYTES`` (16 MiB), so every file that
+#: number as the disk-read limit ``files.MAX_FILE_BYTES`` (16 MiB), so every file that
 #: ``taskdroid check`` can read is analysed in full (a 50,000-task file is about 11 MB).
 MAX_DOCUMENT_CHARS = 16 * 1024 * 1024
 
@@ -39,7 +40,7 @@ _cache_chars = 0
 
 
 def _cached_parse(
-    text: str, lines: list[str], first: int, end: int, scan_res, aliases: dict, parse_key: tuple
+    text: str, lines: list[str], first: int, end: int, scan_res, aliases: Mapping[str, str], parse_key: tuple
 ) -> ChunkParse:
     """The parse of the chunk ``text`` (``lines[first:end]``, scanned as ``scan_res``), from the
     cache when the same text was parsed before."""
@@ -94,7 +95,7 @@ class Located:
 
 
 def _scan_region(
-    text: str, doc_start: bool, aliases: dict, parse_key: tuple
+    text: str, doc_start: bool, aliases: Mapping[str, str], parse_key: tuple
 ) -> list[tuple[str, ChunkParse, int]]:
     """Scan ``text`` and split it at boundaries. Returns (chunk_text, parse, n_lines) in order."""
     lines = split_lines(text)
@@ -138,7 +139,7 @@ class TaskDocument:
     # -- construction ---------------------------------------------------------------------------
     @classmethod
     def parse(
-        cls, path: str, text: str, aliases: dict[str, str], parse_key: tuple | None = None
+        cls, path: str, text: str, aliases: Mapping[str, str], parse_key: tuple | None = None
     ) -> TaskDocument:
         pk = parse_key if parse_key is not None else tuple(sorted(aliases.items()))
         if len(text) > MAX_DOCUMENT_CHARS:
@@ -153,7 +154,7 @@ class TaskDocument:
         parse = ChunkParse(breaks + 1, [], [], [], [], None, [too_large_diagnostic(text)])
         return cls(path, text, [PlacedChunk(parse, text, 0, 0, breaks)], pk)
 
-    def update(self, text: str, aliases: dict[str, str]) -> TaskDocument:
+    def update(self, text: str, aliases: Mapping[str, str]) -> TaskDocument:
         """A new version for ``text``, re-parsing only what changed."""
         pk = tuple(sorted(aliases.items()))
         old = self.chunks
@@ -229,7 +230,6 @@ class TaskDocument:
     def chunk_at_line(self, line: int) -> PlacedChunk | None:
         if self._line_index is None:
             self._line_index = [c.line for c in self.chunks]
-        import bisect
 
         i = bisect.bisect_right(self._line_index, line) - 1
         if i < 0:

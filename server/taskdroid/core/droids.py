@@ -32,8 +32,36 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
+from pydantic_core import ErrorDetails
 
 from taskdroid.core.diagnostics import Diagnostic, Related, Severity, diag
+from taskdroid.core.droid_vocab import (
+    CLAUDE_CODE_MORE_TOOLS,
+    CLAUDE_CODE_TOOLS,
+    COLORS,
+    DATE_PATTERN,
+    DESCRIPTION_MAX,
+    EFFORT_LEVELS,
+    ENUMERATED_VALUES,
+    FACTORY_SUBAGENT_NOOP,
+    FACTORY_TOOLS,
+    MEMORY_SCOPES,
+    MODEL_PATTERN,
+    NAME_PATTERN,
+    PERMISSION_MODES,
+    REASONING_EFFORTS_UNDOCUMENTED,
+    SCHEMA_ID,
+    TOOL_CATEGORIES,
+    VERSION_PATTERN,
+    Color,
+    EffortLevel,
+    Flavor,
+    IsolationMode,
+    Location,
+    MemoryScope,
+    PermissionMode,
+    ReasoningEffort,
+)
 from taskdroid.core.frontmatter import FrontMatter, parse_front_matter
 from taskdroid.core.settings import Settings
 from taskdroid.core.suggest import closest
@@ -64,69 +92,6 @@ __all__ = [
     "split_tools",
     "tool_base_name",
 ]
-
-Flavor = Literal["factory", "claude", "other"]
-
-NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-DESCRIPTION_MAX = 500
-SEMVER_PATTERN = (
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
-)
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-MODEL_PATTERN = r"^(?:inherit|custom:\S.*|[A-Za-z0-9][A-Za-z0-9._:/@+\[\]-]*)$"
-SCHEMA_ID = "https://taskdroid.dev/schemas/droid-front-matter.json"
-
-FACTORY_TOOLS: tuple[str, ...] = (
-    "Read", "LS", "Grep", "Glob", "Create", "Edit", "MultiEdit", "ApplyPatch", "Execute",
-    "WebSearch", "FetchUrl", "TodoWrite", "Task",
-)  # fmt: skip
-CLAUDE_CODE_TOOLS: tuple[str, ...] = (
-    "Read", "Write", "Edit", "MultiEdit", "Bash", "Grep", "Glob", "LS", "WebFetch", "WebSearch",
-    "TodoWrite", "Task", "NotebookEdit", "NotebookRead",
-)  # fmt: skip
-#: tools Claude Code documents beyond the SPEC list (its tool set grows often)
-CLAUDE_CODE_MORE_TOOLS: tuple[str, ...] = (
-    "Agent", "AskUserQuestion", "BashOutput", "CronCreate", "CronDelete", "CronList",
-    "EnterPlanMode", "EnterWorktree", "ExitPlanMode", "ExitWorktree", "KillBash", "KillShell",
-    "ListMcpResourcesTool", "LSP", "ReadMcpResourceTool", "Skill", "SlashCommand", "TaskCreate",
-    "TaskGet", "TaskList", "TaskOutput", "TaskStop", "TaskUpdate", "ToolSearch",
-    # SPEC Part II §B
-    "PowerShell", "Monitor", "SendMessage", "ListAgents", "Workflow",
-)  # fmt: skip
-#: Factory tools that are known but do nothing inside a droid run as a subagent (SPEC II §B)
-FACTORY_SUBAGENT_NOOP: tuple[str, ...] = ("Task", "AskUser")
-
-# -- enumerated values (SPEC Part II §B): the model, completion and hover all read these ----------
-PERMISSION_MODES: tuple[str, ...] = (
-    "default", "manual", "acceptEdits", "auto", "dontAsk", "bypassPermissions", "plan",
-)  # fmt: skip
-EFFORT_LEVELS: tuple[str, ...] = ("low", "medium", "high", "xhigh", "max")
-REASONING_EFFORTS: tuple[str, ...] = ("low", "medium", "high")
-#: accepted by the Factory CLI, not documented for droid files: a DR004 hint
-REASONING_EFFORTS_UNDOCUMENTED: tuple[str, ...] = ("off", "none")
-COLORS: tuple[str, ...] = ("red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan")
-MEMORY_SCOPES: tuple[str, ...] = ("user", "project", "local")
-ISOLATION_MODES: tuple[str, ...] = ("worktree",)
-LOCATIONS: tuple[str, ...] = ("project", "personal")
-#: model values offered by completion (any model id is valid)
-MODEL_VALUES: tuple[str, ...] = ("inherit", "sonnet", "opus", "haiku")
-#: the values completion offers per key
-ENUMERATED_VALUES: dict[str, tuple[str, ...]] = {
-    "permissionMode": PERMISSION_MODES,
-    "effort": EFFORT_LEVELS,
-    "reasoningEffort": REASONING_EFFORTS,
-    "color": COLORS,
-    "memory": MEMORY_SCOPES,
-    "isolation": ISOLATION_MODES,
-    "location": LOCATIONS,
-    "model": MODEL_VALUES,
-    "background": ("true", "false"),
-}
-#: a version (SPEC Part II §A9): ``v2``, ``2``, ``2.1`` or a semantic version
-VERSION_PATTERN = r"^[vV]?\d+(?:\.\d+)*(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
-TOOL_CATEGORIES: tuple[str, ...] = ("read-only", "edit", "execute", "web", "mcp")
 
 #: a tool of one vocabulary → the other tool's name for it
 _FACTORY_NAME_OF = {"Bash": "Execute", "Write": "Create", "WebFetch": "FetchUrl"}
@@ -170,10 +135,6 @@ def _check_version(value: Any) -> str:
     raise ValueError("not a version")
 
 
-def _Enum(values: tuple[str, ...]) -> Any:
-    return Literal[values]  # type: ignore[valid-type]
-
-
 _VERSION_SCHEMA = {"anyOf": [{"type": "string", "pattern": VERSION_PATTERN}, {"type": "number"}]}
 Version = Annotated[Any, BeforeValidator(_check_version), WithJsonSchema(_VERSION_SCHEMA)]
 _DATE_SCHEMA = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
@@ -210,7 +171,7 @@ class DroidFrontMatter(BaseModel):
         description="Model to run: `inherit` (the session's model) or a model id such as "
         "`claude-sonnet-4-5-20250929`, `sonnet`, or `custom:…`.",
     )
-    reasoningEffort: _Enum(REASONING_EFFORTS) | None = Field(
+    reasoningEffort: ReasoningEffort | None = Field(
         default=None, description="Factory reasoning effort: `low`, `medium` or `high`."
     )
     tools: _StringsOrCsv | None = Field(
@@ -232,11 +193,11 @@ class DroidFrontMatter(BaseModel):
     updatedAt: IsoDate | None = Field(
         default=None, description="Last update, `YYYY-MM-DD`; not earlier than `createdAt`."
     )
-    location: _Enum(LOCATIONS) | None = Field(
+    location: Location | None = Field(
         default=None, description="Where the droid lives: `project` or `personal`."
     )
     tags: _Strings | None = Field(default=None, description="Free-form tags, a list of strings.")
-    color: _Enum(COLORS) | None = Field(
+    color: Color | None = Field(
         default=None,
         description="Display color of the Claude Code subagent: " + ", ".join(
             f"`{c}`" for c in COLORS
@@ -246,7 +207,7 @@ class DroidFrontMatter(BaseModel):
         default=None,
         description="Claude Code: tools to deny, a list or a comma-separated string.",
     )
-    permissionMode: _Enum(PERMISSION_MODES) | None = Field(
+    permissionMode: PermissionMode | None = Field(
         default=None,
         description="Claude Code permission mode: "
         + ", ".join(f"`{m}`" for m in PERMISSION_MODES)
@@ -264,7 +225,7 @@ class DroidFrontMatter(BaseModel):
         "`Stop`, …), a mapping; anything else (`hooks: []`) makes Claude Code drop the agent.",
         json_schema_extra={"type": "object", "minProperties": 1},
     )
-    memory: _Enum(MEMORY_SCOPES) | None = Field(
+    memory: MemoryScope | None = Field(
         default=None,
         description="Claude Code: persistent memory scope, "
         + ", ".join(f"`{m}`" for m in MEMORY_SCOPES)
@@ -273,10 +234,10 @@ class DroidFrontMatter(BaseModel):
     background: bool | Literal["true", "false"] | None = Field(
         default=None, description="Claude Code: `true` to always run as a background task."
     )
-    isolation: _Enum(ISOLATION_MODES) | None = Field(
+    isolation: IsolationMode | None = Field(
         default=None, description="Claude Code: `worktree` to run in a temporary git worktree."
     )
-    effort: _Enum(EFFORT_LEVELS) | int | None = Field(
+    effort: EffortLevel | int | None = Field(
         default=None,
         description="Claude Code effort level: "
         + ", ".join(f"`{e}`" for e in EFFORT_LEVELS)
@@ -642,7 +603,7 @@ class _Checker:
             self.report_validation(exc)
 
     def report_validation(self, exc: ValidationError) -> None:
-        by_key: dict[str, list[dict[str, Any]]] = {}
+        by_key: dict[str, list[ErrorDetails]] = {}
         for err in exc.errors(include_url=False):
             loc = err.get("loc") or ()
             if not loc or err.get("type") == "missing":
@@ -673,7 +634,7 @@ class _Checker:
             )
         )
 
-    def report_value(self, key: str, value: Any, errors: list[dict[str, Any]]) -> None:
+    def report_value(self, key: str, value: Any, errors: list[ErrorDetails]) -> None:
         types = {e.get("type") for e in errors}
         rng = self.value_range(key)
         if key == "description" and "string_too_long" in types and isinstance(value, str):
@@ -907,7 +868,7 @@ class _Checker:
         )
 
 
-def _item_index(err: dict[str, Any]) -> int | None:
+def _item_index(err: ErrorDetails) -> int | None:
     for part in (err.get("loc") or ())[1:]:
         if isinstance(part, int):
             return part

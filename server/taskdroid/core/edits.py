@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from taskdroid.core.blocks import scan
 from taskdroid.core.document import Located, TaskDocument, normalize_id
 from taskdroid.core.model import FIELD_LOOKUP, Field, Status
+from taskdroid.core.settings import DEFAULT_ALIASES
+from taskdroid.core.suggest import closest
 from taskdroid.core.text import (
     Position,
     Range,
@@ -176,7 +179,7 @@ def status_edits(
     note: str | None = None,
     now: datetime | None = None,
     extra_fields: Sequence[tuple[str, str]] = (),
-    aliases: dict[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> list[TextEdit]:
     """The edits that set the status of ``task`` in ``text`` (SPEC §5).
 
@@ -208,7 +211,7 @@ def _clean(note: str | None) -> str | None:
     return note or None
 
 
-def _current(text: str, doc: TaskDocument | None, aliases: dict[str, str] | None) -> TaskDocument:
+def _current(text: str, doc: TaskDocument | None, aliases: Mapping[str, str] | None) -> TaskDocument:
     """``doc`` when it is the parse of ``text`` (with ``aliases``), else a fresh parse."""
     if doc is not None and aliases is None:
         try:
@@ -216,8 +219,6 @@ def _current(text: str, doc: TaskDocument | None, aliases: dict[str, str] | None
         except (TypeError, ValueError):
             aliases = None
     if aliases is None:
-        from taskdroid.core.settings import DEFAULT_ALIASES
-
         aliases = dict(DEFAULT_ALIASES)
     if doc is not None and doc.text == text and doc.parse_key == tuple(sorted(aliases.items())):
         return doc
@@ -228,7 +229,7 @@ def _resolve(doc: TaskDocument, task: Located | str) -> Located:
     if isinstance(task, str):
         hit = find_task(doc, task)
         if hit is None:
-            raise EditError(_unknown_task_message(doc, task))
+            raise EditError(unknown_task_message(doc, task))
         return hit
     # a Located of this very parse?
     for c in doc.chunks:
@@ -244,7 +245,7 @@ def _resolve(doc: TaskDocument, task: Located | str) -> Located:
             if loc.task.id and normalize_id(loc.task.id) == normalize_id(old.id)
         ]
         if not same:
-            raise EditError(_unknown_task_message(doc, old.id))
+            raise EditError(unknown_task_message(doc, old.id))
         titled = [loc for loc in same if loc.task.title == old.title]
         return min(titled or same, key=lambda loc: abs(loc.line - task.line))
     titled = [loc for loc in doc.located_tasks() if not loc.task.id and loc.task.title == old.title]
@@ -253,9 +254,7 @@ def _resolve(doc: TaskDocument, task: Located | str) -> Located:
     return min(titled, key=lambda loc: abs(loc.line - task.line))
 
 
-def _unknown_task_message(doc: TaskDocument, task_id: str) -> str:
-    from taskdroid.core.suggest import closest
-
+def unknown_task_message(doc: TaskDocument, task_id: str) -> str:
     ids = [loc.task.id for loc in doc.located_tasks() if loc.task.id]
     if not ids:
         return f"no task `{task_id}`: the file has no task IDs"
@@ -452,8 +451,6 @@ class _Editor:
 
     def _block_starts(self) -> set[int]:
         """Chunk-relative lines where the scan of the task's chunk starts a block."""
-        from taskdroid.core.blocks import scan
-
         chunk = self.loc.chunk
         res = scan(self.lines[self.base : self.base + chunk.breaks + 1], doc_start=self.base == 0)
         out = {it.line for it in res.items}

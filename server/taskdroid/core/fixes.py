@@ -55,12 +55,18 @@ again, and repeat (at most :data:`MAX_ROUNDS` times) until no preferred fix is l
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from taskdroid.core.edits import EditError, TextEdit, apply_edits
+from taskdroid.core.checks.task_local import EMOJI_OK
+from taskdroid.core.document import normalize_id
+from taskdroid.core.droids import tool_base_name
+from taskdroid.core.edits import STATUS_EMOJI_OUT, EditError, TextEdit, apply_edits, status_edits
+from taskdroid.core.model import CANONICAL_MARKERS, Status
+from taskdroid.core.query import next_task_id, unquoted_range, valid_droid_name
 from taskdroid.core.text import (
     Position,
     Range,
@@ -68,6 +74,7 @@ from taskdroid.core.text import (
     line_starts,
     offset_at,
     split_lines,
+    split_lines_keepends,
 )
 
 if TYPE_CHECKING:
@@ -187,8 +194,6 @@ class Fixer:
         return loc if loc is not None and loc.line == line else None
 
     def unquoted(self, rng: Range) -> Range:
-        from taskdroid.core.query import unquoted_range
-
         if rng.start.line != rng.end.line:
             return rng
         return unquoted_range([self.line(i) for i in range(rng.start.line + 1)], rng)
@@ -206,8 +211,6 @@ class Fixer:
 
     # -- task files ---------------------------------------------------------------------------------
     def td001(self, d: Diagnostic) -> list[Fix]:
-        from taskdroid.core.model import CANONICAL_MARKERS
-
         data = d.data or {}
         by_marker = {m: s for s, m in CANONICAL_MARKERS.items()}
         likely = data.get("likely")
@@ -249,8 +252,6 @@ class Fixer:
         return [self.replace(f"Add ID `{sugg}`", d, Range.of(loc.line, at, at), new, False)]
 
     def td003(self, d: Diagnostic) -> list[Fix]:
-        from taskdroid.core.query import next_task_id
-
         doc = self.task_doc
         if doc is None:
             return []
@@ -267,15 +268,12 @@ class Fixer:
         return [self.replace(f"Change to `{sugg}`", d, d.range, sugg, False)]
 
     def td021(self, d: Diagnostic) -> list[Fix]:
-        from taskdroid.core.checks.task_local import _EMOJI_OK
-        from taskdroid.core.edits import STATUS_EMOJI_OUT
-        from taskdroid.core.model import Status
-
         data = d.data or {}
         loc = self.task_on_line(d.range.start.line)
         if loc is None or loc.task.status is None:
             return []
         t = loc.task
+        status: Status = loc.task.status
         token = str(data.get("token", self.text(d.range)))
         try:
             implied = Status(str(data.get("implied")))
@@ -284,14 +282,14 @@ class Fixer:
         out = []
         # the emoji made to agree with the marker (preferred, SPEC §14): the marker's own emoji
         # in place of the first disagreeing token when no other token agrees, else removed
-        want = STATUS_EMOJI_OUT.get(t.status)
+        want = STATUS_EMOJI_OUT.get(status)
         here = d.range.start.character
         others = [tok for tok, span in t.trailing if span.start != here]
-        agreeing = [tok for tok in others if t.status in _EMOJI_OK.get(tok, frozenset())]
+        agreeing = [tok for tok in others if t.status in EMOJI_OK.get(tok, frozenset())]
         earlier_wrong = [
             tok
             for tok, span in t.trailing
-            if span.start < here and tok in _EMOJI_OK and t.status not in _EMOJI_OK[tok]
+            if span.start < here and tok in EMOJI_OK and t.status not in EMOJI_OK[tok]
         ]
         if want and not agreeing and not earlier_wrong:
             out.append(self.replace(f"Replace `{token}` with `{want}`", d, d.range, want))
@@ -482,8 +480,6 @@ class Fixer:
         return [self.replace(f"Change name to `{sugg}`", d, self.unquoted(d.range), sugg, False)]
 
     def dr005(self, d: Diagnostic) -> list[Fix]:
-        from taskdroid.core.droids import tool_base_name
-
         sugg = _one_suggestion(d)
         if sugg is None:
             return []
@@ -496,8 +492,6 @@ class Fixer:
 
     def dr006(self, d: Diagnostic) -> list[Fix]:
         # (renaming the file instead is a file operation: the language server adds that action)
-        from taskdroid.core.query import valid_droid_name
-
         expected = (d.data or {}).get("expected")
         if not expected or not valid_droid_name(expected) or self.droid_doc is None:
             return []
@@ -651,8 +645,6 @@ def task_key(loc: Located) -> dict[str, Any]:
 def find_task_again(doc: TaskDocument, data: dict[str, Any]) -> Located:
     """The task an action was listed for, in the current parse: by ID (the one nearest its old
     line when the ID is used twice), else by title near its old line. Raises EditError."""
-    from taskdroid.core.document import normalize_id
-
     task_id = data.get("taskId")
     line = int(data.get("line") or 0)
     title = data.get("title")
@@ -677,9 +669,6 @@ _FIELD_STATUS = {"Completed": "completed", "Issue": "blocked"}
 def deferred_edits(text: str, doc: TaskDocument, data: dict[str, Any]) -> list[TextEdit]:
     """The edits of a deferred ``field`` fix (TD022/TD023) on ``text`` as it is now (``doc`` its
     parse): the status field the task's status writes, alone. Raises EditError."""
-    from taskdroid.core.edits import status_edits
-    from taskdroid.core.model import Status
-
     if data.get("op") != "field":
         raise EditError(f"unknown action {data.get('op')!r}")
     loc = find_task_again(doc, data)
@@ -776,10 +765,6 @@ def unified_diff(old: str, new: str, path: str, context: int = 3) -> str:
     """``old`` → ``new`` as a unified diff of ``path`` (``a/`` and ``b/`` prefixes, as git and
     ``patch -p1`` read them). Lines keep their own endings (a CRLF file's lines end in ``\\r\\n``);
     a last line without one is marked ``\\ No newline at end of file``."""
-    import difflib
-
-    from taskdroid.core.text import split_lines_keepends
-
     out: list[str] = []
     for line in difflib.unified_diff(
         split_lines_keepends(old),

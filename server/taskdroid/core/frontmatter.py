@@ -154,7 +154,7 @@ class _AliasNode(Node):
 class _Loader(yaml.SafeLoader):
     """Safe loader whose composer keeps where each alias occurs."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(AliasEvent):
             event = self.peek_event()
             if event.anchor in self.anchors:
@@ -273,7 +273,9 @@ class _Soft:
     related: Node | None = None
 
 
-_SCALAR_FUNCS: dict[str, Callable[..., Any]] = dict(SafeConstructor.yaml_constructors)
+_SCALAR_FUNCS: dict[str, Callable[..., Any]] = {
+    tag: f for tag, f in SafeConstructor.yaml_constructors.items() if tag is not None
+}
 _CONSTRUCTOR = SafeConstructor()
 
 
@@ -591,7 +593,7 @@ def _read_yaml(fm: FrontMatter, yaml_text: str) -> None:
         )
         return
     for soft in converter.soft:
-        related = ()
+        related: tuple[Related, ...] = ()
         if soft.related is not None:
             related = (Related(None, parsed_pos.node_range(soft.related), "first occurrence"),)
         fm.diagnostics.append(

@@ -166,7 +166,7 @@ def _open_read(path: str) -> int:
 
 def read_snapshot(path: str, limit: int | None = None) -> tuple[bytes, Snapshot]:
     """The bytes of the regular file ``path`` and a :class:`Snapshot` of them. Raises
-    :class:`~taskdroid.core.workspace.ReadError` (not a regular file, too large, unreadable)."""
+    :class:`~taskdroid.core.files.ReadError` (not a regular file, too large, unreadable)."""
     limit = MAX_FILE_BYTES if limit is None else limit
     try:
         fd = _open_read(path)

@@ -38,7 +38,9 @@ from typing import TYPE_CHECKING, Literal
 
 from taskdroid.core.checks.task_local import file_entries
 from taskdroid.core.checks.task_refs import _LINE_SUFFIX, _NOT_A_PATH
+from taskdroid.core.depgraph import strongly_connected
 from taskdroid.core.document import Located, TaskDocument
+from taskdroid.core.graph import mermaid_quote
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
 from taskdroid.core.ready import order_key, section_priorities, select_task_docs, task_priority
@@ -273,12 +275,12 @@ class _Builder:
         if spec_kit:
             have_of: dict[int, set[int]] = {}
             for a, b, kind in self._implicit(doc):
-                have = have_of.get(id(b))
-                if have is None:
-                    have = have_of[id(b)] = {id(d) for d, _k in b.deps}
-                if id(a) in have or a is b:
+                have_b = have_of.get(id(b))
+                if have_b is None:
+                    have_b = have_of[id(b)] = {id(d) for d, _k in b.deps}
+                if id(a) in have_b or a is b:
                     continue
-                have.add(id(a))
+                have_b.add(id(a))
                 b.deps.append((a, kind))
                 implicit.append((a, b))
 
@@ -376,11 +378,9 @@ def _classify(
     settle([t for t in pending if left[t] == 0])
     rest = [t for t in pending if t not in done]
     if rest:
-        from taskdroid.core.workspace import _tarjan
-
         rest_set = set(rest)
         adj = {t: [d for d, _k in t.deps if d in rest_set] for t in rest}
-        for comp in _tarjan(adj):
+        for comp in strongly_connected(adj):
             if len(comp) == 1 and comp[0] not in adj[comp[0]]:
                 continue
             members = sorted(comp, key=lambda t: (t.path, t.line))
@@ -576,8 +576,6 @@ def render_mermaid(plan: Plan, show: ShowPath) -> str:
     """The plan as a Mermaid ``flowchart LR`` whose columns are the waves (subgraphs laid out
     top to bottom, running tasks first), with an edge from each dependency to the task that waits
     for it (dashed: implicit). Ends in a newline."""
-    from taskdroid.core.graph import mermaid_quote
-
     show = functools.lru_cache(maxsize=None)(show)
     out = [
         "flowchart LR",

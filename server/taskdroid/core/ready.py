@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
+from taskdroid.core.paths import norm
 from taskdroid.core.speckit import implicit_predecessors
 
 if TYPE_CHECKING:
@@ -132,8 +133,6 @@ def _dependencies_done(ws: Workspace, doc: TaskDocument, loc: Located) -> bool:
 def select_task_docs(ws: Workspace, paths: list[str] | None) -> list[TaskDocument]:
     """The task documents of ``paths`` (files or folders; None: every indexed task file), sorted by
     path. A file outside the index is read through :meth:`Workspace.task_doc`."""
-    from taskdroid.core.workspace import norm
-
     if paths is None:
         return [ws.task_docs[p] for p in sorted(ws.task_docs)]
     out: dict[str, TaskDocument] = {}
@@ -149,9 +148,9 @@ def select_task_docs(ws: Workspace, paths: list[str] | None) -> list[TaskDocumen
                 if q.startswith(prefix):
                     out[q] = d
             continue
-        d = ws.task_doc(p)
-        if d is not None:
-            out[p] = d
+        found = ws.task_doc(p)
+        if found is not None:
+            out[p] = found
     return [out[p] for p in sorted(out)]
 
 

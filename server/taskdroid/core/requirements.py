@@ -503,21 +503,21 @@ def _kiro_refs_on(lines: list[str], own: list[int], k: int) -> list[ReqRef]:
         closed = m.group(2) or m.group(3)
         starts.append((m.end(), None if closed else m.group(1)))
     if not starts:
-        m = _PLAIN_LIST.match(line)
-        if m:
-            starts.append((m.end(), None))
+        plain = _PLAIN_LIST.match(line)
+        if plain:
+            starts.append((plain.end(), None))
     for m in _VALIDATES.finditer(line):
         starts.append((m.end(), "**"))
     out: list[ReqRef] = []
     for start, closer in starts:
         for ln, a, _b, piece in _pieces(_kiro_value_segments(lines, own, k, start, closer)):
-            m = _KIRO_PIECE.match(piece)
-            if not m:
+            pm = _KIRO_PIECE.match(piece)
+            if not pm:
                 continue
-            first, last = m.group(1), m.group(2)
+            first, last = pm.group(1), pm.group(2)
             kind = CRITERION if "." in first else REQUIREMENT
-            fa = a + m.start(1)
-            fb = a + (m.end(2) if last else m.end(1))
+            fa = a + pm.start(1)
+            fb = a + (pm.end(2) if last else pm.end(1))
             out.append(
                 ReqRef(lines[ln][fa:fb], Span(ln, fa, fb), kind, _norm_num(first),
                        _norm_num(last) if last else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -69,8 +70,6 @@ class RunnerSettings(_Model):
     @classmethod
     def _split(cls, v: object) -> object:
         if isinstance(v, str):
-            import shlex
-
             parts = shlex.split(v)
             if not parts:
                 raise ValueError("runner.command is empty")

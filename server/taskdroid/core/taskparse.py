@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from taskdroid.core.blocks import ScanResult
 from taskdroid.core.model import (
@@ -32,7 +33,7 @@ _CANONICAL = {
 }
 
 
-def classify_marker(inner: str, aliases: dict[str, str]) -> tuple[Status | None, str] | None:
+def classify_marker(inner: str, aliases: Mapping[str, str]) -> tuple[Status | None, str] | None:
     """Classify the text between a marker's brackets.
 
     Returns ``(status, kind)`` with kind ``canonical``/``alias``/``malformed``, or None when the
@@ -274,8 +275,6 @@ def parse_timestamp(
         dt = datetime(y, mo, d, hh, mm, ss)
         tz = m.group(8)
         if tz:
-            from datetime import timedelta, timezone
-
             if tz == "Z":
                 dt = dt.replace(tzinfo=UTC)
             else:
@@ -453,9 +452,9 @@ def _nested_items(
     return out
 
 
-def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> ChunkParse:
+def build_chunk(lines: list[str], scan: ScanResult, aliases: Mapping[str, str]) -> ChunkParse:
     """Turn the scan of ``lines`` (one chunk) into sections, tasks and fields."""
-    sections: list[Section] = []
+    sections: list[Section | None] = []  # None: a level-1 heading, no section
     headings: list[tuple[int, int, str]] = []
     heading_lines: list[int] = []  # lines of sections, parallel to `sections`
     for h in scan.headings:
@@ -469,7 +468,7 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
             heading_lines.append(h.line)
         else:
             heading_lines.append(h.line)
-            sections.append(None)  # type: ignore[arg-type]  # placeholder: level-1 heading, no section
+            sections.append(None)  # placeholder: level-1 heading, no section
 
     tasks: list[Task] = []
     orphans: list[Field] = []
@@ -508,7 +507,7 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
         c = it.content_char
         m = _MARKER.match(line, c) if line.startswith("[", c) else None
         cls = classify_marker(m.group(1), aliases) if m is not None else None
-        if cls is not None:
+        if cls is not None and m is not None:
             status, kind = cls
             tid, id_span, title, ts, te, trailing = _parse_title(line, m.end())
             key = (it.parent, it.col, sec_idx)
@@ -579,12 +578,12 @@ def build_chunk(lines: list[str], scan: ScanResult, aliases: dict[str, str]) -> 
                 lost_field_items.add(idx)
             orphans.append(f)
 
-    real_sections = [s for s in sections if s is not None]
+    real_sections = [sec for sec in sections if sec is not None]
     # re-map task.section from heading index to index in real_sections
     remap: dict[int, int] = {}
     k = 0
-    for i, s in enumerate(sections):
-        if s is not None:
+    for i, sec in enumerate(sections):
+        if sec is not None:
             remap[i] = k
             k += 1
     for t in tasks:

@@ -187,18 +187,22 @@ class _Deps:
         reasons.append(f"{name} is {status.label if status else 'malformed'}")
 
 
-def _trees(chunk: PlacedChunk) -> list[tuple[Located, Range, list]]:
+#: a task of a chunk as a tree: (task, block range, children)
+_Tree = tuple[Located, Range, list["_Tree"]]
+
+
+def _trees(chunk: PlacedChunk) -> list[_Tree]:
     """The tasks of a chunk as trees ``(task, block range, children)`` in line order."""
     lines: list[str] | None = None
-    nodes: dict[int, tuple[Located, Range, list]] = {}
-    out: list[tuple[Located, Range, list]] = []
+    nodes: dict[int, _Tree] = {}
+    out: list[_Tree] = []
     base = chunk.line
     for i, t in enumerate(chunk.parse.tasks):
         end_rel = max(t.end_line, t.line)
         if lines is None:
             lines = split_lines(chunk.text)
         end_len = len(lines[end_rel]) if end_rel < len(lines) else 0
-        node = (
+        node: _Tree = (
             Located(t, chunk),
             Range(Position(base + t.line, 0), Position(base + end_rel, end_len)),
             [],

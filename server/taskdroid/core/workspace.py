@@ -8,15 +8,23 @@ win over disk: it simply calls :meth:`Workspace.set_text` with the buffer's text
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from taskdroid.core import document as _document
 from taskdroid.core.checks.task_file import check_file
-from taskdroid.core.checks.task_refs import check_refs
+from taskdroid.core.checks.task_refs import Proto, check_chunk_refs, check_refs
+from taskdroid.core.depgraph import DependencyGraph, TaskKey, strongly_connected
 from taskdroid.core.diagnostics import Diagnostic, apply_policy
-from taskdroid.core.document import Located, TaskDocument, normalize_id
+from taskdroid.core.discovery import (
+    ROOT_MARKERS,
+    FileKind,
+    classify_path,
+    file_names,
+    personal_droid_files,
+)
+from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
 from taskdroid.core.droids import (
     DroidDocument,
     duplicate_droid_diagnostics,
@@ -30,6 +38,7 @@ from taskdroid.core.files import (  # noqa: F401 - MAX_FILE_BYTES, decode_text: 
     decode_text,
     read_text,
 )
+from taskdroid.core.model import Ref
 from taskdroid.core.paths import norm
 from taskdroid.core.requirements import (
     RequirementsDocument,
@@ -39,15 +48,6 @@ from taskdroid.core.requirements import (
     requirements_flavor,
 )
 from taskdroid.core.settings import DEFAULT_SETTINGS, Settings
-
-
-@dataclass
-class DependencyGraph:
-    #: (path, normalised id) -> SCC number, only for nodes on a cycle
-    scc_of: dict[tuple[str, str], int] = field(default_factory=dict)
-    #: SCC number -> members in a stable order
-    members: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
-    #: path -> {(absolute task line, ref index): [(path, range, label)]}
 
 
 class Workspace:
@@ -163,19 +163,18 @@ class Workspace:
         self._live_chunks = len(live)
         live_docs = {id(d) for d in docs}
         # in place: callers hold references to these dicts
-        for cache, alive in (
+        caches: tuple[tuple[dict[Any, Any], Callable[[Any], bool]], ...] = (
             (self._chunk_sig, lambda k: k in live),
             (self._ref_cache, lambda k: k[1] in live),
             (self._id_index, lambda k: k in live_docs),
-        ):
+        )
+        for cache, alive in caches:
             for k in [k for k in cache if not alive(k)]:
                 del cache[k]
 
-    def chunk_ref_protos(self, doc: TaskDocument, chunk) -> list:
+    def chunk_ref_protos(self, doc: TaskDocument, chunk: PlacedChunk) -> list[Proto]:
         """Cross-file checks of one chunk (cached per check family; see checks/task_refs.py)."""
-        from taskdroid.core.checks.task_refs import check_chunk_refs
-
-        out = []
+        out: list[Proto] = []
         cache = self._ref_cache
         for part, version in (
             ("deps", (self.deps_version, self.fs_version)),
@@ -195,11 +194,11 @@ class Workspace:
         return out
 
     # -- documents ------------------------------------------------------------------------------
-    def classify(self, path: str, text: str | None = None, *, explicit: bool = False) -> str | None:
+    def classify(
+        self, path: str, text: str | None = None, *, explicit: bool = False
+    ) -> FileKind | None:
         """ "task", "droid" or None, by the globs of SPEC §1 (relative to the root), then — for a
         file the user named explicitly — by content."""
-        from taskdroid.core.discovery import classify_path
-
         rel = self.relpath(path)
         kind = classify_path(rel, self.settings) if rel is not None else None
         if kind is None:
@@ -227,16 +226,21 @@ class Workspace:
 
     def set_text(
         self, path: str, text: str, kind: str | None = None, *, explicit: bool = False
-    ) -> str | None:
+    ) -> FileKind | None:
+        """Index ``text`` as a ``kind`` file (``task``, ``droid``; None: :meth:`classify` it);
+        the kind it was indexed as, None when it is neither."""
         path = norm(path)
-        kind = kind or self.classify(path, text, explicit=explicit)
-        if kind == "task":
+        chosen = kind or self.classify(path, text, explicit=explicit)
+        if chosen == "task":
             self.set_task_text(path, text)
-        elif kind == "droid":
+            return "task"
+        if chosen == "droid":
             self.set_droid_text(path, text)
-        elif kind == "requirements":
+            return "droid"
+        if chosen == "requirements":
             self.set_requirements_text(path, text)
-        return kind
+            return "requirements"
+        return None
 
     def set_task_text(self, path: str, text: str) -> TaskDocument:
         path = norm(path)
@@ -326,8 +330,6 @@ class Workspace:
         if self._personal_loaded:
             return
         self._personal_loaded = True
-        from taskdroid.core.discovery import personal_droid_files
-
         # a relative droidPaths folder is taken relative to the workspace, never the current
         # directory (the editor starts the server outside the workspace: docs/security.md)
         root = Path(self.root) if self.root is not None else None
@@ -442,10 +444,10 @@ class Workspace:
         return norm(os.path.join(os.path.dirname(doc_path), ref_path))
 
     def resolve_ref(
-        self, doc: TaskDocument, ref
+        self, doc: TaskDocument, ref: Ref
     ) -> tuple[tuple[TaskDocument, Located] | None, str | None]:
         """Resolve a dependency reference: ((doc, task) | None, problem message | None)."""
-        target_doc = doc
+        target_doc: TaskDocument | None = doc
         if ref.path:
             p = self.ref_path(doc.path, ref.path)
             target_doc = self.task_doc(p) if self.path_exists(None, p) else None
@@ -453,12 +455,15 @@ class Workspace:
                 return None, f"`{ref.path}` does not exist (looked for {self._show(p)})"
             if ref.task_id is None:
                 return None, None
-        loc = self.lookup_id(target_doc, ref.task_id)
+        task_id = ref.task_id
+        if target_doc is None or task_id is None:
+            return None, None  # (a reference names a file, a task or both)
+        loc = self.lookup_id(target_doc, task_id)
         if loc is None and not ref.path:
-            hit = self.lookup_nearby(doc, ref.task_id)
+            hit = self.lookup_nearby(doc, task_id)
             if hit is not None:
                 return hit, None
-            beside = len(self._nearby_task_files(doc.path)) > (doc.path in self.task_docs)
+            beside = len(self.nearby_task_files(doc.path)) > (doc.path in self.task_docs)
             where = " or the task files beside it" if beside else ""
             return None, f"no task `{ref.task_id}` in this file{where}"
         if loc is None:
@@ -470,7 +475,7 @@ class Workspace:
         folder, then those of its parent folder, then those of the folders right inside its
         folder, then those anywhere in the same spec folder (``.kiro/specs/x/``,
         ``specs/001-x/``)."""
-        for path in self._nearby_task_files(doc.path):
+        for path in self.nearby_task_files(doc.path):
             other = self.task_docs.get(path)
             if other is None or other is doc:
                 continue
@@ -479,7 +484,7 @@ class Workspace:
                 return other, loc
         return None
 
-    def _nearby_task_files(self, path: str) -> list[str]:
+    def nearby_task_files(self, path: str) -> list[str]:
         key = (self.deps_version, len(self.task_docs))
         if self._folders_key != key:
             self._folders = {}
@@ -561,10 +566,6 @@ class Workspace:
         if self.root is None:
             return False
         if self._names is None or self._names[0] != self.fs_version:
-            from pathlib import Path
-
-            from taskdroid.core.discovery import file_names
-
             names = set(file_names(Path(self.root), self.settings))
             names.update(os.path.basename(p) for p in (*self.task_docs, *self.droid_docs))
             self._names = (self.fs_version, frozenset(names))
@@ -581,8 +582,6 @@ class Workspace:
         folder = os.path.dirname(doc_path)
         if folder in self._project_roots:
             return self._project_roots[folder]
-        from taskdroid.core.discovery import ROOT_MARKERS
-
         cur = folder
         found = None
         while True:
@@ -637,7 +636,7 @@ class Workspace:
 
 def _build_graph(ws: Workspace) -> DependencyGraph:
     g = DependencyGraph()
-    adj: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    adj: dict[TaskKey, list[TaskKey]] = {}
     for path, doc in ws.task_docs.items():
         own = ws.id_index(doc)
         for c in doc.chunks:
@@ -658,7 +657,7 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
                     target, _problem = ws.resolve_ref(doc, ref)
                     if target is not None and target[1].task.id:
                         lst.append((target[0].path, normalize_id(target[1].task.id)))
-    sccs = _tarjan(adj)
+    sccs = strongly_connected(adj)
     for n, comp in enumerate(sccs):
         if len(comp) == 1:
             v = comp[0]
@@ -668,51 +667,3 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
         for v in comp:
             g.scc_of[v] = n
     return g
-
-
-def _tarjan(adj: dict[tuple[str, str], list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
-    """Strongly connected components (iterative Tarjan)."""
-    index: dict = {}
-    low: dict = {}
-    on_stack: set = set()
-    stack: list = []
-    out: list[list] = []
-    counter = 0
-    for root in adj:
-        if root in index:
-            continue
-        work = [(root, iter(adj.get(root, ())))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            v, it = work[-1]
-            advanced = False
-            for w in it:
-                if w not in index:
-                    index[w] = low[w] = counter
-                    counter += 1
-                    stack.append(w)
-                    on_stack.add(w)
-                    work.append((w, iter(adj.get(w, ()))))
-                    advanced = True
-                    break
-                if w in on_stack:
-                    low[v] = min(low[v], index[w])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                u = work[-1][0]
-                low[u] = min(low[u], low[v])
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp.append(w)
-                    if w == v:
-                        break
-                out.append(comp)
-    return out

@@ -10,7 +10,7 @@ file left alone (:class:`~taskdroid.core.fsio.ReadOnlyFile`) unless the caller f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from taskdroid.core import fsio
 from taskdroid.core.edits import apply_edits, status_edits
@@ -33,7 +33,7 @@ BOM = b"\xef\xbb\xbf"
 
 def read_text_snapshot(path: str) -> tuple[str, bytes, Snapshot]:
     """The decoded text of ``path``, its BOM (``b""`` when none) and the snapshot it was read
-    from. Raises :class:`~taskdroid.core.workspace.ReadError`."""
+    from. Raises :class:`~taskdroid.core.files.ReadError`."""
     data, before = fsio.read_snapshot(path)
     return decode_text(data), (BOM if data.startswith(BOM) else b""), before
 
@@ -56,7 +56,7 @@ def rewrite_file(
     ``path`` (a symlink's target is written, the link kept) and write the result atomically;
     when another program changed the file meanwhile, read it again and recompute. True when the
     file has the change (or needed none), False when it kept changing. Raises
-    :class:`~taskdroid.core.workspace.ReadError`, :class:`ReadOnlyFile` and ``OSError``."""
+    :class:`~taskdroid.core.files.ReadError`, :class:`ReadOnlyFile` and ``OSError``."""
     target = os.path.realpath(path)
     for _ in range(attempts):
         text, bom, before = read_text_snapshot(target)
@@ -78,7 +78,7 @@ def write_status(
     *,
     note: str | None = None,
     extra_fields: Sequence[tuple[str, str]] = (),
-    aliases: dict[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
     attempts: int = 3,
     force: bool = False,
 ) -> bool:

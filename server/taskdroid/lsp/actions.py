@@ -26,17 +26,30 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.uris import from_fs_path
 
+from taskdroid.core.diagnostics import Diagnostic, Severity
 from taskdroid.core.text import Range
+from taskdroid.lsp.commands import (
+    CREATE_DROID,
+    create_file_edit,
+    default_droid_folder,
+    droid_stub,
+    leaves_workspace,
+)
+from taskdroid.lsp.deferred import edits as core_edits
+from taskdroid.lsp.deferred import fixes, model, query
+from taskdroid.lsp.diagnostics import settle
+from taskdroid.lsp.editing import to_workspace_edit
+from taskdroid.lsp.navigation import RequestFailed, workspace_edit
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 if TYPE_CHECKING:
-    from taskdroid.core.diagnostics import Diagnostic
     from taskdroid.core.edits import TextEdit
     from taskdroid.core.fixes import Fix
 
@@ -85,8 +98,6 @@ def register(server: TaskdroidServer) -> None:
         await ls.wait_ready()
         uri = params.text_document.uri
         if uri in ls.docs:
-            from taskdroid.lsp.diagnostics import settle
-
             await settle(ls, uri)  # the diagnostics of the current version, cached
         ctx = ls.context(uri)
         if ctx is None or ctx.kind is None:
@@ -112,9 +123,9 @@ def register(server: TaskdroidServer) -> None:
         return params
 
 
-def _wanted(kind: str, only: list[str]) -> bool:
-    for k in only:
-        k = getattr(k, "value", k)
+def _wanted(kind: str, only: Sequence[types.CodeActionKind | str]) -> bool:
+    for wanted in only:
+        k = str(getattr(wanted, "value", wanted))
         if kind == k or (k and kind.startswith(k + ".")):
             return True
     return False
@@ -134,9 +145,6 @@ def to_lsp(
     client_diags: list[types.Diagnostic],
     originals: dict[int, types.Diagnostic] | None = None,
 ) -> list[types.CodeAction | types.Command]:
-    from taskdroid.core.edits import EditError
-    from taskdroid.lsp.editing import to_workspace_edit
-
     if not server.client.code_action_literals:
         return [a.command for a in actions if a.command is not None]
     resolve = server.client.resolve_edit
@@ -165,7 +173,7 @@ def to_lsp(
             else:
                 try:
                     ca.edit = lazy_edit(server, data, ctx)
-                except (EditError, ValueError) as e:
+                except (core_edits.EditError, ValueError) as e:
                     log.info("no edit for %r: %s", a.title, e)
                     continue
                 except Exception:
@@ -209,8 +217,6 @@ def cached_diagnostics(
     """The diagnostics overlapping ``rng`` (client units) from the cache of the document's
     current version (what was published or pulled), back in code points; None when the cache
     is not current. ``originals`` receives the cached LSP diagnostic of each (by ``id``)."""
-    from taskdroid.core.diagnostics import Diagnostic, Severity
-
     entry = server.diag.entries.get(ctx.path)
     doc = server.docs.get(ctx.uri)
     if entry is None or doc is None or entry.uri != ctx.uri or entry.version != doc.version:
@@ -248,8 +254,6 @@ def collect(
     """Every action for ``rng`` (code points): quick fixes (core/fixes.py, plus the file
     operations only the server can offer), then task actions. ``diags`` are the document's
     diagnostics (default: computed by the core)."""
-    from taskdroid.core.fixes import Fixer
-
     out: list[Action] = []
     if diags is None:
         try:
@@ -257,7 +261,7 @@ def collect(
         except Exception:
             log.exception("diagnostics of %s failed", ctx.path)
             diags = []
-    fx = Fixer(ctx.lines.text, task_doc=ctx.task_doc, droid_doc=ctx.droid_doc, lines=ctx.lines)
+    fx = fixes.Fixer(ctx.lines.text, task_doc=ctx.task_doc, droid_doc=ctx.droid_doc, lines=ctx.lines)
     for d in diags:
         if not _overlaps(d.range, rng):
             continue
@@ -283,9 +287,6 @@ def _action(f: Fix) -> Action:
 def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
     """Set-status ("Mark as …") and run-droid actions for the task around the start of
     ``rng``."""
-    from taskdroid.core.fixes import task_key
-    from taskdroid.core.model import Status
-
     doc = ctx.task_doc
     assert doc is not None
     loc = doc.task_at_line(rng.start.line)
@@ -294,14 +295,14 @@ def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
     t = loc.task
     out = []
     for value in _MARKABLE:
-        st = Status(value)
+        st = model.Status(value)
         if t.status is st:
             continue
         out.append(
             Action(
                 f"Mark as {st.label}",
                 REWRITE,
-                lazy={"op": "status", "status": value, **task_key(loc)},
+                lazy={"op": "status", "status": value, **fixes.task_key(loc)},
             )
         )
     if t.droid and t.id:
@@ -326,13 +327,6 @@ def lazy_edit(
     server: TaskdroidServer, data: dict[str, Any], ctx: DocContext | None = None
 ) -> types.WorkspaceEdit:
     """The edit of a deferred action, computed from the document as it is now."""
-    from taskdroid.core import query
-    from taskdroid.core.edits import EditError, status_edits
-    from taskdroid.core.fixes import deferred_edits, find_task_again
-    from taskdroid.core.model import Status
-    from taskdroid.lsp.editing import to_workspace_edit
-    from taskdroid.lsp.navigation import RequestFailed, workspace_edit
-
     uri = str(data.get("uri", ""))
     if ctx is None:
         ctx = server.context(uri)
@@ -342,7 +336,7 @@ def lazy_edit(
     try:
         if op == "rename-droid":
             if ctx.droid_doc is None:
-                raise EditError("this is no longer a droid file")
+                raise core_edits.EditError("this is no longer a droid file")
             plan = query.rename_droid(
                 ctx.project.ws,
                 ctx.droid_doc,
@@ -353,16 +347,16 @@ def lazy_edit(
             return workspace_edit(server, ctx, plan)
         doc = ctx.task_doc
         if doc is None:
-            raise EditError("this is no longer a task file")
+            raise core_edits.EditError("this is no longer a task file")
         text = ctx.lines.text
         if op == "status":
-            loc = find_task_again(doc, data)
-            edits = status_edits(text, doc, loc, Status(str(data.get("status"))))
+            loc = fixes.find_task_again(doc, data)
+            edits = core_edits.status_edits(text, doc, loc, model.Status(str(data.get("status"))))
         elif op == "field":
-            edits = deferred_edits(text, doc, data)
+            edits = fixes.deferred_edits(text, doc, data)
         else:
-            raise EditError(f"unknown action {op!r}")
-    except (EditError, ValueError) as e:
+            raise core_edits.EditError(f"unknown action {op!r}")
+    except (core_edits.EditError, ValueError) as e:
         raise RequestFailed(str(e)) from None
     return to_workspace_edit(server, ctx.uri, ctx.lines, _version(server, ctx), edits)
 
@@ -375,20 +369,9 @@ def lazy_edit(
 def _create_droid(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> list[Action]:
     """TD020: create the missing droid — a ``CreateFile`` edit, or the ``taskdroid.createDroid``
     command when the client cannot create files."""
-    from pygls.uris import from_fs_path
-
-    from taskdroid.core.query import valid_droid_name
-    from taskdroid.lsp.commands import (
-        CREATE_DROID,
-        create_file_edit,
-        default_droid_folder,
-        droid_stub,
-        leaves_workspace,
-    )
-
     name = (d.data or {}).get("name")
     root = ctx.project.root
-    if not name or root is None or not valid_droid_name(str(name)):
+    if not name or root is None or not query.valid_droid_name(str(name)):
         return []
     name = str(name)
     folder = default_droid_folder(root)
@@ -410,10 +393,8 @@ def _create_droid(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> li
 
 def _rename_droid_file(server: TaskdroidServer, ctx: DocContext, d: Diagnostic) -> list[Action]:
     """DR006: the file takes the droid's name (clients that can rename files)."""
-    from taskdroid.core.query import valid_droid_name
-
     name = (d.data or {}).get("name")
-    if not name or not valid_droid_name(name) or ctx.droid_doc is None:
+    if not name or not query.valid_droid_name(name) or ctx.droid_doc is None:
         return []
     if not server.client.resource_rename:
         return []

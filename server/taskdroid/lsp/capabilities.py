@@ -26,6 +26,12 @@ def _markdown(formats: Any) -> bool:
     return bool(formats) and (types.MarkupKind.Markdown in formats or "markdown" in formats)
 
 
+def _experimental(caps: Any, name: str) -> Any:
+    """The experimental client capability ``name`` (the ``experimental`` object is free-form)."""
+    exp = _get(caps, "experimental")
+    return exp.get(name) if isinstance(exp, dict) else None
+
+
 @dataclass(frozen=True, slots=True)
 class ResolvedClientCapabilities:
     """The client capabilities taskdroid acts on (all False for a client that states none)."""
@@ -62,6 +68,8 @@ class ResolvedClientCapabilities:
     folding_range_limit: int | None = None
     #: the negotiated position encoding ("utf-8", "utf-16" or "utf-32")
     position_encoding: str = "utf-16"
+    #: the experimental capability ``taskdroidOutline: true``: send ``taskdroid/outlineChanged``
+    outline_changes: bool = False
 
     @classmethod
     def resolve(
@@ -104,4 +112,5 @@ class ResolvedClientCapabilities:
             ),
             folding_range_limit=limit if isinstance(limit, int) and limit > 0 else None,
             position_encoding=str(encoding),
+            outline_changes=_experimental(caps, "taskdroidOutline") is True,
         )

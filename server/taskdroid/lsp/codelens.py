@@ -21,6 +21,7 @@ from typing import Any
 from lsprotocol import types
 
 from taskdroid.core.text import Range
+from taskdroid.lsp import runready
 from taskdroid.lsp.convert import ChunkLines, ChunkPieces, RawJSON
 from taskdroid.lsp.deferred import query
 from taskdroid.lsp.deferred import requirement_views as rv
@@ -126,9 +127,7 @@ def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]
 
 def _ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
     """``▶ Run ready (n)`` on section headings (§7, queued runs): see :mod:`taskdroid.lsp.runready`."""
-    from taskdroid.lsp.runready import ready_lenses
-
-    return ready_lenses(server, ctx)
+    return runready.ready_lenses(server, ctx)
 
 
 def _lens(rng: dict, title: str, command: str, arguments: list | None = None) -> dict[str, Any]:

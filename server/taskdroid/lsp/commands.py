@@ -35,7 +35,6 @@ command expects; nothing is raised past the handler.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import re
@@ -45,8 +44,16 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
+from taskdroid.lsp import runready
+from taskdroid.lsp.deferred import arguments, taskview
+from taskdroid.lsp.deferred import edits as core_edits
+from taskdroid.lsp.deferred import plan as core_plan
+from taskdroid.lsp.deferred import ready as core_ready
+from taskdroid.lsp.documents import CREATED, apply_file_events
 from taskdroid.lsp.editing import apply_status
-from taskdroid.lsp.server import TaskdroidServer
+from taskdroid.lsp.navigation import RequestFailed
+from taskdroid.lsp.runs import runs_of
+from taskdroid.lsp.server import Project, TaskdroidServer
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -78,6 +85,8 @@ DROID_FOLDERS = (".factory/droids", ".claude/agents", "droids")
 
 
 def register(server: TaskdroidServer) -> None:
+    server.hooks.files_analyzed.append(outline_changed)
+
     @server.command(SET_STATUS)
     async def set_status(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
         return await _set_status(ls, args)
@@ -100,67 +109,19 @@ def register(server: TaskdroidServer) -> None:
 
     @server.command(RUN_READY)
     async def run_ready(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
-        from taskdroid.lsp.runready import run_ready
-
-        return await run_ready(ls, args)
+        return await runready.run_ready(ls, args)
 
 
-# -- argument models (pydantic is imported on first use, not at start-up) ----------------------------
+# -- arguments (their pydantic models are in lsp/arguments.py, loaded after start-up) ---------------
 
-
-@functools.cache
-def _models() -> dict[str, type[BaseModel]]:
-    from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-    from taskdroid.core.edits import EditError, parse_status
-
-    class Args(BaseModel):
-        model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    class SetStatusArgs(Args):
-        uri: str = Field(min_length=1)
-        taskId: str = Field(min_length=1)
-        status: str
-        note: str | None = None
-
-        @field_validator("status")
-        @classmethod
-        def _status(cls, value: str) -> str:
-            try:
-                return parse_status(value).value
-            except EditError as e:
-                raise ValueError(str(e)) from None
-
-    class NextTasksArgs(Args):
-        uri: str | None = None
-
-    class CreateDroidArgs(Args):
-        name: str = Field(min_length=1)
-        folder: str | None = None
-
-        @field_validator("name")
-        @classmethod
-        def _name(cls, value: str) -> str:
-            from taskdroid.core.query import valid_droid_name
-
-            if not valid_droid_name(value):
-                hint = ""
-                stem = value[:-3] if value.lower().endswith(".md") else value
-                if stem != value and valid_droid_name(stem):
-                    hint = f" (give the name without `.md`: `{stem}`)"
-                raise ValueError(
-                    f"`{value}` is not a valid droid name — use lowercase letters, digits, `-` "
-                    f"and `_`, starting with a letter or digit{hint}"
-                )
-            return value
-
-    return {
-        SET_STATUS: SetStatusArgs,
-        NEXT_TASKS: NextTasksArgs,
-        PLAN_TASKS: NextTasksArgs,
-        OUTLINE: NextTasksArgs,
-        CREATE_DROID: CreateDroidArgs,
-    }
+#: the model (in lsp/arguments.py) of each command's argument object
+_MODELS = {
+    SET_STATUS: "SetStatusArgs",
+    NEXT_TASKS: "NextTasksArgs",
+    PLAN_TASKS: "NextTasksArgs",
+    OUTLINE: "NextTasksArgs",
+    CREATE_DROID: "CreateDroidArgs",
+}
 
 
 def invalid(command: str, message: str) -> JsonRpcInvalidParams:
@@ -169,10 +130,8 @@ def invalid(command: str, message: str) -> JsonRpcInvalidParams:
 
 def validate(command: str, args: tuple[Any, ...], *, optional: bool = False) -> Any:
     """The single object argument of ``command`` as its model, or an InvalidParams error."""
-    from pydantic import ValidationError
-
     usage = _USAGE[command]
-    model = _models()[command]
+    model: type[BaseModel] = getattr(arguments, _MODELS[command])
     if not args and optional:
         return model()
     if len(args) != 1 or not isinstance(args[0], dict):
@@ -182,7 +141,7 @@ def validate(command: str, args: tuple[Any, ...], *, optional: bool = False) -> 
         raise invalid(command, f"expected one JSON object argument {usage}, got {got}")
     try:
         return model.model_validate(args[0])
-    except ValidationError as e:
+    except arguments.ValidationError as e:
         problems = []
         for err in e.errors(include_url=False):
             where = ".".join(str(p) for p in err.get("loc") or ()) or "argument"
@@ -224,8 +183,6 @@ def _file_path(ls: TaskdroidServer, command: str, uri: str, what: str = "uri") -
 
 
 async def _set_status(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
-    from taskdroid.core.edits import EditError
-
     a = validate(SET_STATUS, args)
     path = _file_path(ls, SET_STATUS, a.uri)
     await ls.wait_ready()
@@ -236,7 +193,7 @@ async def _set_status(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, A
         raise invalid(SET_STATUS, f"{path} is outside the workspace folders: not edited")
     try:
         applied = await apply_status(ls, uri, a.taskId, a.status, note=a.note)
-    except EditError as e:
+    except core_edits.EditError as e:
         raise invalid(SET_STATUS, str(e)) from None
     if not applied:
         _warn(
@@ -260,8 +217,6 @@ def _warn(ls: TaskdroidServer, message: str) -> None:
 
 
 async def _next_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> list[dict[str, Any]]:
-    from taskdroid.core.ready import next_tasks
-
     a = validate(NEXT_TASKS, args, optional=True)
     path = _file_path(ls, NEXT_TASKS, a.uri) if a.uri else None
     await ls.wait_ready()
@@ -275,11 +230,11 @@ async def _next_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> list[dict[s
         ws = project.ws
         if path not in ws.task_docs and not os.path.exists(path):
             raise invalid(NEXT_TASKS, f"no such file or folder: {path}")
-        ready = next_tasks(ws, [path])
+        ready = core_ready.next_tasks(ws, [path])
     else:
         for project in ls.all_projects():
             if project.ws.task_docs:
-                ready.extend(next_tasks(project.ws))
+                ready.extend(core_ready.next_tasks(project.ws))
     return [
         {
             "uri": ls.uri_of(r.path),
@@ -297,8 +252,6 @@ async def _next_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> list[dict[s
 
 
 async def _plan_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
-    from taskdroid.core.plan import compute_plan, merge_plans
-
     a = validate(PLAN_TASKS, args, optional=True)
     path = _file_path(ls, PLAN_TASKS, a.uri) if a.uri else None
     await ls.wait_ready()
@@ -311,10 +264,10 @@ async def _plan_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, A
         if path not in project.ws.task_docs and not os.path.exists(path):
             raise invalid(PLAN_TASKS, f"no such file or folder: {path}")
         projects = [project]
-        plan = compute_plan(project.ws, [path])
+        plan = core_plan.compute_plan(project.ws, [path])
     else:
         projects = [p for p in ls.all_projects() if p.ws.task_docs]
-        plan = merge_plans([compute_plan(p.ws) for p in projects])
+        plan = core_plan.merge_plans([core_plan.compute_plan(p.ws) for p in projects])
 
     def shown(p: str) -> str:
         for project in projects:
@@ -330,8 +283,6 @@ async def _plan_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, A
 
 
 async def _outline(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
-    from taskdroid.core.taskview import task_views
-
     a = validate(OUTLINE, args, optional=True)
     path = _file_path(ls, OUTLINE, a.uri) if a.uri else None
     await ls.wait_ready()
@@ -343,11 +294,9 @@ async def _outline(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]
             raise invalid(OUTLINE, f"{a.uri} is not in the workspace")
         if path not in project.ws.task_docs and not os.path.exists(path):
             raise invalid(OUTLINE, f"no such file or folder: {path}")
-        views = [(project, v) for v in task_views(project.ws, [path])]
+        views = [(project, v) for v in taskview.task_views(project.ws, [path])]
     else:
-        views = [(p, v) for p in ls.all_projects() for v in task_views(p.ws)]
-    from taskdroid.lsp.runs import runs_of
-
+        views = [(p, v) for p in ls.all_projects() for v in taskview.task_views(p.ws)]
     runs = runs_of(ls)
     files = []
     for project, view in views:
@@ -373,29 +322,31 @@ async def _outline(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]
     return {"files": files}
 
 
-def wants_outline_changes(ls: TaskdroidServer) -> bool:
-    exp = getattr(ls.client_capabilities, "experimental", None) if ls.client_capabilities else None
-    return isinstance(exp, dict) and exp.get("taskdroidOutline") is True
+class _OutlineChanges:
+    """The uris of the ``taskdroid/outlineChanged`` notification on its way (None: none is)."""
+
+    def __init__(self) -> None:
+        self.pending: set[str] | None = None
 
 
-def outline_changed(ls: TaskdroidServer, project: Any, paths: set[str]) -> None:
+def outline_changed(ls: TaskdroidServer, project: Project, paths: set[str]) -> None:
     """After an analysis of ``paths``: tell a client that asked for it (experimental capability
     ``taskdroidOutline``) which task files' outline may have changed — coalesced, one
     ``taskdroid/outlineChanged {uris}`` per event loop turn."""
-    if not paths or not wants_outline_changes(ls):
+    if not paths or not ls.client.outline_changes:
         return
     ws = project.ws
     uris = {ls.uri_of(p) for p in paths if p in ws.task_docs or p not in ws.droid_docs}
     if not uris:
         return
-    pending: set[str] | None = getattr(ls, "_outline_pending", None)
-    if pending is not None:
-        pending |= uris
+    state = ls.get_feature(_OutlineChanges) or ls.add_feature(_OutlineChanges())
+    if state.pending is not None:
+        state.pending |= uris
         return
-    ls._outline_pending = pending = set(uris)  # type: ignore[attr-defined]
+    state.pending = pending = set(uris)
 
     def send() -> None:
-        ls._outline_pending = None  # type: ignore[attr-defined]
+        state.pending = None
         try:
             ls.protocol.notify(OUTLINE_CHANGED, {"uris": sorted(pending)})
         except Exception:
@@ -497,8 +448,6 @@ def _droid_folder(ls: TaskdroidServer, folder: str | None) -> str:
 
 
 async def _create_droid(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
-    from taskdroid.lsp.navigation import RequestFailed
-
     a = validate(CREATE_DROID, args)
     await ls.wait_ready()
     folder = _droid_folder(ls, a.folder)
@@ -533,8 +482,6 @@ async def _create_droid(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str,
             raise invalid(CREATE_DROID, f"{path} already exists") from None
         except OSError as e:
             raise RequestFailed(f"cannot create {path}: {e.strerror or e}") from None
-        from taskdroid.lsp.documents import CREATED, apply_file_events
-
         await apply_file_events(ls, [(path, CREATED)])
     await _show(ls, uri)
     return {"uri": uri}

@@ -18,6 +18,7 @@ from lsprotocol import types
 from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Range
 from taskdroid.lsp.convert import markup, plain_text
+from taskdroid.lsp.deferred import droids, model, query
 from taskdroid.lsp.deferred import requirement_views as rv
 from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
@@ -45,9 +46,7 @@ _VALUE_NOTES: dict[tuple[str, str], str] = {
 
 def fm_value_choices(key: str, flavor: str | None) -> list[tuple[str, str]]:
     """The values completion offers for ``key`` (SPEC Part II §B), with a short note each."""
-    from taskdroid.core.droids import ENUMERATED_VALUES
-
-    values = ENUMERATED_VALUES.get(key, ())
+    values = droids.ENUMERATED_VALUES.get(key, ())
     if key == "model" and flavor == "factory":
         values = values[:1]  # Factory model ids are not Claude aliases
     return [(v, _VALUE_NOTES.get((key, v), "")) for v in values]
@@ -76,8 +75,6 @@ def register(server: TaskdroidServer) -> None:
 
 
 def complete(server: TaskdroidServer, ctx: DocContext, pos) -> list[types.CompletionItem] | None:
-    from taskdroid.core import query
-
     if ctx.task_doc is not None:
         cc = query.task_completion_context(ctx.task_doc, ctx.lines.line(pos.line), pos)
     elif ctx.droid_doc is not None:
@@ -122,8 +119,6 @@ class _Builder:
         )
 
     def build(self) -> list[types.CompletionItem]:
-        from taskdroid.core import query
-
         kind = self.cc.kind
         if kind == query.COMPLETE_MARKER:
             return self.markers()
@@ -145,25 +140,21 @@ class _Builder:
 
     # -- task files ----------------------------------------------------------------------------
     def markers(self) -> list[types.CompletionItem]:
-        from taskdroid.core.model import CANONICAL_MARKERS, MARKER_MEANING
-
         out = []
-        for i, (status, marker) in enumerate(CANONICAL_MARKERS.items()):
+        for i, (status, marker) in enumerate(model.CANONICAL_MARKERS.items()):
             out.append(
                 self.item(
                     marker,
                     types.CompletionItemKind.EnumMember,
                     marker,
                     detail=status.label,
-                    doc=f"`{marker}` — {MARKER_MEANING[status]}",
+                    doc=f"`{marker}` — {model.MARKER_MEANING[status]}",
                     sort=f"{i:02d}",
                 )
             )
         return out
 
     def next_id(self) -> list[types.CompletionItem]:
-        from taskdroid.core import query
-
         doc = self.ctx.task_doc
         assert doc is not None
         nid = query.next_task_id(doc, self.cc.replace.start.line)
@@ -181,8 +172,6 @@ class _Builder:
         ]
 
     def field_keys(self) -> list[types.CompletionItem]:
-        from taskdroid.core import query
-
         present = set()
         if self.cc.task is not None:
             present = {f.canonical for f in self.cc.task.task.fields if f.canonical}
@@ -255,12 +244,10 @@ class _Builder:
 
     # -- droid files ---------------------------------------------------------------------------
     def fm_keys(self) -> list[types.CompletionItem]:
-        from taskdroid.core.droids import KEY_RULES, KNOWN_KEYS
-
         present = set(self.cc.existing)
         line_key = self.cc.prefix
         out = []
-        for i, key in enumerate(KNOWN_KEYS):
+        for i, key in enumerate(droids.KNOWN_KEYS):
             if key in present and key != line_key:
                 continue
             out.append(
@@ -269,7 +256,7 @@ class _Builder:
                     types.CompletionItemKind.Property,
                     f"{key}: ",
                     detail="droid front matter",
-                    doc=f"**{key}** — {KEY_RULES.get(key, '')}",
+                    doc=f"**{key}** — {droids.KEY_RULES.get(key, '')}",
                     sort=f"{i:02d}",
                     filter_text=key,
                 )
@@ -286,18 +273,16 @@ class _Builder:
         ]
 
     def tools(self) -> list[types.CompletionItem]:
-        from taskdroid.core import droids as d
-
         droid = self.ctx.droid_doc
         flavor = droid.flavor if droid is not None else "other"
         if flavor == "factory":
-            names = list(d.FACTORY_TOOLS) + list(d.TOOL_CATEGORIES)
+            names = list(droids.FACTORY_TOOLS) + list(droids.TOOL_CATEGORIES)
             source = "Factory tool"
         elif flavor == "claude":
-            names = list(d.CLAUDE_CODE_TOOLS) + list(d.CLAUDE_CODE_MORE_TOOLS)
+            names = list(droids.CLAUDE_CODE_TOOLS) + list(droids.CLAUDE_CODE_MORE_TOOLS)
             source = "Claude Code tool"
         else:
-            names = sorted(set(d.FACTORY_TOOLS) | set(d.CLAUDE_CODE_TOOLS))
+            names = sorted(set(droids.FACTORY_TOOLS) | set(droids.CLAUDE_CODE_TOOLS))
             source = "tool"
         names += list(self.ctx.project.ws.settings.extraTools)
         existing = set(self.cc.existing)
@@ -307,7 +292,7 @@ class _Builder:
             if name in existing or name in seen:
                 continue
             seen.add(name)
-            detail = "category" if name in d.TOOL_CATEGORIES else source
+            detail = "category" if name in droids.TOOL_CATEGORIES else source
             out.append(
                 self.item(
                     name, types.CompletionItemKind.Function, name, detail=detail, sort=f"{i:03d}"

@@ -17,6 +17,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.protocol import default_converter
 
 from taskdroid.core.text import (
     UTF8,
@@ -24,8 +25,10 @@ from taskdroid.core.text import (
     UTF32,
     Position,
     Range,
+    split_lines,
     units_to_column,
 )
+from taskdroid.lsp.deferred import report
 
 if TYPE_CHECKING:
     from taskdroid.core.diagnostics import Diagnostic
@@ -239,8 +242,6 @@ class Converter:
     ) -> types.Diagnostic:
         """A core diagnostic as LSP. ``other(path)`` gives the uri and lines of another file (for
         related information)."""
-        from taskdroid.core.report import anchor
-
         related = None
         if d.related:
             related = []
@@ -260,7 +261,7 @@ class Converter:
             message=d.message,
             severity=types.DiagnosticSeverity(int(d.severity)),
             code=d.code,
-            code_description=types.CodeDescription(href=anchor(d.code)),
+            code_description=types.CodeDescription(href=report.anchor(d.code)),
             source="taskdroid",
             related_information=related,
             data=_jsonable(d.data) if d.data else None,
@@ -283,8 +284,6 @@ class ChunkLines:
     __slots__ = ("base", "lines")
 
     def __init__(self, chunk) -> None:
-        from taskdroid.core.text import split_lines
-
         self.base = chunk.line
         self.lines = split_lines(chunk.text)
 
@@ -347,8 +346,6 @@ class RawJSON:
 
 def json_converter():
     """pygls' converter, which also passes :class:`RawJSON` results through untouched."""
-    from pygls.protocol import default_converter
-
     conv = default_converter()
     conv.register_unstructure_hook(RawJSON, lambda raw: raw.value)
     return conv

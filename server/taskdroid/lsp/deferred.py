@@ -16,9 +16,13 @@ thread:
 * :func:`warm_up` after the first analysis, one module per loop turn: what features use on
   first use (hover, rename, status changes, runs), so that the first request does not pay it.
 
-No other module of ``taskdroid.lsp`` imports the core lazily or inside a function to keep start-up
-fast; a core module missing from this list is imported at start-up (and
-``tests/lsp/test_startup.py`` checks that ``initialize`` is answered before the core is loaded).
+Besides the core: ``taskdroid.run`` (bound as ``run``), :mod:`taskdroid.lsp.arguments` (the
+commands' pydantic models) and ``importlib.metadata`` (only the pygls version check uses it).
+
+No other module of ``taskdroid.lsp`` imports anything lazily or inside a function to keep start-up
+fast (tests/test_architecture.py allows imports inside functions only in the seams it lists); a
+module not bound here is imported at start-up, and ``test_the_core_is_loaded_after_start_up`` in
+``tests/lsp/test_units.py`` checks that creating the server loads none of the heavy core.
 """
 
 from __future__ import annotations
@@ -68,26 +72,42 @@ WARM_UP = (
     "taskdroid.core.ready",
     "taskdroid.core.droids",
     "taskdroid.core.model",
+    "taskdroid.core.fsio",
+    "taskdroid.core.writes",
+    "taskdroid.core.fixes",
+    "taskdroid.core.taskview",
+    "taskdroid.core.plan",
     "taskdroid.run",
     "taskdroid.core.report",
+    "taskdroid.lsp.arguments",
     "taskdroid.core.requirement_views",
 )
 
 if TYPE_CHECKING:
+    from importlib import metadata
+
+    from taskdroid import run
     from taskdroid.core import (
         config,
         discovery,
         droids,
         edits,
+        fixes,
+        fsio,
         globs,
         model,
+        plan,
         query,
         ready,
+        report,
         requirement_views,
         requirements,
         settings,
+        taskview,
         workspace,
+        writes,
     )
+    from taskdroid.lsp import arguments
 else:
     settings = _lazy("taskdroid.core.settings")
     config = _lazy("taskdroid.core.config")
@@ -99,6 +119,17 @@ else:
     ready = _lazy("taskdroid.core.ready")
     droids = _lazy("taskdroid.core.droids")
     model = _lazy("taskdroid.core.model")
+    fsio = _lazy("taskdroid.core.fsio")
+    writes = _lazy("taskdroid.core.writes")
+    fixes = _lazy("taskdroid.core.fixes")
+    taskview = _lazy("taskdroid.core.taskview")
+    plan = _lazy("taskdroid.core.plan")
+    run = _lazy("taskdroid.run")
+    report = _lazy("taskdroid.core.report")
+    #: the pydantic models of the commands' arguments (pydantic is not loaded at start-up)
+    arguments = _lazy("taskdroid.lsp.arguments")
+    #: importlib.metadata takes as long as a core module; only the pygls version check uses it
+    metadata = _lazy("importlib.metadata")
     requirements = _lazy("taskdroid.core.requirements")
     requirement_views = _lazy("taskdroid.core.requirement_views")
 
@@ -106,6 +137,14 @@ else:
 def _load(name: str) -> None:
     module = importlib.import_module(name)
     getattr(module, "__name__", None)  # a lazy module executes on its first attribute access
+
+
+def loaded(module: ModuleType) -> ModuleType:
+    """``module``, executed now if it is still lazy. Call it on the loop thread before a worker
+    thread uses the module: ``LazyLoader`` is not safe to trigger from two threads at once
+    before Python 3.12."""
+    getattr(module, "__name__", None)
+    return module
 
 
 def load_for_indexing() -> None:

@@ -479,9 +479,7 @@ def refresh_paths(
             others_changed = True
     if others_changed and refresh:
         request_refresh(server)
-    from taskdroid.lsp.commands import outline_changed
-
-    outline_changed(server, project, paths)
+    server.run_hooks(server.hooks.files_analyzed, server, project, paths)
 
 
 def _publish(

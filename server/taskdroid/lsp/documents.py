@@ -19,7 +19,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,7 +138,9 @@ def register(server: TaskdroidServer) -> None:
 
 
 def apply_changes(
-    server: TaskdroidServer, lines: LineIndex, changes: list[types.TextDocumentContentChangeEvent]
+    server: TaskdroidServer,
+    lines: LineIndex,
+    changes: Sequence[types.TextDocumentContentChangeEvent],
 ) -> LineIndex:
     """Apply content changes (incremental or whole) in the negotiated encoding."""
     for change in changes:

@@ -32,7 +32,12 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from taskdroid.core.files import ReadError, read_text
+from taskdroid.lsp import deferred
 from taskdroid.lsp.convert import LineIndex
+from taskdroid.lsp.deferred import edits as core_edits
+from taskdroid.lsp.deferred import fsio, writes
+from taskdroid.lsp.documents import CHANGED, apply_file_events
 
 if TYPE_CHECKING:
     from taskdroid.core.edits import TextEdit
@@ -90,7 +95,7 @@ def to_workspace_edit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
                     uri=uri, version=version
                 ),
-                edits=text_edits,  # type: ignore[arg-type]
+                edits=text_edits,
             )
         ]
     )
@@ -148,19 +153,16 @@ def _same(a: _Snapshot, b: _Snapshot) -> bool:
 
 
 async def _snapshot(server: TaskdroidServer, uri: str) -> _Snapshot:
-    from taskdroid.core.edits import EditError
-    from taskdroid.core.workspace import ReadError, read_text
-
     path = server.path_of(uri)
     doc = server.docs.get(uri)
     if doc is not None:
         return _Snapshot(doc.text, doc.version, doc.lines, True, path)
     if path is None:
-        raise EditError(f"cannot edit {uri}: not a file")
+        raise core_edits.EditError(f"cannot edit {uri}: not a file")
     try:
         text = await asyncio.get_running_loop().run_in_executor(None, read_text, path)
     except ReadError as e:
-        raise EditError(f"cannot read {path}: {e}") from None
+        raise core_edits.EditError(f"cannot read {path}: {e}") from None
     return _Snapshot(text, None, LineIndex(text), False, path)
 
 
@@ -214,25 +216,21 @@ async def _write_disk(server: TaskdroidServer, snap: _Snapshot, edits: list[Text
     Only a file inside one of the workspace folders is written (after resolving links and
     ``..``), and never one whose permissions make it read-only: both raise ``EditError`` with a
     message for the user."""
-    from taskdroid.core.edits import EditError, apply_edits
-    from taskdroid.core.fsio import ReadOnlyFile
-
     assert snap.path is not None
     path = snap.path
     if not server.inside_workspace(path):
-        raise EditError(f"cannot edit {path}: it is outside the workspace folders")
-    new_text = apply_edits(snap.text, edits)
+        raise core_edits.EditError(f"cannot edit {path}: it is outside the workspace folders")
+    new_text = core_edits.apply_edits(snap.text, edits)
     loop = asyncio.get_running_loop()
+    deferred.loaded(writes)  # here, not first in the worker thread
     try:
         written = await loop.run_in_executor(None, _replace_file, path, snap.text, new_text)
-    except ReadOnlyFile as e:
-        raise EditError(f"cannot edit {path}: {e}") from None
+    except fsio.ReadOnlyFile as e:
+        raise core_edits.EditError(f"cannot edit {path}: {e}") from None
     except OSError as e:
         log.warning("cannot write %s: %s", path, e)
         return False
     if written:
-        from taskdroid.lsp.documents import CHANGED, apply_file_events
-
         await apply_file_events(server, [(path, CHANGED)])
     return written
 
@@ -246,12 +244,9 @@ def _replace_file(path: str, expected: str, new_text: str) -> bool:
     swap and looked at after it (core/fsio.py): a change made by another program in between is
     never lost — bytes it appended are kept, any other change wins and this write is dropped
     (False; the caller recomputes from the new text). Raises ``ReadOnlyFile``."""
-    from taskdroid.core.workspace import ReadError
-    from taskdroid.core.writes import WriteConflict, read_text_snapshot, write_atomically
-
     target = os.path.realpath(path)
     try:
-        now, bom, before = read_text_snapshot(target)
+        now, bom, before = writes.read_text_snapshot(target)
         if now != expected:
             if not now.startswith(expected):
                 return False
@@ -260,8 +255,8 @@ def _replace_file(path: str, expected: str, new_text: str) -> bool:
         log.warning("cannot read %s again before writing it: %s", path, e)
         return False
     try:
-        write_atomically(target, bom + new_text.encode("utf-8"), before)
-    except WriteConflict as e:
+        writes.write_atomically(target, bom + new_text.encode("utf-8"), before)
+    except writes.WriteConflict as e:
         log.info("%s not written: %s", path, e)
         return False
     return True
@@ -290,13 +285,13 @@ async def apply_status(
     Raises :class:`~taskdroid.core.edits.EditError` for an unknown task or status, or a document
     that cannot be read.
     """
-    from taskdroid.core.edits import parse_status, status_edits
-
-    new_status = parse_status(status)
+    new_status = core_edits.parse_status(status)
     await server.wait_ready()
     path = server.path_of(uri)
     project = server.project_for(path) if path is not None else None
-    aliases = dict(project.ws.settings.markerAliases) if project is not None else None
+    aliases: dict[str, str] | None = (
+        dict(project.ws.settings.markerAliases) if project is not None else None
+    )
 
     def make_edits(text: str) -> list[TextEdit]:
         doc = None
@@ -304,7 +299,7 @@ async def apply_status(
             core = project.ws.task_docs.get(path)
             if core is not None and core.text == text:
                 doc = core
-        return status_edits(
+        return core_edits.status_edits(
             text,
             doc,
             task_id,

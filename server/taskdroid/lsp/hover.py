@@ -18,6 +18,7 @@ from lsprotocol import types
 from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Position, Range
 from taskdroid.lsp.convert import markup
+from taskdroid.lsp.deferred import droids, query
 from taskdroid.lsp.deferred import requirement_views as rv
 from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
@@ -52,8 +53,6 @@ def register(server: TaskdroidServer) -> None:
 
 
 def hover_text(server: TaskdroidServer, ctx: DocContext, pos: Position) -> tuple[str, Range] | None:
-    from taskdroid.core import query
-
     ws = ctx.project.ws
     if ctx.task_doc is not None:
         tok = query.task_token_at(ctx.task_doc, pos)
@@ -73,8 +72,6 @@ def hover_text(server: TaskdroidServer, ctx: DocContext, pos: Position) -> tuple
 def _task_hover(
     server: TaskdroidServer, ws: Workspace, doc: TaskDocument, tok: Token
 ) -> str | None:
-    from taskdroid.core import query
-
     if tok.kind == query.MARKER and tok.task is not None:
         return query.marker_hover_text(tok.task.task)
     if tok.kind in (query.TASK_ID, query.TASK_TITLE) and tok.task is not None:
@@ -113,8 +110,6 @@ def _task_line(loc: Located) -> str:
 
 
 def task_summary(ws: Workspace, doc: TaskDocument, loc: Located) -> str:
-    from taskdroid.core import query
-
     t = loc.task
     out = [_task_line(loc)]
     if t.optional:
@@ -182,8 +177,6 @@ def _droid_card(ws: Workspace, droid: DroidDocument) -> str:
 
 
 def _section_hover(doc: TaskDocument, tok: Token) -> str | None:
-    from taskdroid.core import query
-
     for node in _walk(query.outline(doc)):
         if node.kind == "section" and node.selection == tok.range:
             text = f"**{node.name}**"
@@ -200,18 +193,8 @@ def _walk(nodes):
 
 
 def _droid_file_hover(ws: Workspace, droid: DroidDocument, tok: Token) -> str | None:
-    from taskdroid.core import query
-    from taskdroid.core.droids import (
-        CLAUDE_CODE_MORE_TOOLS,
-        CLAUDE_CODE_TOOLS,
-        ENUMERATED_VALUES,
-        FACTORY_TOOLS,
-        KEY_RULES,
-        TOOL_CATEGORIES,
-    )
-
     if tok.kind == query.FM_KEY and tok.key is not None:
-        rule = KEY_RULES.get(tok.key)
+        rule = droids.KEY_RULES.get(tok.key)
         if rule:
             return f"**{tok.key}** — {rule}"
         return f"**{tok.key}** — not a droid front matter key taskdroid knows."
@@ -221,23 +204,23 @@ def _droid_file_hover(ws: Workspace, droid: DroidDocument, tok: Token) -> str | 
         used = f"used by {n} task{'s' if n != 1 else ''}" if n else "not used by any task"
         return f"**{droid.name}** — {used}."
     if tok.kind == query.FM_VALUE and tok.key is not None:
-        rule = KEY_RULES.get(tok.key)
+        rule = droids.KEY_RULES.get(tok.key)
         if not rule:
             return None
-        values = ENUMERATED_VALUES.get(tok.key)
+        values = droids.ENUMERATED_VALUES.get(tok.key)
         if values:
             rule += "\n\nValues: " + ", ".join(f"`{v}`" for v in values)
         return f"**{tok.key}** — {rule}"
     if tok.kind == query.FM_TOOL:
         flavor = droid.flavor
         if flavor == "factory":
-            known = [*FACTORY_TOOLS, *TOOL_CATEGORIES]
+            known = [*droids.FACTORY_TOOLS, *droids.TOOL_CATEGORIES]
         elif flavor == "claude":
-            known = [*CLAUDE_CODE_TOOLS, *CLAUDE_CODE_MORE_TOOLS]
+            known = [*droids.CLAUDE_CODE_TOOLS, *droids.CLAUDE_CODE_MORE_TOOLS]
         else:
-            known = sorted({*FACTORY_TOOLS, *CLAUDE_CODE_TOOLS})
+            known = sorted({*droids.FACTORY_TOOLS, *droids.CLAUDE_CODE_TOOLS})
         names = ", ".join(f"`{t}`" for t in dict.fromkeys(known))
-        return f"**tools** — {KEY_RULES.get('tools', '')}\n\nKnown here: {names}"
+        return f"**tools** — {droids.KEY_RULES.get('tools', '')}\n\nKnown here: {names}"
     return None
 
 

@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from taskdroid.core.text import Position, Range
+from taskdroid.lsp.deferred import query
 from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
@@ -109,8 +110,6 @@ def register(server: TaskdroidServer) -> None:
 def _token(
     server: TaskdroidServer, uri: str, position: types.Position
 ) -> tuple[DocContext, Token] | None:
-    from taskdroid.core import query
-
     ctx = server.context(uri)
     if ctx is None or ctx.kind is None:
         return None
@@ -130,8 +129,6 @@ def _location(server: TaskdroidServer, ctx: DocContext, path: str, rng: Range) -
 
 
 def _droid_decl_range(droid: DroidDocument, server: TaskdroidServer, ctx: DocContext) -> Range:
-    from taskdroid.core import query
-
     if droid.name_range is None:
         return Range(Position(0, 0), Position(0, 0))
     lines = server.core_lines(ctx.project, droid.path).lines()
@@ -140,8 +137,6 @@ def _droid_decl_range(droid: DroidDocument, server: TaskdroidServer, ctx: DocCon
 
 def _task_of(ctx: DocContext, tok: Token) -> tuple[TaskDocument, Located] | None:
     """The task a token stands for: the task itself (ID, title) or the target of a reference."""
-    from taskdroid.core import query
-
     if ctx.task_doc is None:
         return None
     if tok.kind in (query.TASK_ID, query.TASK_TITLE) and tok.task is not None:
@@ -153,8 +148,6 @@ def _task_of(ctx: DocContext, tok: Token) -> tuple[TaskDocument, Located] | None
 
 
 def _droid_of(ctx: DocContext, tok: Token) -> DroidDocument | None:
-    from taskdroid.core import query
-
     if tok.kind == query.DROID_REF:
         return ctx.project.ws.resolve_droid(tok.text)
     if tok.kind == query.FM_NAME:
@@ -163,8 +156,6 @@ def _droid_of(ctx: DocContext, tok: Token) -> DroidDocument | None:
 
 
 def _definition(server: TaskdroidServer, ctx: DocContext, tok: Token) -> types.Location | None:
-    from taskdroid.core import query
-
     if tok.kind == query.DROID_REF:
         droid = ctx.project.ws.resolve_droid(tok.text)
         if droid is None:
@@ -185,8 +176,6 @@ def _definition(server: TaskdroidServer, ctx: DocContext, tok: Token) -> types.L
 def _references(
     server: TaskdroidServer, ctx: DocContext, tok: Token, include_declaration: bool
 ) -> list[types.Location] | None:
-    from taskdroid.core import query
-
     ws = ctx.project.ws
     droid = _droid_of(ctx, tok)
     if droid is not None and droid.name:
@@ -215,8 +204,6 @@ def _references(
 
 def _rename_target(server: TaskdroidServer, ctx: DocContext, tok: Token):
     """(range under the cursor, placeholder, plan(new_name)) or None."""
-    from taskdroid.core import query
-
     ws = ctx.project.ws
     droid = _droid_of(ctx, tok)
     if droid is not None and droid.name:
@@ -249,17 +236,17 @@ def workspace_edit(
     """A rename plan as a WorkspaceEdit: versioned document changes (and file renames) when the
     client supports them, else a plain ``changes`` map."""
     by_uri: dict[str, tuple[str, list[types.TextEdit]]] = {}
-    for path, edits in plan.edits.items():
+    for path, core_edits in plan.edits.items():
         project = server.project_for(path) or ctx.project
         lines = server.core_lines(project, path)
         uri = server.uri_of(path)
         by_uri[uri] = (
             path,
-            [server.conv.text_edit(lines, e.range, e.new_text) for e in edits],
+            [server.conv.text_edit(lines, e.range, e.new_text) for e in core_edits],
         )
     if not server.client.document_changes:
         return types.WorkspaceEdit(changes={uri: edits for uri, (_p, edits) in by_uri.items()})
-    changes: list = []
+    changes: list[types.TextDocumentEdit | types.RenameFile] = []
     for uri, (path, edits) in by_uri.items():
         doc_uri = server.open_paths.get(path)
         version = server.docs[doc_uri].version if doc_uri in server.docs else None

@@ -39,6 +39,7 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
+from taskdroid.lsp.deferred import metadata
 from taskdroid.lsp.transport import serve_stdio
 
 log = logging.getLogger("taskdroid.lsp.pygls_compat")
@@ -48,10 +49,8 @@ PYGLS_RANGE = ((2, 1), (2, 2))
 
 
 def pygls_version() -> tuple[int, ...]:
-    from importlib.metadata import version
-
     out = []
-    for part in version("pygls").split(".")[:3]:
+    for part in metadata.version("pygls").split(".")[:3]:
         digits = "".join(c for c in part if c.isdigit())
         out.append(int(digits or 0))
     return tuple(out)

@@ -22,6 +22,7 @@ client), as ``taskdroid.runTask`` starts them.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import os
 from collections.abc import Sequence
@@ -30,6 +31,10 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from taskdroid.lsp import runs
+from taskdroid.lsp.deferred import query, ready
+from taskdroid.lsp.deferred import run as droid_runs
+from taskdroid.lsp.documents import CHANGED, apply_file_events
 from taskdroid.lsp.server import DocContext, TaskdroidServer
 
 if TYPE_CHECKING:
@@ -41,14 +46,9 @@ log = logging.getLogger("taskdroid.lsp.runs")
 RUN_READY = "taskdroid.runReady"
 _USAGE = "{uri?, all?, droid?, section?}"
 
-
 # -- taskdroid.runReady ------------------------------------------------------------------------------
 
-
 async def run_ready(ls: TaskdroidServer, args: Sequence[Any]) -> dict[str, Any]:
-    from taskdroid.lsp import runs
-    from taskdroid.run import RunError
-    from taskdroid.run.queue import TaskQueue
 
     if len(args) == 0 or (len(args) == 1 and args[0] is None):
         arg: dict[str, Any] = {}
@@ -79,7 +79,7 @@ async def run_ready(ls: TaskdroidServer, args: Sequence[Any]) -> dict[str, Any]:
         ls.sync(open_uri)
     scopes = _scopes(ls, uri, section)
     progress = _QueueProgress(ls)
-    queue = TaskQueue(
+    queue = droid_runs.TaskQueue(
         state.manager,
         scopes,
         follow=follow,
@@ -93,7 +93,7 @@ async def run_ready(ls: TaskdroidServer, args: Sequence[Any]) -> dict[str, Any]:
         scope.refresh = _refresher(ls, scope, queue)
     try:
         await queue.prepare()
-    except RunError as e:
+    except droid_runs.RunError as e:
         raise runs._error_for(e) from None
     if not queue.waiting:
         return {"runIds": [], "message": "no ready tasks with a droid"}
@@ -102,7 +102,6 @@ async def run_ready(ls: TaskdroidServer, args: Sequence[Any]) -> dict[str, Any]:
     ls.spawn(_drive_queue(queue, progress), name=queue.id)
     log.info("%s: %d ready task(s), runs %s", queue.id, queue.total, ", ".join(run_ids))
     return {"runIds": run_ids}
-
 
 async def _drive_queue(queue: TaskQueue, progress: _QueueProgress) -> None:
     try:
@@ -118,20 +117,17 @@ async def _drive_queue(queue: TaskQueue, progress: _QueueProgress) -> None:
         return
     progress.end(summary)
 
-
 def _scopes(ls: TaskdroidServer, uri: str | None, section: int | None) -> list[QueueScope]:
-    from taskdroid.lsp.runs import _current_text
-    from taskdroid.run.queue import QueueScope
 
     def read(path: str) -> str | None:
-        return _current_text(ls, path)
+        return runs._current_text(ls, path)
 
     async def unset(changed: Sequence[str]):  # replaced by _refresher
         raise NotImplementedError
 
     if uri is None:
         return [
-            QueueScope(p.root or os.path.dirname(next(iter(p.ws.task_docs))), None, unset, read)
+            droid_runs.QueueScope(p.root or os.path.dirname(next(iter(p.ws.task_docs))), None, unset, read)
             for p in ls.all_projects()
             if p.ws.task_docs
         ]
@@ -143,7 +139,6 @@ def _scopes(ls: TaskdroidServer, uri: str | None, section: int | None) -> list[Q
         raise JsonRpcInvalidParams(f"{RUN_READY}: {uri} is not in the workspace")
     if path not in project.ws.task_docs and not os.path.exists(path):
         raise JsonRpcInvalidParams(f"{RUN_READY}: no such file or folder: {path}")
-    from taskdroid.lsp.runs import _fallback_root
 
     within = None
     if section is not None:
@@ -158,9 +153,8 @@ def _scopes(ls: TaskdroidServer, uri: str | None, section: int | None) -> list[Q
         def within(p: str, line: int) -> bool:
             return p == path and start <= line < end
 
-    root = project.root or _fallback_root(path)
-    return [QueueScope(root, [path], unset, read, within)]
-
+    root = project.root or runs._fallback_root(path)
+    return [droid_runs.QueueScope(root, [path], unset, read, within)]
 
 def _project_of(ls: TaskdroidServer, scope: QueueScope):
     if scope.paths:
@@ -170,9 +164,7 @@ def _project_of(ls: TaskdroidServer, scope: QueueScope):
             return p
     return ls.project_for(os.path.join(scope.root, "x"))
 
-
 def _refresher(ls: TaskdroidServer, scope: QueueScope, queue: TaskQueue):
-    from taskdroid.lsp import runs
 
     async def refresh(changed: Sequence[str]):
         """Open documents as the editor holds them; task files the runs changed on disk (the
@@ -186,7 +178,6 @@ def _refresher(ls: TaskdroidServer, scope: QueueScope, queue: TaskQueue):
             {p for p in changed if ls.open_paths.get(p) is None or ls.open_paths[p] not in ls.docs}
         )
         if closed:
-            from taskdroid.lsp.documents import CHANGED, apply_file_events
 
             await apply_file_events(ls, [(p, CHANGED) for p in closed])
         project = _project_of(ls, scope)
@@ -195,7 +186,6 @@ def _refresher(ls: TaskdroidServer, scope: QueueScope, queue: TaskQueue):
         return project.ws
 
     return refresh
-
 
 class _QueueProgress:
     """The overall work-done progress of a queue."""
@@ -223,9 +213,12 @@ class _QueueProgress:
         self.token = token
         future = ls.work_done_progress.tokens.get(token)
         if future is not None:
-            future.add_done_callback(
-                lambda f: f.cancelled() and queue.cancel("cancelled from the editor")
-            )
+
+            def cancelled(f: Any) -> None:
+                if f.cancelled():
+                    queue.cancel("cancelled from the editor")
+
+            future.add_done_callback(cancelled)
         self._last = queue.progress_text()
         ls.work_done_progress.begin(
             token,
@@ -290,20 +283,16 @@ class _QueueProgress:
         except Exception:
             log.exception("cannot show the outcome of %s", queue.id)
 
-
 # -- the code lens -----------------------------------------------------------------------------------
-
 
 def _headings(doc: TaskDocument) -> list[tuple[int, int, Any]]:
     """(absolute line, level, selection range) of each heading of ``doc``."""
-    from taskdroid.core import query
 
     out = []
     for chunk in doc.chunks:
         for h in query.chunk_headings(chunk):
             out.append((h.range.start.line, h.level, h.selection))
     return out
-
 
 def _spans(doc: TaskDocument) -> list[tuple[int, int, int, Any]]:
     """(line, end, level, selection) of each heading: its section is lines [line, end)."""
@@ -316,7 +305,6 @@ def _spans(doc: TaskDocument) -> list[tuple[int, int, int, Any]]:
         open_.append(i)
     return [(h[0], ends[i], h[1], h[2]) for i, h in enumerate(heads)]
 
-
 def _section_span(doc: TaskDocument, line: int) -> tuple[int, int] | None:
     """Lines [start, end) of the section whose heading is on ``line`` (None: no heading there)."""
     for hline, end, _level, _sel in _spans(doc):
@@ -324,20 +312,17 @@ def _section_span(doc: TaskDocument, line: int) -> tuple[int, int] | None:
             return hline, end
     return None
 
-
 def ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
     """``▶ Run ready (n)`` on each section heading (level 2 or deeper) with n > 0 ready tasks
     that name a droid under it (subsections included); the lens runs ``taskdroid.runReady`` on
     that section."""
-    from taskdroid.core.ready import next_tasks
 
     doc = ctx.task_doc
     if doc is None or ctx.path not in ctx.project.ws.task_docs:
         return []
-    lines = sorted(r.line for r in next_tasks(ctx.project.ws, [ctx.path]) if r.droid and r.task_id)
+    lines = sorted(r.line for r in ready.next_tasks(ctx.project.ws, [ctx.path]) if r.droid and r.task_id)
     if not lines:
         return []
-    import bisect
 
     out: list[dict[str, Any]] = []
     for hline, end, level, sel in _spans(doc):

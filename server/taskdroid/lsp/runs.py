@@ -39,9 +39,18 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from taskdroid.core.files import ReadError, read_text
+from taskdroid.core.text import Position, Range, split_lines
+from taskdroid.lsp import deferred
+from taskdroid.lsp.deferred import discovery, model, writes
+from taskdroid.lsp.deferred import edits as core_edits
+from taskdroid.lsp.deferred import run as droid_runs
+from taskdroid.lsp.documents import CHANGED, apply_file_events
+from taskdroid.lsp.editing import apply_status, apply_versioned
 from taskdroid.lsp.server import TaskdroidServer
 
 if TYPE_CHECKING:
+    from taskdroid.core.edits import TextEdit
     from taskdroid.core.model import Status
     from taskdroid.run import Run, RunError, RunManager
 
@@ -89,11 +98,9 @@ class RunsState:
     @property
     def manager(self) -> RunManager:
         if self._manager is None:
-            from taskdroid.run import RunManager, kill_droids_on_termination
-
-            self._manager = RunManager()
+            self._manager = droid_runs.RunManager()
             # a client that terminates the server: the runs are stopped and recorded first
-            kill_droids_on_termination("the language server was terminated")
+            droid_runs.kill_droids_on_termination("the language server was terminated")
         return self._manager
 
     def running(self, path: str, task_id: str) -> Run | None:
@@ -104,8 +111,6 @@ class RunsState:
 
     # -- taskdroid.runTask --------------------------------------------------------------------
     async def run_task(self, args: Sequence[Any]) -> dict[str, Any]:
-        from taskdroid.run import RunError, prepare_run
-
         arg = _one_object(RUN_TASK, args, "{uri, taskId, droid?, force?}")
         uri = arg.get("uri")
         task_id = arg.get("taskId")
@@ -137,7 +142,7 @@ class RunsState:
         settings = loaded.settings
         root = project.root or _fallback_root(path)
         try:
-            spec = prepare_run(
+            spec = droid_runs.prepare_run(
                 workspace=root,
                 task_path=path,
                 text=text,
@@ -150,7 +155,7 @@ class RunsState:
             )
             hooks = LspRunHooks(ls)
             run = self.manager.submit(spec, hooks)
-        except RunError as e:
+        except droid_runs.RunError as e:
             raise _error_for(e) from None
         run.task = asyncio.ensure_future(self._drive(run, hooks))
         log.info("run %s: droid %s on %s (%s)", run.id, spec.droid, spec.label, spec.argv[0])
@@ -249,16 +254,11 @@ class LspRunHooks:
         uri = ls.open_paths.get(run.spec.task_path)
         if disk is None or uri is None or uri not in ls.docs or _runs_exiting(ls):
             return
-        from taskdroid.lsp.editing import apply_versioned
-
         block = _task_block(run, disk)
         if block is None:
             return
 
-        def make_edits(text: str) -> list:
-            from taskdroid.core.edits import TextEdit
-            from taskdroid.core.text import Position, Range, split_lines
-
+        def make_edits(text: str) -> list[TextEdit]:
             found = _task_lines(run, text)
             if found is None:
                 return []
@@ -267,7 +267,7 @@ class LspRunHooks:
             if "\n".join(lines[start : end + 1]) == "\n".join(split_lines(block)):
                 return []
             rng = Range(Position(start, 0), Position(end, len(lines[end])))
-            return [TextEdit(rng, block)]
+            return [core_edits.TextEdit(rng, block)]
 
         await asyncio.wait_for(
             apply_versioned(
@@ -290,8 +290,6 @@ class LspRunHooks:
         if uri is not None and uri in ls.docs:
             if _runs_exiting(ls):
                 raise RuntimeError(f"the editor is gone; {run.spec.task_file} is open there")
-            from taskdroid.lsp.editing import apply_status
-
             return bool(
                 await asyncio.wait_for(
                     apply_status(
@@ -305,8 +303,7 @@ class LspRunHooks:
                     _EDIT_TIMEOUT,
                 )
             )
-        from taskdroid.core.writes import write_status
-
+        write_status = deferred.loaded(writes).write_status  # loaded here, not in the worker
         written = await asyncio.get_running_loop().run_in_executor(
             None,
             lambda: write_status(
@@ -319,8 +316,6 @@ class LspRunHooks:
             ),
         )
         if written:
-            from taskdroid.lsp.documents import CHANGED, apply_file_events
-
             try:
                 await apply_file_events(ls, [(path, CHANGED)])
             except Exception:
@@ -415,8 +410,6 @@ def _one_object(command: str, args: Sequence[Any], shape: str) -> dict[str, Any]
 
 def _current_text(server: TaskdroidServer, path: str) -> str | None:
     """The open buffer's text, else the file on disk (never the index, which may lag the disk)."""
-    from taskdroid.core.workspace import ReadError, read_text
-
     uri = server.open_paths.get(path)
     if uri is not None and uri in server.docs:
         return server.docs[uri].text
@@ -430,9 +423,7 @@ _UNKNOWN = "unknown"
 
 
 def _in_progress() -> Status:
-    from taskdroid.core.model import Status
-
-    return Status.IN_PROGRESS
+    return model.Status.IN_PROGRESS
 
 
 def _runs_exiting(server: TaskdroidServer) -> bool:
@@ -442,30 +433,23 @@ def _runs_exiting(server: TaskdroidServer) -> bool:
 
 def _disk_status(run: Run, path: str) -> tuple[str | None, Status | str | None]:
     """The file on disk and the task's status there (``_UNKNOWN`` when unreadable or absent)."""
-    from taskdroid.core.workspace import ReadError, read_text
-    from taskdroid.run.spec import locate_task
-
     try:
         text = read_text(path)
     except ReadError:
         return None, _UNKNOWN
-    _, loc = locate_task(text, run.spec.task_id, run.spec.aliases, path)
+    _, loc = droid_runs.locate_task(text, run.spec.task_id, run.spec.aliases, path)
     return text, (loc.task.status if loc is not None else _UNKNOWN)
 
 
 def _task_lines(run: Run, text: str) -> tuple[int, int] | None:
     """First and last line of the task's block (its item, fields, notes and subtasks)."""
-    from taskdroid.run.spec import locate_task
-
-    _, loc = locate_task(text, run.spec.task_id, run.spec.aliases, run.spec.task_path)
+    _, loc = droid_runs.locate_task(text, run.spec.task_id, run.spec.aliases, run.spec.task_path)
     if loc is None:
         return None
     return loc.line, loc.chunk.line + max(loc.task.end_line, loc.task.line)
 
 
 def _task_block(run: Run, text: str) -> str | None:
-    from taskdroid.core.text import split_lines
-
     found = _task_lines(run, text)
     if found is None:
         return None
@@ -475,9 +459,7 @@ def _task_block(run: Run, text: str) -> str | None:
 
 
 def _fallback_root(path: str) -> str:
-    from taskdroid.core.discovery import find_root
-
-    return str(find_root(Path(path)))
+    return str(discovery.find_root(Path(path)))
 
 
 def _failed(message: str, kind: str) -> JsonRpcException:

@@ -181,6 +181,7 @@ class DiagnosticsState:
 
 InitializeHook = Callable[["TaskdroidServer", types.InitializeParams], None]
 AfterAnalysisHook = Callable[["TaskdroidServer", str], None]
+FilesAnalyzedHook = Callable[["TaskdroidServer", "Project", set[str]], None]
 
 
 @dataclass
@@ -192,6 +193,8 @@ class Hooks:
     initialize: list[InitializeHook] = field(default_factory=list)
     #: after the diagnostics of an open document (uri) were brought up to date
     after_analysis: list[AfterAnalysisHook] = field(default_factory=list)
+    #: after the diagnostics of files (paths, open or not) of a project were recomputed
+    files_analyzed: list[FilesAnalyzedHook] = field(default_factory=list)
     #: awaited on ``shutdown``, before the server cancels its background tasks
     shutdown: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
     #: on ``exit`` (the client is gone or going: nothing more can be sent to it)

@@ -27,6 +27,7 @@ from taskdroid.core.fsio import ReadOnlyFile, WriteConflict
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
 from taskdroid.core.paths import is_inside, norm
+from taskdroid.core.plan import compute_plan
 from taskdroid.core.query import dependents_of
 from taskdroid.core.ready import next_tasks, select_task_docs
 from taskdroid.core.report import to_json_obj
@@ -522,8 +523,6 @@ class TaskTools:
         return [to_json_obj(p, d) for p, d in results]
 
     def tool_plan(self, path: str | None = None) -> dict:
-        from taskdroid.core.plan import compute_plan
-
         target = self._resolve(path, file=False) if path is not None else None
         ws = self._workspace()
         if target is not None and os.path.isfile(target):

@@ -5,7 +5,8 @@ No pygls here; this package may import :mod:`taskdroid.core`, never :mod:`taskdr
 goes through them:
 
 * :mod:`~taskdroid.run.spec` — :func:`prepare_run`: the checks, the argv and prompt templates,
-  the program lookup; gives a :class:`RunSpec`;
+  the program lookup; gives a :class:`RunSpec` (defined in :mod:`~taskdroid.run.runspec`, below
+  the others, which all read it);
 * :mod:`~taskdroid.run.manager` — :class:`RunManager`: one run per task, ``maxParallel`` slots;
 * :mod:`~taskdroid.run.lock` — :class:`TaskLock` (one run per task across processes) and the edit
   lock of a task file;
@@ -17,7 +18,8 @@ goes through them:
 * :mod:`~taskdroid.run.logfile` — the log folder and log files;
 * :mod:`~taskdroid.run.record` — the outcome written into the task file; :class:`RunResult`;
 * :mod:`~taskdroid.run.hooks` — :class:`RunHooks`, the protocol of the CLI's and the server's
-  hooks (reading the task file, status edits, progress);
+  hooks (reading the task file, status edits, progress), generic in the run they are given
+  (``RunHooks[Run]``) so that it need not import :mod:`~taskdroid.run.job`;
 * :mod:`~taskdroid.run.process` — the only process-wide state: the ``atexit`` and SIGTERM/SIGHUP
   handlers, installed when a manager starts its first run or when the server asks, never at
   import.
@@ -30,6 +32,7 @@ from taskdroid.run.lock import TaskLock
 from taskdroid.run.manager import RunManager
 from taskdroid.run.output import clean_line, summarize_line
 from taskdroid.run.process import kill_droids_on_termination
+from taskdroid.run.queue import QueueScope, QueueSummary, TaskQueue
 from taskdroid.run.record import RunResult, format_duration
 from taskdroid.run.spec import (
     ARGV_PLACEHOLDERS,
@@ -52,6 +55,8 @@ __all__ = [
     "ARGV_PLACEHOLDERS",
     "EXAMPLE_COMMANDS",
     "PROMPT_PLACEHOLDERS",
+    "QueueScope",
+    "QueueSummary",
     "Run",
     "RunError",
     "RunHooks",
@@ -59,6 +64,7 @@ __all__ = [
     "RunResult",
     "RunSpec",
     "TaskLock",
+    "TaskQueue",
     "build_argv",
     "build_prompt",
     "check_droid_name",

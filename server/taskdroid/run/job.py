@@ -11,27 +11,87 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from taskdroid.core.model import Status
+from taskdroid.run.hooks import RunHooks
+from taskdroid.run.lock import TaskLock
 from taskdroid.run.logfile import LogWriter
 from taskdroid.run.output import OutputReader, ProgressReporter, drain
+from taskdroid.run.process import INTERRUPT_RECORD_SECONDS
 from taskdroid.run.record import OutcomeRecorder, RunResult, format_duration
-from taskdroid.run.supervise import Supervisor
+from taskdroid.run.runspec import RunSpec
+from taskdroid.run.supervise import GuardianProcess, LiveGroups, Supervisor
 
-if TYPE_CHECKING:
-    from taskdroid.run.hooks import RunHooks
-    from taskdroid.run.lock import TaskLock
-    from taskdroid.run.manager import RunManager
-    from taskdroid.run.spec import RunSpec
-
-__all__ = ["INTERRUPT_RECORD_SECONDS", "Run"]
+__all__ = ["INTERRUPT_RECORD_SECONDS", "Run", "RunHost", "Slots"]
 
 log = logging.getLogger("taskdroid.runner")
 
-#: seconds an interrupted run (its asyncio task cancelled) may take to record the cancel
-INTERRUPT_RECORD_SECONDS = 1.5
+
+class Slots:
+    """At most ``limit`` holders at once, first come first served (the limit is per request, so a
+    changed ``runner.maxParallel`` applies to the next runs)."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self._waiters: deque[tuple[asyncio.Future, int]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for f, _ in self._waiters if not f.done())
+
+    def try_acquire(self, limit: int) -> bool:
+        if self.active < limit and not self.waiting:
+            self.active += 1
+            return True
+        return False
+
+    def enqueue(self, limit: int) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append((fut, limit))
+        return fut
+
+    def withdraw(self, fut: asyncio.Future) -> None:
+        """Give up a place in the queue (a granted slot is released)."""
+        if fut.done() and not fut.cancelled():
+            self.release()
+        else:
+            fut.cancel()
+
+    def release(self) -> None:
+        self.active = max(0, self.active - 1)
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters:
+            fut, limit = self._waiters[0]
+            if fut.done():
+                self._waiters.popleft()
+                continue
+            if self.active >= limit:
+                return
+            self._waiters.popleft()
+            self.active += 1
+            fut.set_result(None)
+
+
+class RunHost(Protocol):
+    """What a run asks of the :class:`~taskdroid.run.manager.RunManager` that made it (a
+    protocol so that this module, which the manager imports, need not import it)."""
+
+    @property
+    def groups(self) -> LiveGroups: ...
+
+    @property
+    def guardian(self) -> GuardianProcess: ...
+
+    @property
+    def slots(self) -> Slots: ...
+
+    def forget(self, run: Run) -> None: ...
+
 
 
 class Run:
@@ -40,8 +100,8 @@ class Run:
     def __init__(
         self,
         spec: RunSpec,
-        hooks: RunHooks,
-        manager: RunManager,
+        hooks: RunHooks[Run],
+        manager: RunHost,
         lock: TaskLock | None,
         *,
         grace: float,

@@ -16,13 +16,10 @@ import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from taskdroid.core.document import normalize_id
 from taskdroid.run.errors import RunError, safe_name
-
-if TYPE_CHECKING:
-    from taskdroid.run.spec import RunSpec
+from taskdroid.run.runspec import RunSpec
 
 __all__ = ["EDIT_LOCK_WAIT", "TaskLock", "edit_lock", "hold_edit_lock", "pid_alive"]
 

@@ -10,12 +10,10 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from taskdroid.run.errors import RunError, inside, safe_name
-
-if TYPE_CHECKING:
-    from taskdroid.run.spec import RunSpec
+from taskdroid.run.runspec import RunSpec
 
 __all__ = ["MAX_LOG_BYTES", "LogWriter", "open_log", "resolve_log_dir"]
 

@@ -9,17 +9,17 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from taskdroid.core.document import normalize_id
 from taskdroid.run import process
 from taskdroid.run.errors import RunError
 from taskdroid.run.hooks import RunHooks
-from taskdroid.run.job import Run
+from taskdroid.run.job import Run, Slots
 from taskdroid.run.lock import TaskLock
 from taskdroid.run.record import RunResult, format_duration
-from taskdroid.run.spec import RunSpec
+from taskdroid.run.runspec import RunSpec
 from taskdroid.run.supervise import GuardianProcess, LiveGroups
 
 __all__ = ["DEFAULT_GRACE", "GRACE_ENV", "RunManager", "Slots", "grace_from_env"]
@@ -48,53 +48,6 @@ def grace_from_env(env: Mapping[str, str] | None = None) -> float:
     return DEFAULT_GRACE
 
 
-class Slots:
-    """At most ``limit`` holders at once, first come first served (the limit is per request, so a
-    changed ``runner.maxParallel`` applies to the next runs)."""
-
-    def __init__(self) -> None:
-        self.active = 0
-        self._waiters: deque[tuple[asyncio.Future, int]] = deque()
-
-    @property
-    def waiting(self) -> int:
-        return sum(1 for f, _ in self._waiters if not f.done())
-
-    def try_acquire(self, limit: int) -> bool:
-        if self.active < limit and not self.waiting:
-            self.active += 1
-            return True
-        return False
-
-    def enqueue(self, limit: int) -> asyncio.Future:
-        fut = asyncio.get_running_loop().create_future()
-        self._waiters.append((fut, limit))
-        return fut
-
-    def withdraw(self, fut: asyncio.Future) -> None:
-        """Give up a place in the queue (a granted slot is released)."""
-        if fut.done() and not fut.cancelled():
-            self.release()
-        else:
-            fut.cancel()
-
-    def release(self) -> None:
-        self.active = max(0, self.active - 1)
-        self._wake()
-
-    def _wake(self) -> None:
-        while self._waiters:
-            fut, limit = self._waiters[0]
-            if fut.done():
-                self._waiters.popleft()
-                continue
-            if self.active >= limit:
-                return
-            self._waiters.popleft()
-            self.active += 1
-            fut.set_result(None)
-
-
 class RunManager:
     """The runs of one process: one per task, at most ``maxParallel`` at once. ``grace`` is the
     time between SIGTERM and SIGKILL (default: :data:`GRACE_ENV`, else 5 s).
@@ -120,7 +73,7 @@ class RunManager:
         key = (os.path.normpath(os.path.abspath(task_path)), normalize_id(task_id))
         return self._by_task.get(key)
 
-    def submit(self, spec: RunSpec, hooks: RunHooks) -> Run:
+    def submit(self, spec: RunSpec, hooks: RunHooks[Run]) -> Run:
         """Register a run (refusing a task that is already running, here or in another process);
         the caller drives it with :meth:`Run.execute` (or use :meth:`start`)."""
         other = self._by_task.get(spec.key)
@@ -139,7 +92,7 @@ class RunManager:
         self._by_task[spec.key] = run
         return run
 
-    def start(self, spec: RunSpec, hooks: RunHooks) -> Run:
+    def start(self, spec: RunSpec, hooks: RunHooks[Run]) -> Run:
         """:meth:`submit`, then execute the run in a background asyncio task (``run.task``)."""
         run = self.submit(spec, hooks)
         run.task = asyncio.ensure_future(run.execute())

@@ -17,10 +17,9 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from taskdroid.run.logfile import LogWriter
+from taskdroid.run.logfile import LogWriter
 
 __all__ = [
     "MAX_LINE_BYTES",

@@ -22,28 +22,56 @@ import os
 import signal
 import threading
 import weakref
+from collections.abc import Mapping
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from taskdroid.run.job import INTERRUPT_RECORD_SECONDS
+from taskdroid.run.supervise import LiveGroups
 
-if TYPE_CHECKING:
-    from taskdroid.run.manager import RunManager
-
-__all__ = ["TERMINATION_BUDGET", "kill_droids_on_termination", "register"]
+__all__ = [
+    "INTERRUPT_RECORD_SECONDS",
+    "TERMINATION_BUDGET",
+    "RegisteredManager",
+    "kill_droids_on_termination",
+    "register",
+]
 
 log = logging.getLogger("taskdroid.runner")
 
 #: seconds a terminated taskdroid process takes to stop its runs and record them
 TERMINATION_BUDGET = 2.0
+#: seconds an interrupted run (its asyncio task cancelled) may take to record the cancel
+INTERRUPT_RECORD_SECONDS = 1.5
 _POSIX = os.name == "posix"
+
+
+class RegisteredManager(Protocol):
+    """What the handlers use of a :class:`~taskdroid.run.manager.RunManager` (a protocol so that
+    this module, which the manager imports, need not import it)."""
+
+    @property
+    def groups(self) -> LiveGroups: ...
+
+    @property
+    def runs(self) -> Mapping[str, object]: ...
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None: ...
+
+    async def stop_all(
+        self,
+        reason: str = ...,
+        *,
+        kill_after: float | None = ...,
+        timeout: float | None = ...,
+    ) -> None: ...
 
 
 class _ProcessState:
     """PROCESS-WIDE: the managers of this process, and whether the handlers are installed."""
 
     def __init__(self) -> None:
-        self.managers: weakref.WeakSet[RunManager] = weakref.WeakSet()
+        self.managers: weakref.WeakSet[RegisteredManager] = weakref.WeakSet()
         self.atexit_installed = False
         self.termination_reason = "taskdroid was terminated"
         self.terminating: int | None = None
@@ -53,7 +81,7 @@ class _ProcessState:
 _STATE = _ProcessState()
 
 
-def register(manager: RunManager) -> None:
+def register(manager: RegisteredManager) -> None:
     """``manager`` starts runs: its droids are killed at interpreter exit, and stopped by the
     termination handlers (when installed)."""
     _STATE.managers.add(manager)
@@ -105,7 +133,7 @@ def _on_termination(signum: int, frame: FrameType | None) -> None:
         loop = manager.loop
         assert loop is not None
 
-        def stop(manager: RunManager = manager) -> None:
+        def stop(manager: RegisteredManager = manager) -> None:
             task = asyncio.ensure_future(_stop_then_die(manager, reason, signum))
             _STATE.background.add(task)
             task.add_done_callback(_STATE.background.discard)
@@ -113,7 +141,7 @@ def _on_termination(signum: int, frame: FrameType | None) -> None:
         loop.call_soon_threadsafe(stop)
 
 
-async def _stop_then_die(manager: RunManager, reason: str, signum: int) -> None:
+async def _stop_then_die(manager: RegisteredManager, reason: str, signum: int) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + TERMINATION_BUDGET + INTERRUPT_RECORD_SECONDS
     try:

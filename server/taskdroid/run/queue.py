@@ -26,11 +26,16 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from taskdroid.core.document import TaskDocument, normalize_id
+from taskdroid.core.checks.task_local import file_entries
+from taskdroid.core.document import Located, TaskDocument, normalize_id
+from taskdroid.core.edits import find_task
+from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
 from taskdroid.core.plan import normalise_file_entry
+from taskdroid.core.ready import next_tasks, select_task_docs
+from taskdroid.core.speckit import implicit_edges
 from taskdroid.run.errors import RunError
 from taskdroid.run.record import format_duration
 from taskdroid.run.spec import (
@@ -66,7 +71,6 @@ _queue_ids = itertools.count(1)
 
 def task_files(task: Task) -> frozenset[str]:
     """The normalised entries of a task's Files fields."""
-    from taskdroid.core.checks.task_local import file_entries
 
     out: set[str] = set()
     for f in task.fields_named("Files"):
@@ -195,7 +199,7 @@ class TaskQueue:
         follow: bool = False,
         droid: str | None = None,
         make_hooks: Callable[[RunSpec], RunHooks],
-        drive: Callable[[Run, RunHooks], Awaitable[object]] | None = None,
+        drive: Callable[[Run, Any], Awaitable[object]] | None = None,
         on_update: Callable[[TaskQueue], None] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
@@ -343,8 +347,6 @@ class TaskQueue:
 
     def _find_candidates(self) -> None:
         """Add the tasks ready now (not taken yet) to :attr:`waiting`; count :attr:`later`."""
-        from taskdroid.core.edits import find_task
-        from taskdroid.core.ready import next_tasks
 
         for scope in self.scopes:
             ws = self._workspaces[id(scope)]
@@ -467,10 +469,6 @@ class TaskQueue:
     def _pending_graph(self) -> list[tuple[QueueScope, Key, str, str, str | None, list[Key | None]]]:
         """Each pending task with an ID in the scopes: (scope, key, task ID, title, droid, the
         keys of its dependencies — None for one that cannot be resolved)."""
-        from taskdroid.core.document import Located
-        from taskdroid.core.inline import plain_title
-        from taskdroid.core.ready import select_task_docs
-        from taskdroid.core.speckit import implicit_edges
 
         out = []
         for scope in self.scopes:
@@ -567,7 +565,6 @@ class TaskQueue:
 
 
 def select_docs(ws: Workspace, paths: list[str] | None) -> list[TaskDocument]:
-    from taskdroid.core.ready import select_task_docs
 
     return select_task_docs(ws, paths)
 

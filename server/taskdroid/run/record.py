@@ -17,27 +17,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Literal, Protocol
 
 from taskdroid.core.document import Located
 from taskdroid.core.edits import format_timestamp
+from taskdroid.core.files import ReadError, read_text
 from taskdroid.core.model import Status
+from taskdroid.run.hooks import RunHooks
 from taskdroid.run.lock import edit_lock
+from taskdroid.run.runspec import RunSpec
 from taskdroid.run.spec import locate_task
 
-if TYPE_CHECKING:
-    from taskdroid.run.job import Run
-
-__all__ = ["OutcomeRecorder", "RunResult", "format_duration"]
+__all__ = ["EndKind", "Outcome", "OutcomeRecorder", "RecordedRun", "RunResult", "format_duration"]
 
 log = logging.getLogger("taskdroid.runner")
 
 
+#: how a run ended, as the recorder is told: the droid exited, was stopped (cancelled, timed
+#: out), or could not start (``error``)
+EndKind = Literal["exited", "cancelled", "timeout", "error"]
+#: ``completed``, ``blocked`` (non-zero exit), ``timeout``, ``cancelled``, ``error`` (could not
+#: start), ``kept`` (the droid set the status itself) or ``gone`` (the task disappeared)
+Outcome = Literal["completed", "blocked", "timeout", "cancelled", "error", "kept", "gone"]
+
+
 @dataclass(slots=True)
 class RunResult:
-    #: ``completed``, ``blocked`` (non-zero exit), ``timeout``, ``cancelled``, ``error`` (could
-    #: not start), ``kept`` (the droid set the status itself) or ``gone`` (the task disappeared)
-    outcome: str
+    outcome: Outcome
     message: str
     exit_code: int | None = None
     #: the task's status at the end (None when unknown)
@@ -64,8 +70,6 @@ def format_duration(seconds: float) -> str:
 
 
 def _read_problem(path: str) -> str:
-    from taskdroid.core.workspace import ReadError, read_text
-
     try:
         read_text(path)
     except ReadError as e:
@@ -80,11 +84,42 @@ def _signal_name(rc: int) -> str:
         return str(-rc)
 
 
+class RecordedRun(Protocol):
+    """What the recorder reads of its run: a :class:`taskdroid.run.job.Run` (a protocol so that
+    this module, which the run imports, need not import it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def spec(self) -> RunSpec: ...
+
+    @property
+    def hooks(self) -> RunHooks[Any]: ...
+
+    @property
+    def previous(self) -> Status | None: ...
+
+    @property
+    def cancel_note(self) -> str | None: ...
+
+    @property
+    def elapsed(self) -> float: ...
+
+    @property
+    def last_stderr(self) -> str: ...
+
+    @property
+    def log_path(self) -> Path | None: ...
+
+    def log_display(self) -> str: ...
+
+
 class OutcomeRecorder:
     """Status edits of one run through its hooks: marking the task in progress, and writing the
     outcome (:meth:`record`)."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: RecordedRun) -> None:
         self.run = run
         #: the outcome is being written
         self.recording = False
@@ -115,7 +150,7 @@ class OutcomeRecorder:
             return str(e) or type(e).__name__
         return None if ok else "the edit was not applied"
 
-    def error_text(self, kind: str, rc: int | None, start_error: str | None) -> str:
+    def error_text(self, kind: EndKind, rc: int | None, start_error: str | None) -> str:
         run = self.run
         where = run.log_display()
         suffix = f" (log: {where})" if where else ""
@@ -133,14 +168,14 @@ class OutcomeRecorder:
             head += f": {run.last_stderr}"
         return head + suffix
 
-    async def record(self, kind: str, rc: int | None, start_error: str | None) -> RunResult:
+    async def record(self, kind: EndKind, rc: int | None, start_error: str | None) -> RunResult:
         """Write the outcome into the task (SPEC §7): the task is looked up again, its status
         decided and the edit written while holding the task file's edit lock."""
         self.recording = True
         async with edit_lock(self.run.spec, self.run.id):
             return await self._record_locked(kind, rc, start_error)
 
-    async def _record_locked(self, kind: str, rc: int | None, start_error: str | None) -> RunResult:
+    async def _record_locked(self, kind: EndKind, rc: int | None, start_error: str | None) -> RunResult:
         run, spec = self.run, self.run.spec
         text = await run.hooks.read_text(run)
         loc = self.locate(text)
@@ -157,7 +192,11 @@ class OutcomeRecorder:
         if current is not Status.IN_PROGRESS:
             return await self._kept(current, exit_text, duration, rc)
         now = format_timestamp(datetime.now())
-        outcome = {"exited": "completed" if rc == 0 else "blocked"}.get(kind, kind)
+        outcome: Outcome
+        if kind == "exited":
+            outcome = "completed" if rc == 0 else "blocked"
+        else:
+            outcome = kind
         error = None
         if kind == "cancelled":
             target = run.previous if run.previous is not None else Status.PENDING

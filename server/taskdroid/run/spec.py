@@ -21,23 +21,18 @@ import os
 import re
 import shutil
 import textwrap
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from taskdroid.core.document import Located, TaskDocument, normalize_id
-from taskdroid.core.edits import find_task
+from taskdroid.core.document import Located, TaskDocument
+from taskdroid.core.edits import find_task, unknown_task_message
 from taskdroid.core.model import Status
 from taskdroid.core.settings import DEFAULT_ALIASES, RunnerSettings
 from taskdroid.core.text import split_lines
+from taskdroid.core.workspace import Workspace
 from taskdroid.run.errors import RunError, inside
 from taskdroid.run.logfile import resolve_log_dir
 from taskdroid.run.output import short
-
-if TYPE_CHECKING:
-    from taskdroid.core.workspace import Workspace
+from taskdroid.run.runspec import RunSpec, new_run_id
 
 __all__ = [
     "ARGV_PLACEHOLDERS",
@@ -267,8 +262,6 @@ def unfinished_dependencies(ws: Workspace | None, doc: TaskDocument, loc: Locate
     """The dependencies of a task that are not completed, each as ``1.1 (pending)`` — across
     files when ``ws`` is given; a reference to a missing task counts as unfinished."""
     if ws is None:
-        from taskdroid.core.workspace import Workspace
-
         ws = Workspace(None)
     out: list[str] = []
     for ref in loc.task.refs:
@@ -281,38 +274,6 @@ def unfinished_dependencies(ws: Workspace | None, doc: TaskDocument, loc: Locate
         if status is not Status.COMPLETED:
             out.append(f"{ref.text} ({status.label if status else 'malformed marker'})")
     return list(dict.fromkeys(out))
-
-
-@dataclass(frozen=True, slots=True)
-class RunSpec:
-    """Everything a run needs, checked by :func:`prepare_run`."""
-
-    run_id: str
-    workspace: str  #: absolute
-    task_path: str  #: absolute, normalised
-    task_file: str  #: relative to the workspace, POSIX separators
-    task_id: str  #: as written in the file
-    title: str
-    droid: str
-    argv: tuple[str, ...]
-    prompt: str
-    timeout: float
-    max_parallel: int
-    log_dir: Path
-    aliases: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
-    env: Mapping[str, str] | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.task_path, normalize_id(self.task_id))
-
-    @property
-    def label(self) -> str:
-        return f"{self.task_file} {self.task_id}"
-
-
-def new_run_id() -> str:
-    return f"run-{uuid.uuid4().hex[:8]}"
 
 
 def prepare_run(
@@ -350,9 +311,7 @@ def prepare_run(
         rel = "./" + rel
     doc, loc = locate_task(text, task_id, aliases, path)
     if loc is None:
-        from taskdroid.core.edits import _unknown_task_message
-
-        raise RunError(f"{rel}: {_unknown_task_message(doc, task_id)}", "task")
+        raise RunError(f"{rel}: {unknown_task_message(doc, task_id)}", "task")
     task = loc.task
     shown_id = task.id or task_id
     if task.status is Status.COMPLETED and not force:

@@ -22,14 +22,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 from taskdroid.run.guardian import RUN_ID_ENV
 from taskdroid.run.lock import pid_alive
-
-if TYPE_CHECKING:
-    from taskdroid.run.logfile import LogWriter
-    from taskdroid.run.spec import RunSpec
+from taskdroid.run.logfile import LogWriter
+from taskdroid.run.runspec import RunSpec
 
 __all__ = ["RUN_ID_ENV", "GuardianProcess", "LiveGroups", "Supervisor", "start_process"]
 
@@ -329,7 +327,7 @@ class Supervisor:
 
     async def wait(
         self, proc: asyncio.subprocess.Process, cancel: asyncio.Event, timeout: float
-    ) -> str:
+    ) -> Literal["exited", "cancelled", "timeout"]:
         """``exited``, ``cancelled`` or ``timeout``."""
         waiter = asyncio.ensure_future(exit_of(proc))
         cancelled = asyncio.ensure_future(cancel.wait())

@@ -7,17 +7,19 @@ from collections.abc import Sequence
 from taskdroid.core.checks.task_local import alias_marker, has_date
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
 from taskdroid.core.document import TaskDocument, normalize_id
-from taskdroid.core.model import Status
+from taskdroid.core.model import Status, Task
 from taskdroid.core.suggest import closest, edit_distance
+from taskdroid.core.text import Span
 
 
 def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    first_seen: dict[str, tuple[int, object]] = {}
-    completed_missing = []
+    #: normalised ID -> (chunk line, first task with it, the span of its ID)
+    first_seen: dict[str, tuple[int, Task, Span]] = {}
+    completed_missing: list[tuple[int, Task]] = []
     n_with = 0
     canonical_used: set[Status] = set()
-    aliased: list[tuple[int, object]] = []
+    aliased: list[tuple[int, Task]] = []
     for c in doc.chunks:
         base = c.line
         for t in c.parse.tasks:
@@ -29,20 +31,20 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
                 key = normalize_id(t.id)
                 prev = first_seen.get(key)
                 if prev is None:
-                    first_seen[key] = (base, t)
+                    first_seen[key] = (base, t, t.id_span)
                 else:
-                    pbase, pt = prev
+                    pbase, pt, pt_span = prev
                     out.append(
                         diag(
                             "TD003",
                             t.id_span.range.shifted(base),
-                            f"task ID `{t.id}` is already used on line {pbase + pt.line + 1} — "  # type: ignore[attr-defined]
+                            f"task ID `{t.id}` is already used on line {pbase + pt.line + 1} — "
                             "give this task its own ID",
                             related=[
                                 Related(
-                                    None, pt.id_span.range.shifted(pbase), f"first task `{t.id}`"
+                                    None, pt_span.range.shifted(pbase), f"first task `{t.id}`"
                                 )
-                            ],  # type: ignore[attr-defined]
+                            ],
                         )
                     )
             if t.status is Status.COMPLETED:
@@ -53,8 +55,8 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
                     n_with += 1
                 # else: a note, not a timestamp (SPEC Part II §A4): neither counted nor reported
     for base, t in aliased:
-        if t.status in canonical_used:  # type: ignore[attr-defined]
-            out.append(alias_marker(t).shifted(base))  # type: ignore[arg-type]
+        if t.status in canonical_used:
+            out.append(alias_marker(t).shifted(base))
     if n_with:
         for base, t in completed_missing:
             out.append(

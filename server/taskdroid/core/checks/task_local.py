@@ -25,11 +25,11 @@ from taskdroid.core.model import (
     droid_name,
 )
 from taskdroid.core.suggest import edit_distance
-from taskdroid.core.taskparse import likely_status, parse_timestamp
+from taskdroid.core.taskparse import extract_refs, likely_status, parse_timestamp
 from taskdroid.core.text import Range, Span
 
 _DROID_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_EMOJI_OK: dict[str, frozenset[Status]] = {
+EMOJI_OK: dict[str, frozenset[Status]] = {
     "✅": frozenset({Status.COMPLETED}),
     "🔄": frozenset({Status.IN_PROGRESS}),
     "⚠️": frozenset({Status.BLOCKED, Status.IN_PROGRESS}),
@@ -118,7 +118,7 @@ def _emoji(t: Task, out: list[Diagnostic]) -> None:
     if t.status is None:
         return
     for token, span in _status_signs(t):
-        ok = _EMOJI_OK.get(token)
+        ok = EMOJI_OK.get(token)
         if ok is None or t.status in ok:
             continue
         implied = STATUS_EMOJI.get(token, Status.BLOCKED)
@@ -215,12 +215,12 @@ def _fields(t: Task, out: list[Diagnostic]) -> None:
                 elif canon in ("Started", "In Progress"):
                     started.append((f, value))
         if canon == "Files":
-            for path, span in file_entries(f):
+            for path, path_span in file_entries(f):
                 if is_prohibited_path(path):
                     out.append(
                         diag(
                             "TD032",
-                            _r(span),
+                            _r(path_span),
                             f"`{path}` is listed in Files — "
                             + (
                                 "`.env` files hold secrets and should not be part of a task's "
@@ -487,8 +487,6 @@ def _orphan(f: Field, out: list[Diagnostic]) -> None:
         name = droid_name(v)
         kind_ok = bool(name and _DROID_NAME.match(name))
     elif canon == "Dependencies":
-        from taskdroid.core.taskparse import extract_refs
-
         kind_ok = bool(extract_refs(f.value, f.line, f.value_span.start)) or v.lower() in (
             "none",
             "-",

@@ -9,19 +9,19 @@ the diagnostics are emitted.
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from taskdroid.core.checks.task_local import file_entries
+from taskdroid.core.depgraph import DependencyGraph
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
-from taskdroid.core.model import Status, droid_name
+from taskdroid.core.model import Ref, Status, droid_name
 from taskdroid.core.suggest import closest
 from taskdroid.core.text import Range
-
-if TYPE_CHECKING:
-    from taskdroid.core.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,40 @@ class Proto:
     diag: Diagnostic
     #: (path, task id, label or "" to describe the task) for each related location
     related: tuple[tuple[str, str, str], ...] = ()
+
+
+class Workspace(Protocol):
+    """What these checks ask of the workspace (:class:`taskdroid.core.workspace.Workspace`, which
+    calls them; a protocol so that this module need not import it)."""
+
+    @property
+    def root(self) -> str | None: ...
+
+    def chunk_ref_protos(self, doc: TaskDocument, chunk: PlacedChunk) -> Sequence[Proto]: ...
+
+    def task_doc(self, path: str) -> TaskDocument | None: ...
+
+    def lookup_id(self, doc: TaskDocument, task_id: str) -> Located | None: ...
+
+    def dependency_graph(self) -> DependencyGraph: ...
+
+    def resolve_ref(
+        self, doc: TaskDocument, ref: Ref
+    ) -> tuple[tuple[TaskDocument, Located] | None, str | None]: ...
+
+    def nearby_task_files(self, path: str) -> list[str]: ...
+
+    def resolve_droid(self, name: str) -> object | None: ...
+
+    def droid_names(self) -> list[str]: ...
+
+    def relpath(self, path: str) -> str | None: ...
+
+    def project_root(self, doc_path: str) -> str | None: ...
+
+    def path_exists(self, doc_path: str | None, rel: str) -> bool: ...
+
+    def name_exists(self, name: str) -> bool: ...
 
 
 def check_refs(ws: Workspace, doc: TaskDocument) -> list[Diagnostic]:
@@ -55,8 +89,6 @@ def materialize(ws: Workspace, doc: TaskDocument, proto: Proto, base: int) -> Di
         rng = t.id_span.range.shifted(loc.chunk.line) if t.id_span else Range.of(loc.line, 0, 0)
         msg = label or f"`{t.id}` {t.title[:60]}".rstrip()
         related.append(Related(None if path == doc.path else path, rng, msg))
-    from dataclasses import replace
-
     return replace(d, related=tuple(related))
 
 
@@ -137,7 +169,7 @@ def _range_problem(ws, doc: TaskDocument, a, b, text: str, out: list[Proto]) -> 
     missing = [r for r in (a, b) if ws.resolve_ref(doc, r)[0] is None]
     if not missing:
         return False
-    for other in [doc, *(ws.task_doc(p) for p in ws._nearby_task_files(doc.path))]:
+    for other in [doc, *(ws.task_doc(p) for p in ws.nearby_task_files(doc.path))]:
         if other is None:
             continue
         for c in other.chunks:
@@ -160,7 +192,8 @@ def _check_ref(ws, doc, loc: Located, ref, out: list[Proto], graph, comp) -> Non
         return  # a reference to a whole file that exists
     tdoc, tloc = target
     tid = normalize_id(tloc.task.id) if tloc.task.id else None
-    if comp is not None and tid is not None and graph.scc_of.get((tdoc.path, tid)) == comp:
+    on_cycle = comp is not None and tid is not None and graph.scc_of.get((tdoc.path, tid)) == comp
+    if on_cycle and tid is not None and loc.task.id:
         src = (doc.path, normalize_id(loc.task.id))
         cycle = _cycle(ws, set(graph.members[comp]), src, (tdoc.path, tid))
         labels = [_label(doc.path, p, i) for p, i in cycle]
@@ -213,7 +246,7 @@ def _cycle(
             break
         vdoc = ws.task_doc(v[0])
         vloc = ws.lookup_id(vdoc, v[1]) if vdoc is not None else None
-        if vloc is None:
+        if vdoc is None or vloc is None:
             continue
         for ref in vloc.task.refs:
             target, _ = ws.resolve_ref(vdoc, ref)
@@ -237,8 +270,6 @@ def _cycle(
 def _label(here: str, path: str, task_id: str) -> str:
     if path == here:
         return task_id
-    import os
-
     return f"{os.path.basename(path)}#{task_id}"
 
 
