@@ -1101,57 +1101,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_coverage(args: argparse.Namespace) -> int:
     """``taskdroid coverage`` (SPEC §13)."""
     from taskdroid.core import requirement_views as rv
-    from taskdroid.core import requirements as rq
-    from taskdroid.core.discovery import discover
-    from taskdroid.core.workspace import ReadError, norm, read_text
 
     root = resolve_root(args.root)
     ws, problems = build_workspace(root, args, personal=False)
-    targets: list[str] = []
-    failed = False
-    for raw in args.paths or [str(root)]:
-        p = Path(raw)
-        if p.is_dir():
-            for kind, files in _found_kinds(discover(p, ws.settings)):
-                for f in files:
-                    q = norm(f)
-                    if q in ws.task_docs or q in ws.req_docs or q in ws.droid_docs:
-                        pass
-                    elif q in problems:
-                        continue
-                    else:
-                        try:
-                            ws.set_text(q, read_text(f), kind)
-                        except ReadError as e:
-                            problems[q] = str(e)
-                            continue
-                    if kind == "requirements":
-                        targets.append(q)
-        elif p.is_file():
-            q = norm(p)
-            if rq.requirements_flavor(q) is not None:
-                targets.append(q)
-            else:
-                targets.extend(
-                    s for s in rq.sibling_requirement_paths(q).values() if os.path.isfile(s)
-                )
-        else:
-            raise UsageError(f"{raw}: no such file or folder")
-    rows_of: list[tuple[str, list]] = []
-    for q in sorted(dict.fromkeys(targets), key=display_path):
-        if q in problems:
-            print(f"taskdroid: {display_path(q)}: {problems[q]}", file=sys.stderr)
-            failed = True
-            continue
-        req = ws.req_docs.get(q)
-        if req is None:
-            try:
-                req = ws.set_requirements_text(q, read_text(q))
-            except ReadError as e:
-                print(f"taskdroid: {display_path(q)}: {e}", file=sys.stderr)
-                failed = True
-                continue
-        rows_of.append((display_path(q), rq.requirement_rows(ws, req)))
+    missing = [raw for raw in args.paths if not Path(raw).exists()]
+    if missing:
+        raise UsageError(f"{missing[0]}: no such file or folder")
+    rows_of, errors = rv.coverage_of(ws, args.paths or [str(root)], problems, display_path)
+    for shown, error in errors:
+        print(f"taskdroid: {shown}: {error}", file=sys.stderr)
     if args.format == "json":
         out = [row for shown, rows in rows_of for row in rv.coverage_json(rows, shown)]
         sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
@@ -1159,7 +1117,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         _say("no requirements files (.kiro/specs/*/requirements.md, specs/*/spec.md)")
     else:
         _write_text("\n".join(rv.render_coverage_text(rows, shown) for shown, rows in rows_of))
-    return EXIT_USAGE if failed else EXIT_OK
+    return EXIT_USAGE if errors else EXIT_OK
 
 
 def _write_text(text: str) -> None:

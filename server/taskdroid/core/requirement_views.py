@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from taskdroid.core.discovery import discover
+from taskdroid.core.files import ReadError, read_text
+from taskdroid.core.paths import norm
 from taskdroid.core.requirements import (
     FR,
     KIRO,
@@ -18,6 +23,10 @@ from taskdroid.core.requirements import (
     Requirement,
     RequirementsDocument,
     TaskRef,
+    Workspace,
+    requirement_rows,
+    requirements_flavor,
+    sibling_requirement_paths,
 )
 
 # -- completion ------------------------------------------------------------------------------------
@@ -148,3 +157,56 @@ def render_coverage_text(rows: list[CoverageRow], shown_path: str) -> str:
         f"({counts['done']} done), {counts['uncovered']} uncovered"
     )
     return "\n".join(lines) + "\n"
+
+
+def _requirement_files(ws: Workspace, raw_paths: list[str], problems: dict[str, str]) -> list[str]:
+    """The requirements files PATHs name: those found in a folder (its task and requirements
+    files indexed on the way), a requirements file, or those beside a task file."""
+    targets: list[str] = []
+    for raw in raw_paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = discover(p, ws.settings)
+            for kind, files in (("task", found.task_files), ("requirements", found.requirement_files)):
+                for f in files:
+                    q = norm(f)
+                    if q in problems:
+                        continue
+                    if q not in ws.task_docs and q not in ws.req_docs:
+                        try:
+                            ws.set_text(q, read_text(f), kind)
+                        except ReadError as e:
+                            problems[q] = str(e)
+                            continue
+                    if kind == "requirements":
+                        targets.append(q)
+        elif p.is_file():
+            q = norm(p)
+            if requirements_flavor(q) is not None:
+                targets.append(q)
+            else:
+                sib = sibling_requirement_paths(q).values()
+                targets.extend(s for s in sib if os.path.isfile(s))
+    return list(dict.fromkeys(targets))
+
+
+def coverage_of(
+    ws: Workspace, raw_paths: list[str], problems: dict[str, str], show: Callable[[str], str]
+) -> tuple[list[tuple[str, list[CoverageRow]]], list[tuple[str, str]]]:
+    """``taskdroid coverage``: (shown path, rows) of each requirements file the PATHs name, in
+    order of the shown path, and (shown path, error) of those that cannot be read."""
+    rows_of: list[tuple[str, list[CoverageRow]]] = []
+    errors: list[tuple[str, str]] = []
+    for q in sorted(_requirement_files(ws, raw_paths, problems), key=show):
+        if q in problems:
+            errors.append((show(q), problems[q]))
+            continue
+        req = ws.req_docs.get(q)
+        if req is None:
+            try:
+                req = ws.set_requirements_text(q, read_text(q))
+            except ReadError as e:
+                errors.append((show(q), str(e)))
+                continue
+        rows_of.append((show(q), requirement_rows(ws, req)))
+    return rows_of, errors

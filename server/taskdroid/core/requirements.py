@@ -25,7 +25,7 @@ import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from taskdroid.core import document as _document
 from taskdroid.core.blocks import scan
@@ -41,6 +41,11 @@ class Workspace(Protocol):
 
     task_docs: dict[str, TaskDocument]
     req_docs: dict[str, RequirementsDocument]
+    settings: Any
+
+    def set_text(self, path: str, text: str, kind: Any = None) -> Any: ...
+
+    def set_requirements_text(self, path: str, text: str) -> RequirementsDocument: ...
 
     def requirements_doc(self, path: str) -> RequirementsDocument | None: ...
 
