@@ -1,4 +1,4 @@
-"""How fast the VS Code Tasks view follows an edit (SPEC §15, issue 13: "the view updates within
+"""How fast the VS Code Tasks view follows an edit (docs/language.md §15, issue 13: "the view updates within
 100 ms of an analysis on a 1,000-task workspace").
 
     python bench/bench_outline.py                 # 1,000 tasks, 20 edits

@@ -1,6 +1,6 @@
 """The repository's documentation is self-contained and its references hold.
 
-(a) every section cited as ``§N`` / ``§A3`` — written "SPEC §N" (older comments) or
+(a) every section cited as ``§N`` / ``§A3`` — written "docs/language.md §N" (older comments) or
     "docs/language.md §N" — in ``server/``, ``client-vscode/src``, ``README.md`` and ``docs/`` is a
     section of docs/language.md;
 (b) no tracked file links or points outside the repository;
@@ -39,7 +39,7 @@ def read(rel: str) -> str:
         return ""  # tracked but deleted in the work tree
 
 
-#: a cited section: ``§7``, ``§10.``, ``§A3``, ``§B``; "SPEC §N" and "language.md §N" both match
+#: a cited section: ``§7``, ``§10.``, ``§A3``, ``§B``; "docs/language.md §N" and "language.md §N" both match
 _CITATION = re.compile(r"§\s?([A-C]\d{0,2}|\d{1,2})(?![\d])")
 #: a section heading of docs/language.md: ``## §7 Running a droid`` / ``### §A10 …``
 _SECTION_HEADING = re.compile(r"^#{2,6}\s+§([A-C]\d{0,2}|\d{1,2})\b", re.M)
@@ -116,7 +116,7 @@ def links(text: str) -> list[str]:
 
 
 def test_citation_forms_are_recognised() -> None:
-    text = 'x (SPEC §7) y "docs/language.md §10." z §6, §7 and SPEC A3 / §A3, §1–§10'
+    text = 'x (docs/language.md §7) y "docs/language.md §10." z §6, §7 and SPEC A3 / §A3, §1–§10'
     assert citations(text) == {"7", "10", "6", "A3", "1"}
     assert citations(text, named_only=True) == {"7", "10"}
     assert citations("see §12 below; [ref](language.md) §3", named_only=True) == {"3"}

@@ -122,7 +122,7 @@ export class GraphView implements vscode.Disposable {
     await vscode.commands.executeCommand('markdown.showPreviewToSide');
   }
 
-  /** Watch task and droid files (the SPEC §1 globs, or the settings) while the panel is open. */
+  /** Watch task and droid files (the docs/language.md §1 globs, or the settings) while the panel is open. */
   private watch(): void {
     this.unwatch();
     if (this.panel === undefined) {

@@ -1,6 +1,6 @@
 /**
  * The Tasks view's model (pure: no `vscode`): the answer of the server's `taskdroid.outline`
- * (SPEC §15) checked and turned into tree nodes, icons, texts and the status bar text.
+ * (docs/language.md §15) checked and turned into tree nodes, icons, texts and the status bar text.
  *
  * Everything here comes from the server: the extension never parses a task line itself.
  */
@@ -361,7 +361,7 @@ export function totals(files: readonly FileOutline[], runs: readonly Run[] = [])
   return { done, total, running };
 }
 
-/** The status bar text of SPEC §15: `✓ done/total · ▶ running`. */
+/** The status bar text of docs/language.md §15: `✓ done/total · ▶ running`. */
 export function statusBarText(t: { done: number; total: number; running: number }): string {
   return `✓ ${t.done}/${t.total} · ▶ ${t.running}`;
 }

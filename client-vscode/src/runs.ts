@@ -3,7 +3,7 @@
  *
  * A run becomes known two ways, in either order: the answer `{runId}` of `taskdroid.runTask`
  * (from our commands, or from a code lens / code action through the command middleware), and the
- * `$/progress` the server reports for it (SPEC §7: begin / report with the latest line / end).
+ * `$/progress` the server reports for it (docs/language.md §7: begin / report with the latest line / end).
  * The two are matched by run ID (in the token, title or message), else by task ID, else first in,
  * first out. A run with no progress yet is "queued" (the server limits parallel runs); so is one
  * whose latest progress message says it waits.

@@ -2,7 +2,7 @@
  * Settings: which `taskdroid.*` VS Code settings the server gets, and how (pure: no `vscode`).
  *
  * The server reads the section `taskdroid` through `workspace/configuration` and merges it over
- * the project's `.taskdroid.toml` and the user's `~/.config/taskdroid/config.toml` (SPEC §10).
+ * the project's `.taskdroid.toml` and the user's `~/.config/taskdroid/config.toml` (docs/language.md §10).
  * Two consequences shape this module:
  *
  * * Only settings the user actually set are sent. VS Code's `getConfiguration()` fills in every
@@ -15,7 +15,7 @@
  * untrusted workspace the runner is not sent at all.
  */
 
-/** Settings of SPEC §10 the server understands, by their key below `taskdroid.`. */
+/** Settings of docs/language.md §10 the server understands, by their key below `taskdroid.`. */
 export const SERVER_SETTING_KEYS = [
   'taskFiles',
   'droidFiles',
@@ -48,7 +48,7 @@ export const USER_ONLY_KEYS: ReadonlySet<string> = new Set([
 /** Client-side settings whose change needs a server restart (new command or document selector). */
 export const RESTART_KEYS = ['server.command', 'taskFiles', 'droidFiles'] as const;
 
-/** SPEC §1 default globs (also the defaults declared in package.json). */
+/** docs/language.md §1 default globs (also the defaults declared in package.json). */
 export const DEFAULT_TASK_FILES = ['**/tasks/**/*.md', '**/tasks-*.md', '**/tasks.md', '**/TASKS.md'];
 export const DEFAULT_DROID_FILES = ['**/.factory/droids/*.md', '**/droids/*.md', '**/.claude/agents/*.md'];
 export const PROJECT_FILE = '.taskdroid.toml';

@@ -16,7 +16,7 @@ export interface StatusInfo {
   note: boolean;
 }
 
-/** The statuses of SPEC §5, in the order the quick pick shows them. */
+/** The statuses of docs/language.md §5, in the order the quick pick shows them. */
 export const STATUSES: readonly StatusInfo[] = [
   { status: 'pending', label: 'Pending', marker: '[ ]', icon: 'circle-large-outline', note: false },
   { status: 'in_progress', label: 'In progress', marker: '[~]', icon: 'sync', note: false },
@@ -32,7 +32,7 @@ export interface NextTask {
   title: string;
   droid: string | null;
   priority: string | null;
-  /** 0-based, when the server sends it (not in SPEC §6; used if present) */
+  /** 0-based, when the server sends it (not in docs/language.md §6; used if present) */
   line?: number;
 }
 

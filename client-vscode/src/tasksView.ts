@@ -1,5 +1,5 @@
 /**
- * The **Tasks** view (SPEC §15) in the explorer side bar, and the `✓ done/total · ▶ running`
+ * The **Tasks** view (docs/language.md §15) in the explorer side bar, and the `✓ done/total · ▶ running`
  * status bar item — filled from the server's `taskdroid.outline`, never by parsing task lines here.
  *
  * Freshness: the extension declares the experimental client capability `taskdroidOutline` (see

@@ -1,4 +1,4 @@
-"""The ``taskdroid`` command line (SPEC §9), over the same core as the language server."""
+"""The ``taskdroid`` command line (docs/language.md §9), over the same core as the language server."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def _add_edits(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """``status`` and ``run``: the subcommands that change a task file."""
     st = sub.add_parser(
         "status",
-        help="set a task's status (SPEC §5), written atomically",
+        help="set a task's status (docs/language.md §5), written atomically",
         description="Set the status of one task in a task file: the marker, the trailing emoji "
         "and the status field change; every other byte of the file stays.",
     )
@@ -105,7 +105,7 @@ def _add_edits(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
     rn = sub.add_parser(
         "run",
-        help="run the droid named on a task (SPEC §7), or every ready task, with live progress",
+        help="run the droid named on a task (docs/language.md §7), or every ready task, with live progress",
         usage="%(prog)s FILE TASK_ID [--droid NAME] [--force] [options]\n"
         "       %(prog)s --ready|--all [PATH ...] [--droid NAME] [options]",
         description="Run the droid named on a task with the runner of your user settings "
@@ -172,7 +172,7 @@ def _add_queries(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     pl = sub.add_parser(
         "plan",
-        help="place pending tasks in waves that can run in parallel (SPEC §11)",
+        help="place pending tasks in waves that can run in parallel (docs/language.md §11)",
         description="Place the pending tasks in waves: a task runs one wave after the last of "
         "its dependencies, and two tasks that change the same file never share a wave. Lists "
         "running tasks, Files conflicts, tasks that cannot be planned (with the reason) and the "
@@ -185,7 +185,7 @@ def _add_queries(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--format",
         choices=["text", "json", "mermaid"],
         default="text",
-        help="text: a markdown table for a pull request (default); json: SPEC §11; mermaid: "
+        help="text: a markdown table for a pull request (default); json: docs/language.md §11; mermaid: "
         "waves as columns",
     )
     _common(pl)
@@ -196,7 +196,7 @@ def _add_servers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     """``mcp`` and ``lsp``: the servers."""
     mc = sub.add_parser(
         "mcp",
-        help="run the MCP server on stdio (SPEC §12): agents list, claim and update tasks",
+        help="run the MCP server on stdio (docs/language.md §12): agents list, claim and update tasks",
         description="A Model Context Protocol server on stdio with the tools list_tasks, "
         "next_tasks, show_task, claim_task, set_status, check and plan, rooted at the workspace "
         "root. It never starts a process.",
@@ -456,7 +456,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _fix_files(ws, paths: list[str], diff_only: bool) -> tuple[bool, bool]:
-    """``check --fix`` / ``--diff`` (SPEC §14): the preferred quick fixes of each task and droid
+    """``check --fix`` / ``--diff`` (docs/language.md §14): the preferred quick fixes of each task and droid
     file among ``paths`` (core/fixes.py), applied round after round; each file written as
     ``taskdroid status`` writes (atomically, refused when it changed meanwhile), or printed as a
     unified diff. The workspace is left with the fixed texts, so the report that follows shows
@@ -541,7 +541,7 @@ def _write_out(text: str) -> None:
 def _nested_project_files(ws, targets: list[str]) -> None:
     """Lint the ``.taskdroid.toml`` of nested projects among the checked files too (CF001).
 
-    Only the workspace root's file is *applied* (SPEC §10), but a runner set in any project file
+    Only the workspace root's file is *applied* (docs/language.md §10), but a runner set in any project file
     is a mistake worth reporting wherever it is."""
     from taskdroid.core.config import project_file_diagnostics
     from taskdroid.core.workspace import norm

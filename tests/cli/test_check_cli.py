@@ -1,4 +1,4 @@
-"""``taskdroid check`` as a user runs it: a subprocess, exit codes, output formats (SPEC §9)."""
+"""``taskdroid check`` as a user runs it: a subprocess, exit codes, output formats (docs/language.md §9)."""
 
 from __future__ import annotations
 

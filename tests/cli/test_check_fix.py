@@ -1,4 +1,4 @@
-"""``taskdroid check --fix`` and ``--diff`` (SPEC §14): the unambiguous quick fixes written file
+"""``taskdroid check --fix`` and ``--diff`` (docs/language.md §14): the unambiguous quick fixes written file
 by file as ``taskdroid status`` writes, or printed as a unified diff; the report and the exit
 status follow what remains."""
 

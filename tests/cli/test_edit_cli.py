@@ -1,4 +1,4 @@
-"""`taskdroid status`, `next` and `graph` from a terminal (SPEC §9)."""
+"""`taskdroid status`, `next` and `graph` from a terminal (docs/language.md §9)."""
 
 from __future__ import annotations
 

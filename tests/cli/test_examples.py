@@ -26,7 +26,7 @@ def test_examples_report_exactly_the_planted_mistakes():
     assert sorted({(d["path"], d["line"], d["code"]) for d in got}) == sorted(
         {(d["path"], d["line"], d["code"]) for d in expected}
     )
-    # every code of SPEC §4 is demonstrated
+    # every code of docs/language.md §4 is demonstrated
     codes = {d["code"] for d in got}
     from taskdroid.core.diagnostics import CODES
 

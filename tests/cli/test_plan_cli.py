@@ -1,4 +1,4 @@
-"""`taskdroid plan` from a terminal (SPEC §11, §9): JSON exactly as SPEC says, the markdown table,
+"""`taskdroid plan` from a terminal (docs/language.md §11, §9): JSON exactly as documented, the markdown table,
 Mermaid waves, paths, exit codes."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`taskdroid run FILE TASK_ID` (SPEC §9): outcomes and exit codes, refusals, live progress on a
+"""`taskdroid run FILE TASK_ID` (docs/language.md §9): outcomes and exit codes, refusals, live progress on a
 TTY and plain lines otherwise, Ctrl-C, and an injection attempt through a task title."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Settings from every source of SPEC §10: precedence, CF001, invalid values."""
+"""Settings from every source of docs/language.md §10: precedence, CF001, invalid values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finding task and droid files (SPEC §1) and the workspace root (SPEC §10)."""
+"""Finding task and droid files (docs/language.md §1) and the workspace root (docs/language.md §10)."""
 
 from __future__ import annotations
 
@@ -327,7 +327,7 @@ def test_find_root_ignores_personal_folders_in_home(tmp_path: Path) -> None:
 
 
 def test_folder_docs_in_agent_folders_are_not_droids(tmp_path):
-    """SPEC Part II §A5: README.md / AGENTS.md / CLAUDE.md / index.md (any case) document the
+    """docs/language.md §A5: README.md / AGENTS.md / CLAUDE.md / index.md (any case) document the
     folder; any other file there is a droid file (and keeps DR001 without front matter)."""
     from taskdroid.core.discovery import classify_path, discover
 

@@ -115,7 +115,7 @@ def test_clean_claude_agent_with_claude_keys() -> None:
 
 def test_dr001_missing_front_matter() -> None:
     diags = found("Name: worker\nYou work.\n")
-    # SPEC Part II §A5/§A10: the whole first line, and DR001 alone (no DR003/DR011)
+    # docs/language.md §A5/§A10: the whole first line, and DR001 alone (no DR003/DR011)
     assert [(d.code, d.severity, d.range) for d in diags] == [
         ("DR001", Severity.ERROR, r(0, 0, 12))
     ]
@@ -195,7 +195,7 @@ def test_dr004_name_not_text() -> None:
 
 @pytest.mark.parametrize("version", ["v1", "v2", "2", "2.1", "2.0", '"1.2.3-beta.1+build.5"', "1.0.0"])
 def test_version_forms_are_versions(version) -> None:
-    """SPEC Part II §A9: `v2`, `2`, `2.1` and semantic versions (a YAML number as its text)."""
+    """docs/language.md §A9: `v2`, `2`, `2.1` and semantic versions (a YAML number as its text)."""
     assert only(found(droid(GOOD + f"version: {version}\n")), "DR004") == []
 
 
@@ -583,7 +583,7 @@ def test_real_world_unquoted_description_is_read_as_text() -> None:
     assert not only(doc.diagnostics, "DR005")
 
 
-# -- SPEC Part II §B: the current key set ------------------------------------------------------------
+# -- docs/language.md §B: the current key set ------------------------------------------------------------
 
 CURRENT_CLAUDE = (
     "permissionMode: auto\neffort: 3\nbackground: \"true\"\ninitialPrompt: Start by reading\n"

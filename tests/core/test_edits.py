@@ -1,4 +1,4 @@
-"""Status changes as inline edits (SPEC §5): exact results, style preservation, properties."""
+"""Status changes as inline edits (docs/language.md §5): exact results, style preservation, properties."""
 
 from __future__ import annotations
 

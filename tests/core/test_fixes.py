@@ -30,7 +30,7 @@ from strategies import task_files, valid_task_files
 
 DROID = ".factory/droids/{name}.md"
 
-#: SPEC §14: the codes whose preferred fix ``check --fix`` applies
+#: docs/language.md §14: the codes whose preferred fix ``check --fix`` applies
 APPLIED = {"TD001", "TD005", "TD021", "TD040", "TD041", "DR002", "DR005", "DR008", "DR012"}
 NEVER = {"TD002", "TD003", "TD022", "TD023", "TD032", "DR006"}
 

@@ -1,4 +1,4 @@
-"""Glob matching (SPEC §1 patterns, exclude semantics)."""
+"""Glob matching (docs/language.md §1 patterns, exclude semantics)."""
 
 from __future__ import annotations
 

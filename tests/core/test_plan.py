@@ -1,4 +1,4 @@
-"""Plans (SPEC §11): waves, Files conflicts, spec-kit implicit edges, unplannable tasks, running
+"""Plans (docs/language.md §11): waves, Files conflicts, spec-kit implicit edges, unplannable tasks, running
 tasks, the critical path and the order within a wave — over a real Workspace."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ready tasks (SPEC §6 nextTasks): pending, every dependency completed, in priority/ID order."""
+"""Ready tasks (docs/language.md §6 nextTasks): pending, every dependency completed, in priority/ID order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The droid runner (SPEC §7): argv and prompt building (pure), refusals, output lines, and the run
+"""The droid runner (docs/language.md §7): argv and prompt building (pure), refusals, output lines, and the run
 engine driving ``tests/fixtures/fake_droid.py`` — outcomes, cancel, timeout, the maxParallel
 queue, locks, bounded output, and an injection attempt through a task title."""
 

@@ -1,4 +1,4 @@
-"""Every task diagnostic of SPEC §4 (TD001–TD043): what triggers it — with its exact range, its
+"""Every task diagnostic of docs/language.md §4 (TD001–TD043): what triggers it — with its exact range, its
 severity, a specific message and its related information — and a near miss that must not."""
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def test_td005_near_miss(tmp_path):
 
 
 def test_td005_only_where_the_file_mixes(tmp_path):
-    """SPEC Part II §A7: a file that writes `[X]` throughout (spec-kit) is consistent."""
+    """docs/language.md §A7: a file that writes `[X]` throughout (spec-kit) is consistent."""
     text = "- [X] T001 Done\n- [X] T002 Also\n- [ ] T003 Next\n- [-] T004 Kiro\n"
     assert of(check(tmp_path, text), "TD005") == []
     # near miss: the same status written both ways, even far apart (another chunk)
@@ -352,7 +352,7 @@ def test_td020_near_misses(tmp_path):
 def test_td021_status_emoji_mismatch(tmp_path):
     text = "- [x] 1 Deploy ❌ FAILED\n- [ ] 2 Docs ✅\n- [~] 3 API ⚠️\n- [!] 4 DB 🔄\n"
     found = of(check(tmp_path, text), "TD021")
-    # SPEC Part II §A6: `❌ FAILED` is one status sign, one diagnostic over both
+    # docs/language.md §A6: `❌ FAILED` is one status sign, one diagnostic over both
     assert [rng(d) for d in found] == [(0, 15, 0, 23), (1, 13, 1, 14), (3, 11, 3, 12)]
     assert all(d.severity is Severity.WARNING for d in found)
     d = found[0]
@@ -442,7 +442,7 @@ def test_td024_near_misses(tmp_path):
 
 
 def test_td024_td022_free_text_is_a_note(tmp_path):
-    """SPEC Part II §A4: a Completed value with nothing date-like is a note, not a timestamp."""
+    """docs/language.md §A4: a Completed value with nothing date-like is a note, not a timestamp."""
     text = (
         "- [x] 1.1 Rules\n  - **Completed:** All 6 rule types with discriminated union pattern\n"
         "- [x] 1.2 Stamped\n  - **Completed**: 2025-01-12 15:20\n"

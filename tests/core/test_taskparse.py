@@ -1,4 +1,4 @@
-"""The task file grammar of SPEC §2, construct by construct, with exact positions.
+"""The task file grammar of docs/language.md §2, construct by construct, with exact positions.
 
 Positions are (line, start column, end column) in code points, absolute in the document.
 """
@@ -301,14 +301,14 @@ def test_not_ids(title):
     [("T010f Fix", "T010f"), ("T006a Add", "T006a"), ("3.2b Split", "3.2b"), ("T068A Up", "T068A")],
 )
 def test_lower_case_id_suffix(title, task_id):
-    """SPEC Part II §A1: one trailing letter of either case."""
+    """docs/language.md §A1: one trailing letter of either case."""
     assert only(f"- [ ] {title}").task.id == task_id
 
 
 @pytest.mark.parametrize(
     ("text", "ids"),
     [
-        # SPEC Part II §A2: counts in a checklist are titles
+        # docs/language.md §A2: counts in a checklist are titles
         ("- [x] 0 ESLint warnings\n- [ ] 5 new files reviewed\n- [x] All tests pass\n", [None] * 3),
         ("- [x] Lint clean\n- [x] 0 TypeScript errors\n", [None, None]),
         # near misses: written as IDs, or most siblings are

@@ -1,4 +1,4 @@
-"""The task view's data (SPEC §15, core/taskview.py): sections → tasks with status, droid and
+"""The task view's data (docs/language.md §15, core/taskview.py): sections → tasks with status, droid and
 dependency state, done/total per section and file."""
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def test_a_file_listed_before_it_was_indexed_exists_once_it_is(tmp_path):
     assert [d.code for d in ws.diagnostics(a)] == []
 
 
-# -- SPEC Part II §A3 / §A8 ------------------------------------------------------------------------
+# -- docs/language.md §A3 / §A8 ------------------------------------------------------------------------
 
 
 def _index(ws: Workspace, root: Path, files: dict[str, str]) -> dict[str, str]:

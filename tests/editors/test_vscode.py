@@ -234,7 +234,7 @@ def require(feature: str, what: str) -> None:
 
 
 def test_package_json_declares_the_server_settings():
-    """Every SPEC §10 setting, with the server's own defaults and diagnostic codes."""
+    """Every docs/language.md §10 setting, with the server's own defaults and diagnostic codes."""
     from taskdroid.core.diagnostics import CODES
     from taskdroid.core.settings import Settings
 
@@ -465,7 +465,7 @@ def test_vscode_dependency_graph_renders(e2e):
     check(e2e, "graph")
 
 
-# -- the Tasks view (SPEC §15) ---------------------------------------------------------------------
+# -- the Tasks view (docs/language.md §15) ---------------------------------------------------------------------
 
 
 def tasks_view_plan() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Every generator comes in three grades, mixed by :func:`task_files` and :func:`droid_files`:
 
-* **valid** — built from the grammar of SPEC §2 / §3 (sections, tasks with IDs, markers, fields,
+* **valid** — built from the grammar of docs/language.md §2 / §3 (sections, tasks with IDs, markers, fields,
   subtasks, fences, front matter; droid front matter with every key of the table), in one line
   ending style, with non-ASCII text in titles and values;
 * **near-valid** — a valid file with a few mutations: characters inserted (emoji, CJK, combining
@@ -113,7 +113,7 @@ def _inline(draw, lo: int = 0, hi: int = 6) -> str:
 
 @st.composite
 def valid_task_files(draw, max_sections: int = 4) -> str:
-    """A task file of SPEC §2 (with occasional code blocks, HTML, quotes and front matter)."""
+    """A task file of docs/language.md §2 (with occasional code blocks, HTML, quotes and front matter)."""
     eol = _choice(draw, BREAKS)
     unit = _choice(draw, ["  ", "    ", "\t", "   "])
     inside = draw(st.booleans())  # **Key:** rather than **Key**:
@@ -382,7 +382,7 @@ def _yaml_scalar(draw) -> str:
 
 @st.composite
 def valid_droid_files(draw) -> str:
-    """A droid file of SPEC §3: front matter with the keys of the table (right and wrong values)
+    """A droid file of docs/language.md §3: front matter with the keys of the table (right and wrong values)
     and a prompt body."""
     eol = _choice(draw, BREAKS)
     lines = ["---"]

@@ -337,7 +337,7 @@ async def test_edit_storm(kind: str, command: list[str] | None, tmp_path: Path) 
         assert answered > STORM_EDITS // 10
 
         # one last edit that guarantees something to compare (the storm's own findings may all
-        # resolve, e.g. references found in the task files beside it, SPEC Part II §A3; the end
+        # resolve, e.g. references found in the task files beside it, docs/language.md §A3; the end
         # of the text may be inside an unclosed code fence, so at the start)
         version += 1
         change_doc(c, uri, version, [doc.edit(0, 0, "- [/] 9.9.9 storm start\n\n")])

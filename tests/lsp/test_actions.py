@@ -256,7 +256,7 @@ async def test_malformed_marker_offers_every_status(client, session):
 
 
 async def test_emoji_mismatch_prefers_the_emoji_the_marker_says(client, session):
-    """SPEC §14: the emoji is made to agree with the marker (what `check --fix` applies); the
+    """docs/language.md §14: the emoji is made to agree with the marker (what `check --fix` applies); the
     marker the emoji says is offered, not preferred."""
     doc = Doc.open(client, session.uri("tasks/tasks-fix-td021-both.md"), "- [ ] 1.1 A ✅\n")
     try:

@@ -189,7 +189,7 @@ async def test_completion_droid_file(client, session):
 
 
 async def test_completion_and_hover_offer_current_values(client, session):
-    """SPEC Part II §B: completion offers the current values of each enumerated key, from the
+    """docs/language.md §B: completion offers the current values of each enumerated key, from the
     same constants the checker validates with; hover on a value lists them."""
     from taskdroid.core.droids import (
         CLAUDE_CODE_MORE_TOOLS,

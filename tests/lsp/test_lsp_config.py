@@ -1,4 +1,4 @@
-"""Configuration (SPEC §10) in the server: initializationOptions, workspace/configuration,
+"""Configuration (docs/language.md §10) in the server: initializationOptions, workspace/configuration,
 didChangeConfiguration, the project file (with CF001), invalid values → showMessage + default."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``taskdroid.outline {uri?}`` over stdio (SPEC §15, the VS Code task view's data): task files →
+"""``taskdroid.outline {uri?}`` over stdio (docs/language.md §15, the VS Code task view's data): task files →
 sections → tasks with status, droid, dependency state and ranges in the client's encoding; and
 the ``taskdroid/outlineChanged {uris}`` notification for clients that ask for it."""
 

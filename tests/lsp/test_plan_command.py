@@ -1,4 +1,4 @@
-"""``taskdroid.planTasks {uri?}`` over stdio (SPEC §11): the JSON of ``taskdroid plan --format
+"""``taskdroid.planTasks {uri?}`` over stdio (docs/language.md §11): the JSON of ``taskdroid plan --format
 json`` with ``uri`` for ``path``, from the documents as the client sees them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Droid runs through the language server (SPEC §6 runTask/cancelRun, §7): progress, cancel (by
+"""Droid runs through the language server (docs/language.md §6 runTask/cancelRun, §7): progress, cancel (by
 command and by progress), timeout, the maxParallel queue, refusals, the droid marking the task
 itself, edits through the client that keep what the user typed, and a clean shutdown.
 

@@ -1,4 +1,4 @@
-"""Concurrency through `taskdroid mcp` (SPEC §12): 8 servers claiming one task (exactly one
+"""Concurrency through `taskdroid mcp` (docs/language.md §12): 8 servers claiming one task (exactly one
 wins), and status writes through the server while another process appends numbered lines (every
 line kept, in order). Plus a static check that the package can start no process."""
 

@@ -1,4 +1,4 @@
-"""`taskdroid mcp` over stdio with the SDK's client (SPEC §12): every tool, every kind of error,
+"""`taskdroid mcp` over stdio with the SDK's client (docs/language.md §12): every tool, every kind of error,
 path confinement, malformed arguments, and no child process ever."""
 
 from __future__ import annotations

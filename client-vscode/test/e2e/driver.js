@@ -401,7 +401,7 @@ async function main() {
   }
 }
 
-// -- the Tasks view (SPEC §15) ---------------------------------------------------------------------
+// -- the Tasks view (docs/language.md §15) ---------------------------------------------------------------------
 
 /** the rows of the Tasks pane (not the explorer's other trees) */
 const tasksPaneRows = () =>

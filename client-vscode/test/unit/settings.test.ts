@@ -92,7 +92,7 @@ describe('settings mapping (workspace/configuration, section taskdroid)', () => 
   });
 });
 
-describe('package.json contributes every SPEC §10 setting', () => {
+describe('package.json contributes every docs/language.md §10 setting', () => {
   it('with a description and a default', () => {
     for (const key of SERVER_SETTING_KEYS) {
       const p = props[`taskdroid.${key}`];
@@ -102,7 +102,7 @@ describe('package.json contributes every SPEC §10 setting', () => {
     }
   });
 
-  it('with the SPEC §1 globs as defaults', () => {
+  it('with the docs/language.md §1 globs as defaults', () => {
     assert.deepEqual(props['taskdroid.taskFiles']?.default, DEFAULT_TASK_FILES);
     assert.deepEqual(props['taskdroid.droidFiles']?.default, DEFAULT_DROID_FILES);
   });
@@ -125,7 +125,7 @@ describe('package.json contributes every SPEC §10 setting', () => {
 });
 
 describe('document selector', () => {
-  it('is the SPEC §1 globs, markdown, files only, plus .taskdroid.toml', () => {
+  it('is the docs/language.md §1 globs, markdown, files only, plus .taskdroid.toml', () => {
     const sel = documentSelector(undefined, undefined);
     assert.deepEqual(
       sel.filter((f) => f.language === 'markdown').map((f) => f.pattern),

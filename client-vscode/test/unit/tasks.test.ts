@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { STATUSES, parseNextTasks } from '../../src/tasks';
 
 describe('statuses', () => {
-  it('offers the five statuses of SPEC §5', () => {
+  it('offers the five statuses of docs/language.md §5', () => {
     assert.deepEqual(
       STATUSES.map((s) => s.status),
       ['pending', 'in_progress', 'completed', 'blocked', 'cancelled'],

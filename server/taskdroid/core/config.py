@@ -1,4 +1,4 @@
-"""Loading :class:`Settings` from every source of SPEC §10.
+"""Loading :class:`Settings` from every source of docs/language.md §10.
 
 Sources, later ones winning, merged setting by setting (``diagnostics.disable`` from one source
 and ``diagnostics.severity`` from another both apply; ``diagnostics.severity`` entries merge code
@@ -107,7 +107,7 @@ def load_settings(
     config_file: Path | None = None,
     user_config: Path | None = None,
 ) -> LoadedSettings:
-    """Settings from all sources of SPEC §10 (see the module docstring for the order).
+    """Settings from all sources of docs/language.md §10 (see the module docstring for the order).
 
     ``env=None`` reads ``os.environ``; ``user_config=None`` means :func:`default_user_config_path`.
     """

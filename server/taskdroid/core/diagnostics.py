@@ -1,4 +1,4 @@
-"""Diagnostic model and the registry of codes (SPEC §4)."""
+"""Diagnostic model and the registry of codes (docs/language.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finding task and droid files in a workspace (SPEC §1) and the workspace root (SPEC §10)."""
+"""Finding task and droid files in a workspace (docs/language.md §1) and the workspace root (docs/language.md §10)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ SKIPPED_DIRS = frozenset(
     }
 )
 
-#: a folder holding one of these is a workspace root (SPEC §10)
+#: a folder holding one of these is a workspace root (docs/language.md §10)
 ROOT_MARKERS = (".taskdroid.toml", ".git", ".factory", ".claude")
 
 
@@ -59,7 +59,7 @@ class DiscoveryResult:
     requirement_files: list[Path] = field(default_factory=list)
 
 
-#: documentation files that live in droid folders and are not droids (SPEC Part II §A5)
+#: documentation files that live in droid folders and are not droids (docs/language.md §A5)
 FOLDER_DOCS = frozenset({"readme.md", "agents.md", "claude.md", "index.md"})
 
 
@@ -197,8 +197,8 @@ def _is_requirements(relpath: str) -> bool:
 
 def file_names(root: Path, settings: Settings) -> frozenset[str]:
     """The names of every file under ``root`` (outside the skipped and excluded folders): a
-    bare file name in a task's Files exists when a file of that name exists anywhere (SPEC
-    Part II §A8)."""
+    bare file name in a task's Files exists when a file of that name exists anywhere (docs/language.md
+    §A8)."""
     walker = _Walker(root, settings)
     walker.names = set()
     walker.run()

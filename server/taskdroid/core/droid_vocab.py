@@ -1,4 +1,4 @@
-"""The vocabulary of droid files (SPEC §3, Part II §B): the tool names of Factory and Claude
+"""The vocabulary of droid files (docs/language.md §3, Part II §B): the tool names of Factory and Claude
 Code, the enumerated values of the front matter's keys and the patterns of its strings. Read by
 :mod:`taskdroid.core.droids` (the model and the checks), completion and hover."""
 
@@ -27,19 +27,19 @@ CLAUDE_CODE_TOOLS: tuple[str, ...] = (
     "Read", "Write", "Edit", "MultiEdit", "Bash", "Grep", "Glob", "LS", "WebFetch", "WebSearch",
     "TodoWrite", "Task", "NotebookEdit", "NotebookRead",
 )  # fmt: skip
-#: tools Claude Code documents beyond the SPEC list (its tool set grows often)
+#: tools Claude Code documents beyond the documented list (its tool set grows often)
 CLAUDE_CODE_MORE_TOOLS: tuple[str, ...] = (
     "Agent", "AskUserQuestion", "BashOutput", "CronCreate", "CronDelete", "CronList",
     "EnterPlanMode", "EnterWorktree", "ExitPlanMode", "ExitWorktree", "KillBash", "KillShell",
     "ListMcpResourcesTool", "LSP", "ReadMcpResourceTool", "Skill", "SlashCommand", "TaskCreate",
     "TaskGet", "TaskList", "TaskOutput", "TaskStop", "TaskUpdate", "ToolSearch",
-    # SPEC Part II §B
+    # docs/language.md §B
     "PowerShell", "Monitor", "SendMessage", "ListAgents", "Workflow",
 )  # fmt: skip
-#: Factory tools that are known but do nothing inside a droid run as a subagent (SPEC II §B)
+#: Factory tools that are known but do nothing inside a droid run as a subagent (docs/language.md §B)
 FACTORY_SUBAGENT_NOOP: tuple[str, ...] = ("Task", "AskUser")
 
-# -- enumerated values (SPEC Part II §B): the model, completion and hover all read these ----------
+# -- enumerated values (docs/language.md §B): the model, completion and hover all read these ----------
 # (each a Literal for the front matter's model, and its values as a tuple for the rest)
 PermissionMode = Literal[
     "default", "manual", "acceptEdits", "auto", "dontAsk", "bypassPermissions", "plan"
@@ -73,6 +73,6 @@ ENUMERATED_VALUES: dict[str, tuple[str, ...]] = {
     "model": MODEL_VALUES,
     "background": ("true", "false"),
 }
-#: a version (SPEC Part II §A9): ``v2``, ``2``, ``2.1`` or a semantic version
+#: a version (docs/language.md §A9): ``v2``, ``2``, ``2.1`` or a semantic version
 VERSION_PATTERN = r"^[vV]?\d+(?:\.\d+)*(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
 TOOL_CATEGORIES: tuple[str, ...] = ("read-only", "edit", "execute", "web", "mcp")

@@ -1,14 +1,14 @@
-"""Droid definition files (SPEC §3): the front matter model, parsing and the file-local checks.
+"""Droid definition files (docs/language.md §3): the front matter model, parsing and the file-local checks.
 
 :class:`DroidFrontMatter` is the single source of the rules: the checker validates with it,
 ``taskdroid schema`` prints its JSON Schema, and hover shows its field descriptions
 (:data:`KEY_RULES`).
 
-Deviations from SPEC §4 that keep noise low on real files:
+Deviations from docs/language.md §4 that keep noise low on real files:
 
 * a description over 500 characters in a ``.claude/agents`` file is a DR004 *hint* (Claude Code
   documents long descriptions with ``<example>`` blocks); in Factory droids it stays an error;
-* the known Claude Code tools include those Claude Code documents beyond the SPEC list
+* the known Claude Code tools include those Claude Code documents beyond the documented list
   (``ExitPlanMode``, ``Skill``, ``TaskCreate``, ``AskUserQuestion``, … — :data:`CLAUDE_CODE_MORE_TOOLS`);
 * a tool of the *other* tool's vocabulary (``Bash`` in a Factory droid, ``Execute`` in a Claude
   Code agent) is a DR005 naming the equivalent.
@@ -391,7 +391,7 @@ def parse_droid(text: str, path: str, settings: Settings) -> DroidDocument:
     lines = split_lines(text)
     doc.diagnostics.extend(fm.diagnostics)
     if not fm.present:
-        # SPEC Part II §A5/§A10: the whole first line, and DR001 alone
+        # docs/language.md §A5/§A10: the whole first line, and DR001 alone
         end = len(lines[0]) if lines else 0
         doc.diagnostics.append(
             diag(
@@ -654,14 +654,14 @@ class _Checker:
         message = (
             f"{key}: found {_found(value)}{detail}; expected {_EXPECTED.get(key, 'another value')}"
         )
-        # SPEC Part II §A9/§B: version is informational (a warning); an unknown color a hint
+        # docs/language.md §A9/§B: version is informational (a warning); an unknown color a hint
         severity = {"version": Severity.WARNING, "color": Severity.HINT}.get(key)
         self.add(diag("DR004", rng, message, severity=severity))
 
     # DR013
     def check_hooks(self) -> None:
         """``hooks`` that is not a non-empty mapping makes Claude Code drop the agent without a
-        word (SPEC Part II §B): DR013, not DR004."""
+        word (docs/language.md §B): DR013, not DR004."""
         if "hooks" not in self.data:
             return
         value = self.data["hooks"]

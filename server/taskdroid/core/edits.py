@@ -1,4 +1,4 @@
-"""Status changes as inline text edits (SPEC §5) — pure, no I/O, no LSP types.
+"""Status changes as inline text edits (docs/language.md §5) — pure, no I/O, no LSP types.
 
 :func:`status_edits` computes the edits that change one task's status; the language server sends
 them with ``workspace/applyEdit`` and the CLI applies them with :func:`apply_edits` and writes the
@@ -64,7 +64,7 @@ __all__ = [
 #: value of ``**Issue**`` when a task is blocked without a note
 BLOCKED_PLACEHOLDER = "(describe what blocks this task)"
 
-#: the trailing emoji each status writes (SPEC §5)
+#: the trailing emoji each status writes (docs/language.md §5)
 STATUS_EMOJI_OUT: dict[Status, str | None] = {
     Status.PENDING: None,
     Status.IN_PROGRESS: "🔄",
@@ -181,7 +181,7 @@ def status_edits(
     extra_fields: Sequence[tuple[str, str]] = (),
     aliases: Mapping[str, str] | None = None,
 ) -> list[TextEdit]:
-    """The edits that set the status of ``task`` in ``text`` (SPEC §5).
+    """The edits that set the status of ``task`` in ``text`` (docs/language.md §5).
 
     ``doc`` is the parse of ``text``; when it is None or parsed from another text, ``text`` is
     parsed again (with ``aliases``, else the aliases ``doc`` was parsed with). ``task`` is a task

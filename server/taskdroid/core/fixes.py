@@ -1,4 +1,4 @@
-"""Quick fixes (SPEC §8, §14) — pure: text in, edits out, no I/O, no LSP types.
+"""Quick fixes (docs/language.md §8, §14) — pure: text in, edits out, no I/O, no LSP types.
 
 The language server offers these fixes as code actions (``lsp/actions.py`` converts them to the
 client's position encoding) and ``taskdroid check --fix`` applies the preferred ones, so the
@@ -6,7 +6,7 @@ editor and the command line share one source. Positions are code points on absol
 lines (see :mod:`.text`); an edit is a :class:`taskdroid.core.edits.TextEdit`.
 
 **Preferred** means *unambiguous*: the one edit a person would make, which invents no content and
-renames nothing. Exactly these are applied by ``check --fix`` (SPEC §14):
+renames nothing. Exactly these are applied by ``check --fix`` (docs/language.md §14):
 
 ========  ==========================================================  =========
 code      fix                                                         preferred
@@ -38,7 +38,7 @@ DR008     the key it most likely means                                with one s
 DR012     remove the duplicate tool                                   yes
 ========  ==========================================================  =========
 
-SPEC §14 lists what is applied; the fixes it does not list (TD020, TD030, DR001, DR003, DR004)
+docs/language.md §14 lists what is applied; the fixes it does not list (TD020, TD030, DR001, DR003, DR004)
 are offered but not preferred either: a droid name guessed from a typo chooses which agent runs,
 a priority guess changes the plan's order, front matter and names are invented content.
 
@@ -280,7 +280,7 @@ class Fixer:
         except ValueError:
             return []
         out = []
-        # the emoji made to agree with the marker (preferred, SPEC §14): the marker's own emoji
+        # the emoji made to agree with the marker (preferred, docs/language.md §14): the marker's own emoji
         # in place of the first disagreeing token when no other token agrees, else removed
         want = STATUS_EMOJI_OUT.get(status)
         here = d.range.start.character

@@ -11,7 +11,7 @@ the YAML text, which starts on line 1 of the file; they are mapped through the m
 index, so characters PyYAML counts as line breaks but LSP does not (U+0085, U+2028) cannot shift
 lines.
 
-Problems are DR002 diagnostics (SPEC §4):
+Problems are DR002 diagnostics (docs/language.md §4):
 
 * hard faults (syntax errors, not a mapping, never closed, too big, too many nodes) leave
   :attr:`FrontMatter.data` ``None``;

@@ -2,7 +2,7 @@
 
 Used by every place taskdroid rewrites a task file: ``taskdroid status`` (and the runner's status
 updates through :func:`taskdroid.core.writes.write_status`) and the language server's disk path for clients
-without ``workspace/applyEdit`` (``lsp/editing.py``). The protocol (SPEC §5, "written
+without ``workspace/applyEdit`` (``lsp/editing.py``). The protocol (docs/language.md §5, "written
 atomically"; issue #7, "never drop either change"):
 
 1. :func:`read_snapshot` reads the file and remembers what it read: device, inode, size,

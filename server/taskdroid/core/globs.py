@@ -1,4 +1,4 @@
-"""Glob patterns (SPEC §1, §10) matched against POSIX-style paths relative to the workspace root.
+"""Glob patterns (docs/language.md §1, §10) matched against POSIX-style paths relative to the workspace root.
 
 Syntax:
 

@@ -1,4 +1,4 @@
-"""The task dependency graph as Mermaid or Graphviz DOT text (SPEC §9 ``taskdroid graph``).
+"""The task dependency graph as Mermaid or Graphviz DOT text (docs/language.md §9 ``taskdroid graph``).
 
 Nodes are the tasks of the selected files that have an ID or name a dependency, grouped by file
 (a Mermaid ``subgraph`` / a DOT ``cluster``), styled by status. Edges run **from a dependency to

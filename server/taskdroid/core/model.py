@@ -1,4 +1,4 @@
-"""Plain models of a task file (SPEC §2). No LSP types here.
+"""Plain models of a task file (docs/language.md §2). No LSP types here.
 
 Positions inside a :class:`ChunkParse` are *relative to the chunk's first line*; a
 :class:`~taskdroid.core.document.TaskDocument` places chunks at absolute lines. Columns are code

@@ -1,4 +1,4 @@
-"""Plans (SPEC §11 "Plan"): the pending tasks of the given task files placed in waves — pure, over
+"""Plans (docs/language.md §11 "Plan"): the pending tasks of the given task files placed in waves — pure, over
 a :class:`~taskdroid.core.workspace.Workspace` (no LSP, no CLI).
 
 * A task's **wave** is 1 + the highest wave among its dependencies; a completed or in-progress
@@ -159,7 +159,7 @@ class Plan:
     def to_json(
         self, show: ShowPath, *, key: str = "path", show_text: ShowPath | None = None
     ) -> dict:
-        """SPEC §11's JSON. ``show`` turns a file path into the ``path`` (or, with ``key="uri"``,
+        """docs/language.md §11's JSON. ``show`` turns a file path into the ``path`` (or, with ``key="uri"``,
         the ``uri``) of tasks and refs; ``show_text`` the paths inside reasons (default ``show``)."""
         show = functools.lru_cache(maxsize=None)(show)
         text = functools.lru_cache(maxsize=None)(show_text) if show_text else show

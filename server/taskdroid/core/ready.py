@@ -1,4 +1,4 @@
-"""Ready tasks (SPEC §6 ``taskdroid.nextTasks``, §9 ``taskdroid next``) — pure, over a Workspace.
+"""Ready tasks (docs/language.md §6 ``taskdroid.nextTasks``, §9 ``taskdroid next``) — pure, over a Workspace.
 
 A task is *ready* when it is pending and every dependency it names resolves to a completed task
 (a cancelled, blocked or unresolvable dependency keeps it waiting). Ready tasks are ordered by
@@ -156,7 +156,7 @@ def select_task_docs(ws: Workspace, paths: list[str] | None) -> list[TaskDocumen
 
 def next_tasks(ws: Workspace, paths: list[str] | None = None) -> list[ReadyTask]:
     """Ready tasks of the task files under ``paths`` (files or folders; default: every indexed
-    task file), in the order of SPEC §6. Dependencies resolve across the whole workspace."""
+    task file), in the order of docs/language.md §6. Dependencies resolve across the whole workspace."""
     known = list(ws.settings.priorities)
     known_set = set(known)
     rank = {p: i for i, p in enumerate(known)}

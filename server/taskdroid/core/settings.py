@@ -1,4 +1,4 @@
-"""Settings (SPEC §10): one pydantic model, the names users write in TOML and editor settings."""
+"""Settings (docs/language.md §10): one pydantic model, the names users write in TOML and editor settings."""
 
 from __future__ import annotations
 

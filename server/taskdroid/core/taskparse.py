@@ -1,4 +1,4 @@
-"""Build task models (SPEC §2) from the block scan of one chunk of a task file."""
+"""Build task models (docs/language.md §2) from the block scan of one chunk of a task file."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def likely_status(inner: str) -> Status | None:
 
 # -- IDs and titles --------------------------------------------------------------------------------
 
-#: an ID may end in one letter of either case (SPEC Part II §A1): ``T010a``, ``3.2B``
+#: an ID may end in one letter of either case (docs/language.md §A1): ``T010a``, ``3.2B``
 _ID_CORE = r"(?:T\d+(?:\.\d+)*[A-Za-z]?|\d+(?:\.\d+)*[A-Za-z]?)"
 _ID_AT = re.compile(r"(" + _ID_CORE + r")(\.?)(?=[ \t]|$|\*\*|~~|:)")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9_]")
@@ -209,7 +209,7 @@ _NONE_VALUES = {"none", "-", "—", "n/a", "na", "nothing", "no dependencies", "
 
 
 def extract_refs(value: str, line: int, col0: int, *, inline: bool = False) -> list[Ref]:
-    """Dependency references in a Dependencies value (SPEC §2). ``col0`` is the value's column."""
+    """Dependency references in a Dependencies value (docs/language.md §2). ``col0`` is the value's column."""
     stripped = value.strip().strip("*_").strip()
     if not stripped or stripped.lower() in _NONE_VALUES:
         return []
@@ -379,7 +379,7 @@ def _parse_section(line: str, n: int, level: int, ts: int, te: int) -> Section:
     return Section(n, level, text, Span(n, ts, te), num, num_span, prio, prio_span)
 
 
-# -- bare numbers (SPEC Part II §A2) --------------------------------------------------------------
+# -- bare numbers (docs/language.md §A2) --------------------------------------------------------------
 
 _BARE_NUMBER = re.compile(r"\d+[A-Za-z]?$")
 

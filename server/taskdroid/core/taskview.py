@@ -1,4 +1,4 @@
-"""The task view's data (SPEC §15): per task file, its sections and their tasks, with each task's
+"""The task view's data (docs/language.md §15): per task file, its sections and their tasks, with each task's
 status, droid and dependency state — pure, over a :class:`~taskdroid.core.workspace.Workspace`.
 
 The editor's **Tasks** view and the ``taskdroid.outline`` command are filled from this, so an

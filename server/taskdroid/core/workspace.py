@@ -90,7 +90,7 @@ class Workspace:
         #: more folders that Files entries may be relative to (e.g. folders passed to the CLI)
         self.extra_bases: list[str] = []
         self._project_roots: dict[str, str | None] = {}
-        #: folder -> task files in it (split task lists, SPEC Part II §A3)
+        #: folder -> task files in it (split task lists, docs/language.md §A3)
         self._folders: dict[str, list[str]] = {}
         self._folders_key: tuple | None = None
         self._nearby: dict[str, list[str]] = {}
@@ -197,7 +197,7 @@ class Workspace:
     def classify(
         self, path: str, text: str | None = None, *, explicit: bool = False
     ) -> FileKind | None:
-        """ "task", "droid" or None, by the globs of SPEC §1 (relative to the root), then — for a
+        """ "task", "droid" or None, by the globs of docs/language.md §1 (relative to the root), then — for a
         file the user named explicitly — by content."""
         rel = self.relpath(path)
         kind = classify_path(rel, self.settings) if rel is not None else None
@@ -342,7 +342,7 @@ class Workspace:
         self.droid_version += 1
 
     def droid_index(self) -> dict[str, DroidDocument]:
-        """name -> the droid a reference resolves to (SPEC §1 precedence)."""
+        """name -> the droid a reference resolves to (docs/language.md §1 precedence)."""
         if self._droid_index is not None:
             return self._droid_index
         self._load_personal()
@@ -471,7 +471,7 @@ class Workspace:
         return (target_doc, loc), None
 
     def lookup_nearby(self, doc: TaskDocument, task_id: str) -> tuple[TaskDocument, Located] | None:
-        """A task of a split task list (SPEC Part II §A3): the other task files of the same
+        """A task of a split task list (docs/language.md §A3): the other task files of the same
         folder, then those of its parent folder, then those of the folders right inside its
         folder, then those anywhere in the same spec folder (``.kiro/specs/x/``,
         ``specs/001-x/``)."""
@@ -561,7 +561,7 @@ class Workspace:
         return False
 
     def name_exists(self, name: str) -> bool:
-        """Is there a file called ``name`` anywhere in the workspace (SPEC Part II §A8)? The
+        """Is there a file called ``name`` anywhere in the workspace (docs/language.md §A8)? The
         names are gathered once per ``fs_version``, and only when asked."""
         if self.root is None:
             return False

@@ -1,9 +1,9 @@
-"""Code actions (SPEC §8): a quick fix for every diagnostic with an obvious fix, and set-status /
+"""Code actions (docs/language.md §8): a quick fix for every diagnostic with an obvious fix, and set-status /
 run-droid actions on any task.
 
 Quick fixes (kind ``quickfix``) come from the core (``core/fixes.py``, the one source shared
 with ``taskdroid check --fix``): this module converts them to the client's position encoding. A
-fix is ``isPreferred`` exactly when ``check --fix`` applies it (SPEC §14; the table is in
+fix is ``isPreferred`` exactly when ``check --fix`` applies it (docs/language.md §14; the table is in
 core/fixes.py). Two quick fixes change files rather than text and stay here, because they depend
 on what the client can do: TD020 *create the missing droid* (a ``CreateFile`` edit, or the
 ``taskdroid.createDroid`` command when the client cannot create files) and DR006 *rename the file
@@ -11,7 +11,7 @@ to the droid's name* (a ``RenameFile`` edit, for clients that rename files). Nei
 preferred; the command line never applies them.
 
 On a task (the innermost task around the start of the range): "Mark as pending / in progress /
-completed / blocked" (kind ``refactor.rewrite``, the edit of SPEC §5) and, when it has a droid
+completed / blocked" (kind ``refactor.rewrite``, the edit of docs/language.md §5) and, when it has a droid
 and an ID, "Run droid <name> on task <id>" (the ``taskdroid.runTask`` command, kind ``""``).
 
 Quick fixes are computed from the server's own diagnostics of the current text (clients do not

@@ -1,4 +1,4 @@
-"""Code lens (SPEC §8) in task files.
+"""Code lens (docs/language.md §8) in task files.
 
 * on each task with an ID: "▶ Run <droid>" (``taskdroid.runTask``) when it names a droid and is
   neither completed nor cancelled, and its next status (``taskdroid.setStatus``): pending → in

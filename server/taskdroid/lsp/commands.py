@@ -1,4 +1,4 @@
-"""Commands (SPEC §6, ``workspace/executeCommand``): ``taskdroid.setStatus``,
+"""Commands (docs/language.md §6, ``workspace/executeCommand``): ``taskdroid.setStatus``,
 ``taskdroid.nextTasks`` and ``taskdroid.createDroid``.
 
 Each command takes **one JSON object** and validates it with a pydantic model (pygls cannot
@@ -6,17 +6,17 @@ structure pydantic models, so the handlers take the raw arguments and validate t
 wrong argument is answered with an ``InvalidParams`` error that says what was wrong and what the
 command expects; nothing is raised past the handler.
 
-* ``taskdroid.setStatus`` ``{uri, taskId, status, note?}`` — the status edit of SPEC §5, sent
+* ``taskdroid.setStatus`` ``{uri, taskId, status, note?}`` — the status edit of docs/language.md §5, sent
   with ``workspace/applyEdit`` through :func:`taskdroid.lsp.editing.apply_status` (versioned,
   recomputed and retried once when the document changed in between). Returns ``{"applied"}``.
 * ``taskdroid.nextTasks`` ``{uri?}`` — ready tasks of a task file or folder (default: the whole
   workspace) as ``[{uri, taskId, title, droid, priority, line}]`` (``line`` 0-based).
-* ``taskdroid.planTasks`` ``{uri?}`` — the plan of SPEC §11 (waves, running, unplannable,
+* ``taskdroid.planTasks`` ``{uri?}`` — the plan of docs/language.md §11 (waves, running, unplannable,
   conflicts, critical path, implicit edges) of a task file or folder (default: the whole
   workspace), exactly as ``taskdroid plan --format json`` prints it but with ``uri`` for ``path``
   (tasks are named ``<uri>#<taskId>``; ``line`` stays 1-based as in the CLI's JSON; paths inside
   reasons are relative to the workspace folder).
-* ``taskdroid.outline`` ``{uri?}`` — the task view of SPEC §15 (core/taskview.py) of a task file
+* ``taskdroid.outline`` ``{uri?}`` — the task view of docs/language.md §15 (core/taskview.py) of a task file
   or folder (default: the whole workspace): ``{"files": [{uri, path, done, total, counts,
   sections: [{title, level, line, priority, done, total, tasks: [{id, title, status, marker,
   optional, droid, droidResolves, dependency: {state, on, text} | null, line, range, runId,

@@ -1,4 +1,4 @@
-"""Completion (SPEC §8).
+"""Completion (docs/language.md §8).
 
 Task files: markers after ``- [``, the next free task ID after a marker, field keys on a nested
 bullet, droid names after ``**Droid**:``, task IDs in Dependencies (``file.md#`` for another file)
@@ -45,7 +45,7 @@ _VALUE_NOTES: dict[tuple[str, str], str] = {
 
 
 def fm_value_choices(key: str, flavor: str | None) -> list[tuple[str, str]]:
-    """The values completion offers for ``key`` (SPEC Part II §B), with a short note each."""
+    """The values completion offers for ``key`` (docs/language.md §B), with a short note each."""
     values = droids.ENUMERATED_VALUES.get(key, ())
     if key == "model" and flavor == "factory":
         values = values[:1]  # Factory model ids are not Claude aliases

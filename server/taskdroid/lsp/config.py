@@ -1,4 +1,4 @@
-"""Configuration (SPEC §10) in the server.
+"""Configuration (docs/language.md §10) in the server.
 
 Settings come from the core loader (defaults, ``.taskdroid.toml``, the user file, the editor, the
 environment, ``--config``/``--runner``). The editor part is ``initializationOptions`` merged with

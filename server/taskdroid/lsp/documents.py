@@ -461,7 +461,7 @@ def _report_progress(server: TaskdroidServer, token: str, done: int, total: int)
 def lint_nested_project_files(project: Project) -> set[str]:
     """CF001 for the ``.taskdroid.toml`` of nested projects (as ``taskdroid check`` reports them).
 
-    Only the root's file is applied (SPEC §10); a runner set in any project file is still a
+    Only the root's file is applied (docs/language.md §10); a runner set in any project file is still a
     mistake worth showing. Returns the project files whose diagnostics were (re)computed."""
     norm = core_ws.norm
     ws = project.ws

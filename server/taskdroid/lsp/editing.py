@@ -1,4 +1,4 @@
-"""Sending text edits to the client (SPEC §5): versioned, recomputed and retried once.
+"""Sending text edits to the client (docs/language.md §5): versioned, recomputed and retried once.
 
 Every edit the server makes to a document — a status change from a command, a code lens or a
 droid run — goes through :func:`apply_versioned`:
@@ -18,7 +18,7 @@ atomically (and re-indexed), never losing what another program writes at the sam
 (:func:`_replace_file`, core/fsio.py); an open document then cannot be edited — its buffer
 wins over the disk, and the disk is not touched.
 
-:func:`apply_status` is the status change of SPEC §5 on top of it; the runner uses it too.
+:func:`apply_status` is the status change of docs/language.md §5 on top of it; the runner uses it too.
 """
 
 from __future__ import annotations
@@ -274,7 +274,7 @@ async def apply_status(
     note: str | None = None,
     extra_fields: Sequence[tuple[str, str]] = (),
 ) -> bool:
-    """Set the status of task ``task_id`` in ``uri`` (SPEC §5) through :func:`apply_versioned`.
+    """Set the status of task ``task_id`` in ``uri`` (docs/language.md §5) through :func:`apply_versioned`.
 
     The task is found by ID in the document as it is when the edit is computed (and again on the
     retry). ``status`` is a :class:`~taskdroid.core.model.Status` (or its name); ``note`` is the

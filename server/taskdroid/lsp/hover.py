@@ -1,4 +1,4 @@
-"""Hover (SPEC §8): short markdown about the token under the cursor.
+"""Hover (docs/language.md §8): short markdown about the token under the cursor.
 
 * task (its ID or title): status, droid, dependencies with their statuses, dependents, ready or
   not;

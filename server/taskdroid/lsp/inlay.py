@@ -1,4 +1,4 @@
-"""Inlay hints (SPEC §8): the status of each dependency reference's target, after the reference
+"""Inlay hints (docs/language.md §8): the status of each dependency reference's target, after the reference
 (``1.2`` *completed*). References that do not resolve get no hint (TD010 reports them)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Go to definition, references, rename and prepareRename (SPEC §8).
+"""Go to definition, references, rename and prepareRename (docs/language.md §8).
 
 * definition: droid reference → the droid file (its ``name``); dependency reference → the task;
 * references: droid (a reference or the ``name`` in its file) → every task using it; task (its

@@ -1,4 +1,4 @@
-"""Droid runs in the server: ``taskdroid.runTask`` and ``taskdroid.cancelRun`` (SPEC §6, §7).
+"""Droid runs in the server: ``taskdroid.runTask`` and ``taskdroid.cancelRun`` (docs/language.md §6, §7).
 
 The engine is :mod:`taskdroid.run`; this module plugs the server into it:
 

@@ -1,4 +1,4 @@
-"""Document symbols, workspace symbols and folding ranges (SPEC §8).
+"""Document symbols, workspace symbols and folding ranges (docs/language.md §8).
 
 * document symbols: headings (nested by level, ``done/total`` in ``detail``) holding their tasks
   (subtasks nested, status in ``detail``); in droid files the droid with its front matter keys.

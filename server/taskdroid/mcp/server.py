@@ -3,7 +3,7 @@ MCP Python SDK's low-level server (exact input schemas, errors as ``isError`` re
 
 Tool calls run one at a time, each in a worker thread (a write may wait for the edit lock of a
 task file); a call is never abandoned half-way, so a cancelled request cannot leave a half-done
-write. Nothing here starts a process (SPEC §12).
+write. Nothing here starts a process (docs/language.md §12).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The seven tools of the MCP server (SPEC §12), without the SDK: argument checking, path
+"""The seven tools of the MCP server (docs/language.md §12), without the SDK: argument checking, path
 confinement, the results, and the writes. Each call reads the workspace afresh from disk (agents
 and editors change the files between calls); a write goes through
 :mod:`taskdroid.core.writes` (atomic, appends by other programs kept in their order, a concurrent

@@ -1,4 +1,4 @@
-"""Invoking a droid on a task (SPEC §7): the engine shared by ``taskdroid run`` and the server.
+"""Invoking a droid on a task (docs/language.md §7): the engine shared by ``taskdroid run`` and the server.
 
 No pygls here; this package may import :mod:`taskdroid.core`, never :mod:`taskdroid.lsp` or
 :mod:`taskdroid.cli` (and ``core`` imports nothing from here). The modules, in the order a run

@@ -51,7 +51,7 @@ class RunHooks(Protocol[R]):
         note: str | None = None,
         extra_fields: Sequence[tuple[str, str]] = (),
     ) -> bool:
-        """Apply the status edit of SPEC §5 to the task; True when it was applied."""
+        """Apply the status edit of docs/language.md §5 to the task; True when it was applied."""
         raise NotImplementedError
 
     def progress(self, run: R, kind: str, message: str) -> None:

@@ -1,4 +1,4 @@
-"""The outcome of a run, written back into the task file (SPEC §7).
+"""The outcome of a run, written back into the task file (docs/language.md §7).
 
 The task is looked up again by ID in the current text; a status the droid changed itself stands;
 else exit 0 ⇒ completed, non-zero ⇒ blocked with ``**Error**`` (exit code or signal, and last
@@ -169,7 +169,7 @@ class OutcomeRecorder:
         return head + suffix
 
     async def record(self, kind: EndKind, rc: int | None, start_error: str | None) -> RunResult:
-        """Write the outcome into the task (SPEC §7): the task is looked up again, its status
+        """Write the outcome into the task (docs/language.md §7): the task is looked up again, its status
         decided and the edit written while holding the task file's edit lock."""
         self.recording = True
         async with edit_lock(self.run.spec, self.run.id):

@@ -1,4 +1,4 @@
-"""Preparing a run (SPEC §7): the argv and prompt templates, the program lookup, the checks
+"""Preparing a run (docs/language.md §7): the argv and prompt templates, the program lookup, the checks
 that refuse what must not run, and :class:`RunSpec` — everything a run needs, decided before any
 process starts. Pure but for a look at ``PATH`` and the log folder.
 
@@ -65,7 +65,7 @@ MAX_FIELDS_CHARS = 16_000
 
 
 def not_configured_message() -> str:
-    """What to configure when no runner is set (SPEC §7): names ``runner.command``, shows the
+    """What to configure when no runner is set (docs/language.md §7): names ``runner.command``, shows the
     ``droid exec`` and ``claude -p`` setups and where user settings live."""
     factory = json.dumps(EXAMPLE_COMMANDS["droid exec"])
     claude = json.dumps(EXAMPLE_COMMANDS["claude -p"])
@@ -290,7 +290,7 @@ def prepare_run(
     env: Mapping[str, str] | None = None,
     run_id: str | None = None,
 ) -> RunSpec:
-    """Check that the task may run and build its command (SPEC §7). Raises :class:`RunError`.
+    """Check that the task may run and build its command (docs/language.md §7). Raises :class:`RunError`.
 
     ``text`` is the current text of the task file (the open buffer, or the disk). ``droid``
     overrides the task's ``**Droid**`` (and need not be in the index); without it the task's

@@ -53,7 +53,7 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
                     completed_missing.append((base, t))
                 elif not stamp.value.strip() or has_date(stamp.value):
                     n_with += 1
-                # else: a note, not a timestamp (SPEC Part II §A4): neither counted nor reported
+                # else: a note, not a timestamp (docs/language.md §A4): neither counted nor reported
     for base, t in aliased:
         if t.status in canonical_used:
             out.append(alias_marker(t).shifted(base))

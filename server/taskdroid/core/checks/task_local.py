@@ -69,7 +69,7 @@ def check_chunk(chunk: ChunkParse) -> list[Diagnostic]:
 
 
 def _gives_reason(f: Field) -> bool:
-    """Does this field say why a task is blocked? The reason fields of SPEC §4 (TD023), and a
+    """Does this field say why a task is blocked? The reason fields of docs/language.md §4 (TD023), and a
     ``**Blocked by**:`` field, whose key says it all."""
     if f.canonical in REASON_FIELDS:
         return True
@@ -102,7 +102,7 @@ def _markers(t: Task, out: list[Diagnostic]) -> None:
 
 def alias_marker(t: Task) -> Diagnostic:
     """TD005 for an alias marker; reported by the whole-file checks, and only in a file that
-    also uses the canonical marker for that status (SPEC Part II §A7)."""
+    also uses the canonical marker for that status (docs/language.md §A7)."""
     assert t.status is not None
     canon = CANONICAL_MARKERS[t.status]
     return diag(
@@ -135,7 +135,7 @@ def _emoji(t: Task, out: list[Diagnostic]) -> None:
 
 def _status_signs(t: Task) -> list[tuple[str, Span]]:
     """The trailing status tokens, with ``❌ FAILED`` (emoji then word, as written by agents) as
-    one sign (SPEC Part II §A6): one diagnostic per status sign."""
+    one sign (docs/language.md §A6): one diagnostic per status sign."""
     out: list[tuple[str, Span]] = []
     for token, span in t.trailing:
         if out and token == "FAILED" and out[-1][0] == "❌":
@@ -148,7 +148,7 @@ def _status_signs(t: Task) -> list[tuple[str, Span]]:
 
 def has_date(value: str) -> bool:
     """Does a timestamp field's value hold something date-like? A value without one is a note
-    (``**Completed:** All 6 rule types …``), not a timestamp (SPEC Part II §A4)."""
+    (``**Completed:** All 6 rule types …``), not a timestamp (docs/language.md §A4)."""
     return _DATE_LIKE.search(value) is not None
 
 
@@ -320,7 +320,7 @@ _ENTRY_TOKEN = re.compile(r"\[([^\]\n]*)\]\(([^()\s]*)\)|`([^`]+)`|\(|\)|,|[^\s,
 
 
 def file_entries(f: Field) -> list[tuple[str, Span]]:
-    """Entries of a Files value (SPEC §2): comma-separated; an entry is its first backticked span,
+    """Entries of a Files value (docs/language.md §2): comma-separated; an entry is its first backticked span,
     else its first white-space-delimited token; text in parentheses is an annotation (commas in
     it do not split). A markdown link ``[text](path)`` names its target. A Files field with no
     value lists its entries as nested items (``- **Files**:`` then ``  - `src/a.ts` …``)."""

@@ -134,7 +134,7 @@ _RANGE_DASHES = "-–~"
 
 
 def _with_ranges(c: PlacedChunk, refs) -> list[tuple[Any, Any, str]]:
-    """Pair the two endpoints of a range ``1.5.1-1.5.6`` (SPEC Part II §A3): ``(ref, end,
+    """Pair the two endpoints of a range ``1.5.1-1.5.6`` (docs/language.md §A3): ``(ref, end,
     range text)``, with ``end`` None for a single reference."""
     out: list[tuple[Any, Any, str]] = []
     lines: list[str] | None = None
@@ -314,7 +314,7 @@ def _check_files(ws, doc: TaskDocument, f, out: list[Proto]) -> None:
         if ws.path_exists(doc.path, p):
             continue
         if "/" not in p and "\\" not in p and ws.name_exists(p):
-            continue  # a bare file name that exists in some folder (SPEC Part II §A8)
+            continue  # a bare file name that exists in some folder (docs/language.md §A8)
         out.append(
             Proto(
                 diag(
