@@ -221,11 +221,11 @@ def _add_servers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _add_coverage_parser(sub, common) -> None:
-    """``taskdroid coverage`` (SPEC §13)."""
+    """``taskdroid coverage`` (docs/language.md §13)."""
     cv = sub.add_parser(
         "coverage",
         help="list each requirement of Kiro/spec-kit specs with the tasks that reference it",
-        description="For each Kiro requirements.md and spec-kit spec.md (SPEC §13): every "
+        description="For each Kiro requirements.md and spec-kit spec.md (docs/language.md §13): every "
         "requirement, user story or FR (criteria after their requirement) with the tasks of "
         "the sibling task files that reference it, and its state: covered, uncovered or done "
         "(all its tasks completed). A task file as PATH stands for its spec. Exit status: 0, "
@@ -329,7 +329,7 @@ def load_workspace_settings(root: Path, args: argparse.Namespace):
 
 
 def _found_kinds(found) -> tuple:
-    """(kind, files) of a discovery result: task, droid and requirements files (SPEC §13)."""
+    """(kind, files) of a discovery result: task, droid and requirements files (docs/language.md §13)."""
     return (
         ("task", found.task_files),
         ("droid", found.droid_files),
@@ -1099,7 +1099,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    """``taskdroid coverage`` (SPEC §13)."""
+    """``taskdroid coverage`` (docs/language.md §13)."""
     from taskdroid.core import requirement_views as rv
 
     root = resolve_root(args.root)

@@ -1,4 +1,4 @@
-"""`taskdroid coverage` (SPEC §13): JSON exactly as SPEC says, text, PATH forms, exit codes; and
+"""`taskdroid coverage` (docs/language.md §13): JSON exactly as §13 says, text, PATH forms, exit codes; and
 `taskdroid check` reporting TD050/TD051 on Kiro and spec-kit specs."""
 
 from __future__ import annotations

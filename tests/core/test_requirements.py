@@ -1,4 +1,4 @@
-"""Requirement references (SPEC §13): parsing Kiro requirements.md and spec-kit spec.md, the
+"""Requirement references (docs/language.md §13): parsing Kiro requirements.md and spec-kit spec.md, the
 references of task files, TD050/TD051, coverage, the TD050 quick fix; cc-sdd's ``_Depends:`` and
 ``(P)``; and no false TD050 on the shared corpus's Kiro and spec-kit task files."""
 

@@ -1,4 +1,4 @@
-"""Requirement references over stdio (SPEC §13): TD050/TD051, definition, hover, references,
+"""Requirement references over stdio (docs/language.md §13): TD050/TD051, definition, hover, references,
 completion, code lens and document symbols on Kiro and spec-kit specs written in their real
 formats (tests/fixtures/requirements)."""
 

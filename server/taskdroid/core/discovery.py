@@ -55,7 +55,7 @@ class DiscoveryResult:
 
     task_files: list[Path] = field(default_factory=list)
     droid_files: list[Path] = field(default_factory=list)
-    #: Kiro ``requirements.md`` / spec-kit ``spec.md`` (SPEC §13)
+    #: Kiro ``requirements.md`` / spec-kit ``spec.md`` (docs/language.md §13)
     requirement_files: list[Path] = field(default_factory=list)
 
 

@@ -1,4 +1,4 @@
-"""What the editor and ``taskdroid coverage`` show of requirement references (SPEC §13):
+"""What the editor and ``taskdroid coverage`` show of requirement references (docs/language.md §13):
 completion, hover text, lens titles and the coverage report. The model is in
 :mod:`taskdroid.core.requirements`."""
 
@@ -114,7 +114,7 @@ def task_label(tr: TaskRef) -> str:
 
 
 def coverage_json(rows: list[CoverageRow], shown_path: str) -> list[dict]:
-    """SPEC §13: ``{"path", "line", "requirement", "title", "tasks", "state"}`` per requirement,
+    """docs/language.md §13: ``{"path", "line", "requirement", "title", "tasks", "state"}`` per requirement,
     criteria right after their requirement; ``line`` is 1-based."""
     out = []
     for row in rows:

@@ -1,4 +1,4 @@
-"""Requirement references (SPEC §13): Kiro ``requirements.md`` and spec-kit ``spec.md`` as a third
+"""Requirement references (docs/language.md §13): Kiro ``requirements.md`` and spec-kit ``spec.md`` as a third
 document kind, the references their sibling task files make to them, TD050/TD051 and coverage.
 
 Pure: text in, plain models out (code points, 0-based lines, see :mod:`.text`); no LSP types.

@@ -62,7 +62,7 @@ class Workspace:
         self.settings: Settings = settings or DEFAULT_SETTINGS
         self.task_docs: dict[str, TaskDocument] = {}
         self.droid_docs: dict[str, DroidDocument] = {}
-        #: requirements files (SPEC §13), and those read from disk for a task file's references
+        #: requirements files (docs/language.md §13), and those read from disk for a task file's references
         self.req_docs: dict[str, RequirementsDocument] = {}
         self._req_external: dict[str, tuple[int, RequirementsDocument | None]] = {}
         self._droid_texts: dict[str, str] = {}

@@ -206,7 +206,7 @@ def after_analysis(server: TaskdroidServer, uri: str) -> None:
 
 
 def requirement_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
-    """SPEC §13: ``n tasks · k done`` on each requirement, user story and FR (a label)."""
+    """docs/language.md §13: ``n tasks · k done`` on each requirement, user story and FR (a label)."""
     ws = ctx.project.ws
     req = ws.req_docs[ctx.path]
     out = []

@@ -304,7 +304,7 @@ class _Builder:
 def requirement_completion(
     server: TaskdroidServer, ctx: DocContext, pos
 ) -> list[types.CompletionItem] | None:
-    """SPEC §13: requirement and criterion IDs after ``_Requirements: `` (and after a comma in
+    """docs/language.md §13: requirement and criterion IDs after ``_Requirements: `` (and after a comma in
     that list), user stories inside ``[US``; None when the position is neither."""
     if ctx.task_doc is None:
         return None

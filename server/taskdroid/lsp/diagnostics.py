@@ -288,7 +288,7 @@ def affected_paths(server: TaskdroidServer, project: Project, changed: set[str])
         out.update(ws.droid_docs)
     elif any(p not in ws.task_docs for p in changed):
         out.update(ws.droid_docs)  # DR007 may have changed
-    out |= rq.neighbours(ws, changed)  # SPEC §13: tasks.md ↔ requirements.md/spec.md
+    out |= rq.neighbours(ws, changed)  # docs/language.md §13: tasks.md ↔ requirements.md/spec.md
     cycles = cycle_paths(project)
     out |= cycles | project.cycle_paths
     project.cycle_paths = cycles

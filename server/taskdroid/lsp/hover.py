@@ -232,7 +232,7 @@ def _show(ws: Workspace, path: str) -> str:
 def requirement_hover(
     server: TaskdroidServer, ctx: DocContext, position: types.Position
 ) -> types.Hover | None:
-    """SPEC §13: on a reference, the requirement's (criterion's) text; on a requirement in a
+    """docs/language.md §13: on a reference, the requirement's (criterion's) text; on a requirement in a
     requirements file, the tasks that reference it."""
     ws = ctx.project.ws
     pos = server.conv.to_core(ctx.lines, position)

@@ -269,7 +269,7 @@ def workspace_edit(
     return types.WorkspaceEdit(document_changes=changes)
 
 
-# -- requirement references (SPEC §13) -------------------------------------------------------------
+# -- requirement references (docs/language.md §13) -------------------------------------------------------------
 
 
 def _requirement_target(server: TaskdroidServer, uri: str, position: types.Position):

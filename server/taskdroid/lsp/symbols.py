@@ -342,7 +342,7 @@ def folding_ranges(server: TaskdroidServer, ctx: DocContext) -> list[dict]:
 
 
 def requirement_symbols(server: TaskdroidServer, ctx: DocContext) -> list[dict]:
-    """SPEC §13: a requirements file's requirements (criteria nested), user stories and FRs."""
+    """docs/language.md §13: a requirements file's requirements (criteria nested), user stories and FRs."""
     req = ctx.project.ws.req_docs[ctx.path]
     conv = server.conv
     lines = ctx.lines
