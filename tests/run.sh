@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, in one command (README "Run the tests"; .ci/run calls exactly this):
-#   1. ruff over the Python sources;
+#   1. ruff over the Python sources, mypy (pyproject.toml [tool.mypy]) and the layer contracts
+#      (import-linter, pyproject.toml [tool.importlinter]);
 #   2. the VS Code extension's own checks (`npm test` in client-vscode: tsc --strict, eslint,
 #      unit tests, the bundle), skipped with a note when Node/npm are missing;
 #   3. the Python suite (unit, property, CLI, language-server, editor end-to-end tests), last, so
@@ -10,6 +11,10 @@ cd "$(dirname "$0")/.."
 
 echo "== ruff"
 ruff check server tests bench
+echo "== mypy"
+mypy
+echo "== import-linter"
+lint-imports
 
 echo "== client-vscode: npm test"
 if command -v npm >/dev/null 2>&1; then
