@@ -54,7 +54,7 @@ def test_the_wheel_holds_the_package_and_its_metadata(dist: Path):
         meta_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
         meta = z.read(meta_name).decode()
         entry = z.read(meta_name.replace("METADATA", "entry_points.txt")).decode()
-    assert {"taskdroid/cli.py", "taskdroid/lsp/server.py", "taskdroid/py.typed"} <= names
+    assert {"taskdroid/cli/__init__.py", "taskdroid/lsp/server.py", "taskdroid/py.typed"} <= names
     assert not any(n.startswith(("tests/", "bench/", "client-vscode/")) for n in names)
     assert "taskdroid = taskdroid.cli:main" in entry
     assert "Requires-Python: >=3.11" in meta
@@ -67,4 +67,4 @@ def test_the_sdist_builds_the_same_package(dist: Path):
     (sdist,) = dist.glob("*.tar.gz")
     with tarfile.open(sdist) as t:
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
-    assert {"pyproject.toml", "README.md", "LICENSE", "server/taskdroid/cli.py"} <= names
+    assert {"pyproject.toml", "README.md", "LICENSE", "server/taskdroid/cli/__init__.py"} <= names

@@ -576,6 +576,21 @@ async function tasksViewSteps() {
       record('mdvalidate', !!control && refs.length === 0, `control: ${control || '(markdown validation reported nothing: is it on?)'}; marker reports: ${refs.join(' | ') || 'none'}`);
     });
   }
+
+  // 16. a picture of the Tasks view for the README (docs/images/tasks-view.png): the panel
+  // closed, the explorer's folder tree folded, so the view has the side bar to itself
+  if (STEPS.tasksview) {
+    try {
+      await palette('View: Close Panel').catch(() => {});
+      await page.locator('.pane-header', { hasText: /^\s*ws(?![a-z])/i }).first().click({ timeout: 3000 }).catch(() => {});
+      await walkTasksTree(async () => false);
+      await page.keyboard.press('Home');
+      await pause(800);
+      await shot('tasks-view-full');
+    } catch (e) {
+      console.error(`no Tasks view picture: ${e.message}`);
+    }
+  }
 }
 
 let finishing = false;
