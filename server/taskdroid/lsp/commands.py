@@ -251,18 +251,30 @@ async def _next_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> list[dict[s
 # -- taskdroid.planTasks ---------------------------------------------------------------------------
 
 
+async def _scope(
+    ls: TaskdroidServer, command: str, uri: str | None
+) -> tuple[str | None, Project | None]:
+    """The file or folder a workspace-wide command is limited to (``uri``), and its project —
+    (None, None) for the whole workspace — once the index is ready and open documents are as the
+    client sees them. Raises InvalidParams for a URI outside the workspace or that names nothing."""
+    path = _file_path(ls, command, uri) if uri else None
+    await ls.wait_ready()
+    for open_uri in list(ls.docs):
+        ls.sync(open_uri)
+    if path is None:
+        return None, None
+    project = ls.project_for(path)
+    if project is None:
+        raise invalid(command, f"{uri} is not in the workspace")
+    if path not in project.ws.task_docs and not os.path.exists(path):
+        raise invalid(command, f"no such file or folder: {path}")
+    return path, project
+
+
 async def _plan_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
     a = validate(PLAN_TASKS, args, optional=True)
-    path = _file_path(ls, PLAN_TASKS, a.uri) if a.uri else None
-    await ls.wait_ready()
-    for uri in list(ls.docs):  # open documents as the client sees them
-        ls.sync(uri)
-    if path is not None:
-        project = ls.project_for(path)
-        if project is None:
-            raise invalid(PLAN_TASKS, f"{a.uri} is not in the workspace")
-        if path not in project.ws.task_docs and not os.path.exists(path):
-            raise invalid(PLAN_TASKS, f"no such file or folder: {path}")
+    path, project = await _scope(ls, PLAN_TASKS, a.uri)
+    if path is not None and project is not None:
         projects = [project]
         plan = core_plan.compute_plan(project.ws, [path])
     else:
@@ -284,16 +296,8 @@ async def _plan_tasks(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, A
 
 async def _outline(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]:
     a = validate(OUTLINE, args, optional=True)
-    path = _file_path(ls, OUTLINE, a.uri) if a.uri else None
-    await ls.wait_ready()
-    for uri in list(ls.docs):  # open documents as the client sees them
-        ls.sync(uri)
-    if path is not None:
-        project = ls.project_for(path)
-        if project is None:
-            raise invalid(OUTLINE, f"{a.uri} is not in the workspace")
-        if path not in project.ws.task_docs and not os.path.exists(path):
-            raise invalid(OUTLINE, f"no such file or folder: {path}")
+    path, project = await _scope(ls, OUTLINE, a.uri)
+    if path is not None and project is not None:
         views = [(project, v) for v in taskview.task_views(project.ws, [path])]
     else:
         views = [(p, v) for p in ls.all_projects() for v in taskview.task_views(p.ws)]
