@@ -192,6 +192,30 @@ def test_speckit_reference_forms():
     ]
 
 
+def test_speckit_fr_ranges():
+    """A range of FRs names each FR between its ends; the end may drop ``FR-`` right after ``~``
+    or a dash, and keeps the start's zero padding."""
+    text = (
+        "- [ ] T001 [US1] A (FR-001 through FR-003)\n"
+        "- [ ] T002 [US1] B (FR-185~188, FR-010-012)\n"
+        "- [ ] T003 [US1] C (FR-004 - see notes; FR-005 to FR-006)\n"
+    )
+    assert refs_of(text) == [
+        [("US1", "US1", None), ("FR-001 through FR-003", "FR-001", "FR-003")],
+        [("US1", "US1", None), ("FR-185~188", "FR-185", "FR-188"), ("FR-010-012", "FR-010", "FR-012")],
+        [("US1", "US1", None), ("FR-004", "FR-004", None), ("FR-005 to FR-006", "FR-005", "FR-006")],
+    ]
+
+
+def test_an_fr_range_covers_each_fr_between(tmp_path):
+    spec = "### User Story 1 - A\n\n" + "".join(f"- **FR-00{i}**: r{i}\n" for i in range(1, 6))
+    tasks = "- [ ] T001 [US1] A (FR-001 through FR-004)\n"
+    ws = write(tmp_path, {"specs/001-a/spec.md": spec, "specs/001-a/tasks.md": tasks})
+    uncovered = [d.message.split(" ")[0] for d in ws.diagnostics(str(tmp_path / "specs/001-a/spec.md"))]
+    assert uncovered == ["FR-005"]
+    assert ws.diagnostics(str(tmp_path / "specs/001-a/tasks.md")) == []
+
+
 # -- TD050 / TD051 -------------------------------------------------------------------------------
 
 

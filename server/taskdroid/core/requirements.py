@@ -422,6 +422,14 @@ _KIRO_PIECE = re.compile(
 _US_LABEL = re.compile(r"\[(US[ \t]?\d{1,6}(?:[ \t]*[,/][ \t]*US[ \t]?\d{1,6})*)\]")
 _US_ONE = re.compile(r"US[ \t]?(\d{1,6})")
 _FR_REF = re.compile(r"(?<![\w-])FR-\d{1,6}[A-Za-z]?(?![A-Za-z0-9_])")
+#: a range of FRs: ``FR-001 through FR-007``, ``FR-001 to FR-007``, ``FR-001–FR-007``,
+#: ``FR-001 - FR-007``, ``FR-001..FR-007``; the end without ``FR-`` only right after ``~``, a dash
+#: or ``..`` with no space (``FR-185~188``, ``FR-010-012``)
+_FR_RANGE = re.compile(
+    r"(?<![\w-])FR-(\d{1,6})(?:[ \t]*(?:through|thru|to|\.\.|[-–—~])[ \t]*FR-(\d{1,6})"
+    r"|(?:\.\.|[-–—~])(\d{1,6}))(?![A-Za-z0-9_.])",
+    re.I,
+)
 _AND = re.compile(r"[ \t]+and[ \t]+", re.I)
 
 
@@ -544,8 +552,17 @@ def _speckit_refs_on(line: str, ln: int) -> list[ReqRef]:
                            "US" + str(int(one.group(1))))
                 )  # fmt: skip
     if "FR-" in line:
+        taken: list[tuple[int, int]] = []
+        for m in _FR_RANGE.finditer(line):
+            start, end = m.group(1), m.group(2) or m.group(3)
+            width = len(start)
+            first, last = f"FR-{start}", f"FR-{end.zfill(width) if len(end) < width else end}"
+            out.append(ReqRef(m.group(0), Span(ln, m.start(), m.end()), FR, first, last))
+            taken.append((m.start(), m.end()))
         for m in _FR_REF.finditer(line):
-            out.append(ReqRef(m.group(0), Span(ln, m.start(), m.end()), FR, m.group(0)))
+            if not any(a <= m.start() < b for a, b in taken):
+                out.append(ReqRef(m.group(0), Span(ln, m.start(), m.end()), FR, m.group(0)))
+        out.sort(key=lambda r: (r.span.line, r.span.start))
     return out
 
 
