@@ -344,7 +344,6 @@ def test_root_is_found_upward_from_the_current_directory(tmp_path, env):
 # -- the real-world corpus ------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="real-world corpus not available")
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_real_world_corpus_runs_cleanly(tmp_path, env, fmt):
     copy = tmp_path / "corpus"
@@ -361,7 +360,6 @@ def test_real_world_corpus_runs_cleanly(tmp_path, env, fmt):
         assert all(list(o) == JSON_KEYS for o in out)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="real-world corpus not available")
 def test_real_world_files_outside_the_globs(tmp_path, env):
     copy = tmp_path / "corpus"
     shutil.copytree(CORPUS, copy)

@@ -551,7 +551,6 @@ EXPECTED_ERRORS = {
 }
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not available")
 def test_real_world_droids_parse_without_unexpected_errors() -> None:
     files = _corpus_droid_files()
     assert len(files) >= 20
@@ -570,7 +569,6 @@ def test_real_world_droids_parse_without_unexpected_errors() -> None:
     duplicate_droid_diagnostics(docs)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not available")
 def test_real_world_unquoted_description_is_read_as_text() -> None:
     path = CORPUS / "1natsu172__dotfiles/.claude/agents/context7-docs-helper.md"
     doc = parse_droid(path.read_text(encoding="utf-8"), str(path), S)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from taskdroid.core import requirement_views as rv
 from taskdroid.core import requirements as rq
 from taskdroid.core.document import TaskDocument
@@ -399,7 +397,6 @@ def test_cc_sdd_parallel_marker():
 # -- the shared corpus -----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
 def test_corpus_kiro_and_speckit_tasks_have_no_false_td050(tmp_path):
     """The corpus's Kiro and spec-kit task files, each beside a requirements file that has every
     requirement and criterion they name (and with none beside them), give no TD050; their

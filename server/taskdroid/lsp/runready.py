@@ -48,6 +48,7 @@ _USAGE = "{uri?, all?, droid?, section?}"
 
 # -- taskdroid.runReady ------------------------------------------------------------------------------
 
+
 async def run_ready(ls: TaskdroidServer, args: Sequence[Any]) -> dict[str, Any]:
 
     if len(args) == 0 or (len(args) == 1 and args[0] is None):
@@ -103,6 +104,7 @@ async def run_ready(ls: TaskdroidServer, args: Sequence[Any]) -> dict[str, Any]:
     log.info("%s: %d ready task(s), runs %s", queue.id, queue.total, ", ".join(run_ids))
     return {"runIds": run_ids}
 
+
 async def _drive_queue(queue: TaskQueue, progress: _QueueProgress) -> None:
     try:
         summary = await queue.run()
@@ -117,6 +119,7 @@ async def _drive_queue(queue: TaskQueue, progress: _QueueProgress) -> None:
         return
     progress.end(summary)
 
+
 def _scopes(ls: TaskdroidServer, uri: str | None, section: int | None) -> list[QueueScope]:
 
     def read(path: str) -> str | None:
@@ -127,7 +130,9 @@ def _scopes(ls: TaskdroidServer, uri: str | None, section: int | None) -> list[Q
 
     if uri is None:
         return [
-            droid_runs.QueueScope(p.root or os.path.dirname(next(iter(p.ws.task_docs))), None, unset, read)
+            droid_runs.QueueScope(
+                p.root or os.path.dirname(next(iter(p.ws.task_docs))), None, unset, read
+            )
             for p in ls.all_projects()
             if p.ws.task_docs
         ]
@@ -156,6 +161,7 @@ def _scopes(ls: TaskdroidServer, uri: str | None, section: int | None) -> list[Q
     root = project.root or runs._fallback_root(path)
     return [droid_runs.QueueScope(root, [path], unset, read, within)]
 
+
 def _project_of(ls: TaskdroidServer, scope: QueueScope):
     if scope.paths:
         return ls.project_for(scope.paths[0])
@@ -163,6 +169,7 @@ def _project_of(ls: TaskdroidServer, scope: QueueScope):
         if p.root == scope.root:
             return p
     return ls.project_for(os.path.join(scope.root, "x"))
+
 
 def _refresher(ls: TaskdroidServer, scope: QueueScope, queue: TaskQueue):
 
@@ -178,7 +185,6 @@ def _refresher(ls: TaskdroidServer, scope: QueueScope, queue: TaskQueue):
             {p for p in changed if ls.open_paths.get(p) is None or ls.open_paths[p] not in ls.docs}
         )
         if closed:
-
             await apply_file_events(ls, [(p, CHANGED) for p in closed])
         project = _project_of(ls, scope)
         if project is None:
@@ -186,6 +192,7 @@ def _refresher(ls: TaskdroidServer, scope: QueueScope, queue: TaskQueue):
         return project.ws
 
     return refresh
+
 
 class _QueueProgress:
     """The overall work-done progress of a queue."""
@@ -260,7 +267,9 @@ class _QueueProgress:
         try:
             ls.window_log_message(
                 types.LogMessageParams(
-                    type=types.MessageType.Info if summary and summary.ok else types.MessageType.Warning,
+                    type=types.MessageType.Info
+                    if summary and summary.ok
+                    else types.MessageType.Warning,
                     message="\n".join([f"{queue.id}: {message}", *lines]),
                 )
             )
@@ -276,14 +285,18 @@ class _QueueProgress:
         try:
             ls.window_show_message(
                 types.ShowMessageParams(
-                    type=types.MessageType.Info if summary and summary.ok else types.MessageType.Warning,
+                    type=types.MessageType.Info
+                    if summary and summary.ok
+                    else types.MessageType.Warning,
                     message=f"taskdroid: ready tasks: {message}",
                 )
             )
         except Exception:
             log.exception("cannot show the outcome of %s", queue.id)
 
+
 # -- the code lens -----------------------------------------------------------------------------------
+
 
 def _headings(doc: TaskDocument) -> list[tuple[int, int, Any]]:
     """(absolute line, level, selection range) of each heading of ``doc``."""
@@ -293,6 +306,7 @@ def _headings(doc: TaskDocument) -> list[tuple[int, int, Any]]:
         for h in query.chunk_headings(chunk):
             out.append((h.range.start.line, h.level, h.selection))
     return out
+
 
 def _spans(doc: TaskDocument) -> list[tuple[int, int, int, Any]]:
     """(line, end, level, selection) of each heading: its section is lines [line, end)."""
@@ -305,12 +319,14 @@ def _spans(doc: TaskDocument) -> list[tuple[int, int, int, Any]]:
         open_.append(i)
     return [(h[0], ends[i], h[1], h[2]) for i, h in enumerate(heads)]
 
+
 def _section_span(doc: TaskDocument, line: int) -> tuple[int, int] | None:
     """Lines [start, end) of the section whose heading is on ``line`` (None: no heading there)."""
     for hline, end, _level, _sel in _spans(doc):
         if hline == line:
             return hline, end
     return None
+
 
 def ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
     """``▶ Run ready (n)`` on each section heading (level 2 or deeper) with n > 0 ready tasks
@@ -320,7 +336,9 @@ def ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any
     doc = ctx.task_doc
     if doc is None or ctx.path not in ctx.project.ws.task_docs:
         return []
-    lines = sorted(r.line for r in ready.next_tasks(ctx.project.ws, [ctx.path]) if r.droid and r.task_id)
+    lines = sorted(
+        r.line for r in ready.next_tasks(ctx.project.ws, [ctx.path]) if r.droid and r.task_id
+    )
     if not lines:
         return []
 
