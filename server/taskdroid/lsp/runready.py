@@ -210,22 +210,11 @@ class _QueueProgress:
         if not ls.client.work_done_progress:
             return
         token = f"taskdroid-{queue.id}-{os.getpid()}"
-        try:
-            await asyncio.wait_for(ls.work_done_progress.create_async(token), 5.0)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            log.warning("%s: no progress (%s)", queue.id, e)
+        if not await runs.open_progress(
+            ls, token, queue.id, lambda: queue.cancel("cancelled from the editor")
+        ):
             return
         self.token = token
-        future = ls.work_done_progress.tokens.get(token)
-        if future is not None:
-
-            def cancelled(f: Any) -> None:
-                if f.cancelled():
-                    queue.cancel("cancelled from the editor")
-
-            future.add_done_callback(cancelled)
         self._last = queue.progress_text()
         ls.work_done_progress.begin(
             token,

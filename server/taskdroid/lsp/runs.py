@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +209,29 @@ class RunsState:
 # -- hooks -----------------------------------------------------------------------------------------
 
 
+async def open_progress(
+    ls: TaskdroidServer, token: str, what: str, on_cancel: Callable[[], object]
+) -> bool:
+    """Create the work-done progress ``token`` with the client; ``on_cancel()`` runs when the user
+    cancels it there. False (logged, nothing shown) when the client does not take it in time."""
+    try:
+        await asyncio.wait_for(ls.work_done_progress.create_async(token), 5.0)
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:
+        log.warning("%s: no progress (%s)", what, e)
+        return False
+    future = ls.work_done_progress.tokens.get(token)
+    if future is not None:
+
+        def cancelled(f: Any) -> None:
+            if f.cancelled():
+                on_cancel()
+
+        future.add_done_callback(cancelled)
+    return True
+
+
 class LspRunHooks:
     """Reading, editing and progress for a run in the server."""
 
@@ -330,19 +353,11 @@ class LspRunHooks:
         if not ls.client.work_done_progress:
             return
         token = f"taskdroid-{run.id}"
-        try:
-            await asyncio.wait_for(ls.work_done_progress.create_async(token), 5.0)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            log.warning("run %s: no progress (%s)", run.id, e)
+        if not await open_progress(
+            ls, token, f"run {run.id}", lambda: run.cancel("cancelled from the editor")
+        ):
             return
         self.token = token
-        future = ls.work_done_progress.tokens.get(token)
-        if future is not None:
-            future.add_done_callback(
-                lambda f: f.cancelled() and run.cancel("cancelled from the editor")
-            )
         ls.work_done_progress.begin(
             token,
             types.WorkDoneProgressBegin(
