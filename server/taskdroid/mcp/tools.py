@@ -23,7 +23,7 @@ from taskdroid.core.discovery import discover
 from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.edits import EditError, apply_edits, find_task, parse_status, status_edits
 from taskdroid.core.files import ReadError, read_text
-from taskdroid.core.fsio import ReadOnlyFile, WriteConflict
+from taskdroid.core.fsio import ReadOnlyFile
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
 from taskdroid.core.paths import is_inside, norm
@@ -33,7 +33,7 @@ from taskdroid.core.ready import next_tasks, select_task_docs
 from taskdroid.core.report import to_json_obj
 from taskdroid.core.speckit import implicit_predecessors
 from taskdroid.core.workspace import Workspace
-from taskdroid.core.writes import read_text_snapshot, write_atomically
+from taskdroid.core.writes import rewrite_file
 from taskdroid.run.errors import RunError
 from taskdroid.run.lock import TaskLock, hold_edit_lock
 from taskdroid.run.logfile import resolve_log_dir
@@ -410,40 +410,44 @@ class TaskTools:
         except RunError:
             return None
 
+    def _edit_locked(self, ws: Workspace, target: str, change) -> None:
+        """``change`` (text → new text or None) written to ``target`` as ``taskdroid status``
+        writes (core/writes.py: atomic, read again when another program changed the file), under
+        the per-file edit lock that runs take too, so claims and status changes never interleave."""
+        log_dir = self._log_dir(ws)
+        with hold_edit_lock(log_dir, target, self.owner) if log_dir else contextlib.nullcontext(False):
+            if not rewrite_file(target, change, attempts=10):
+                raise ToolError(f"{self.rel(target)} kept changing while it was written; try again")
+
     def tool_claim_task(self, path: str, taskId: str) -> dict:
         target = self._resolve(path, file=True)
         ws = self._workspace()
         log_dir = self._log_dir(ws)
         aliases = dict(ws.settings.markerAliases)
-        with hold_edit_lock(log_dir, target, self.owner) if log_dir else contextlib.nullcontext(False):
-            for _ in range(10):
-                text, bom, before = read_text_snapshot(target)
-                doc = self._doc(ws, target, text)
-                loc = self._find(doc, taskId)
-                shown = loc.task.id or taskId
-                holder = TaskLock.holder(log_dir, target, shown) if log_dir else None
-                if holder is not None:
-                    raise ToolError(
-                        f"task {shown} is held by a taskdroid run (pid {holder.get('pid')}, since "
-                        f"{holder.get('started', '?')}); pick another task"
-                    )
-                status = loc.task.status
-                if status is Status.IN_PROGRESS:
-                    raise ToolError(f"task {shown} is already claimed (it is in progress)")
-                if status is not Status.PENDING:
-                    what = status.value if status is not None else "of unknown status (a malformed marker)"
-                    raise ToolError(f"task {shown} is {what}, not pending; only a pending task can be claimed")
-                waiting = self._waiting(ws, doc, loc)
-                if waiting:
-                    raise ToolError(f"task {shown} is not ready: {'; '.join(waiting)}")
-                edits = status_edits(text, doc, taskId, Status.IN_PROGRESS, aliases=aliases)
-                try:
-                    write_atomically(target, bom + apply_edits(text, edits).encode("utf-8"), before)
-                except WriteConflict:
-                    continue  # changed meanwhile: read it again and look again
-                break
-            else:
-                raise ToolError(f"{self.rel(target)} kept changing while it was written; try again")
+
+        def claim(text: str) -> str:
+            doc = self._doc(ws, target, text)
+            loc = self._find(doc, taskId)
+            shown = loc.task.id or taskId
+            holder = TaskLock.holder(log_dir, target, shown) if log_dir else None
+            if holder is not None:
+                raise ToolError(
+                    f"task {shown} is held by a taskdroid run (pid {holder.get('pid')}, since "
+                    f"{holder.get('started', '?')}); pick another task"
+                )
+            status = loc.task.status
+            if status is Status.IN_PROGRESS:
+                raise ToolError(f"task {shown} is already claimed (it is in progress)")
+            if status is not Status.PENDING:
+                what = status.value if status is not None else "of unknown status (a malformed marker)"
+                raise ToolError(f"task {shown} is {what}, not pending; only a pending task can be claimed")
+            waiting = self._waiting(ws, doc, loc)
+            if waiting:
+                raise ToolError(f"task {shown} is not ready: {'; '.join(waiting)}")
+            edits = status_edits(text, doc, taskId, Status.IN_PROGRESS, aliases=aliases)
+            return apply_edits(text, edits)
+
+        self._edit_locked(ws, target, claim)
         ws = self._workspace()
         doc = self._doc(ws, target)
         return self.item(ws, doc, self._find(doc, taskId))
@@ -479,27 +483,20 @@ class TaskTools:
             raise ToolError(f"set_status: {e}") from None
         target = self._resolve(path, file=True)
         ws = self._workspace()
-        log_dir = self._log_dir(ws)
         aliases = dict(ws.settings.markerAliases)
-        with hold_edit_lock(log_dir, target, self.owner) if log_dir else contextlib.nullcontext(False):
-            for _ in range(10):
-                text, bom, before = read_text_snapshot(target)
-                doc = TaskDocument.parse(target, text, aliases)
-                loc = self._find(doc, taskId)
-                was = _status_value(loc.task.status)
-                try:
-                    edits = status_edits(text, doc, taskId, new, note=note, aliases=aliases)
-                except EditError as e:
-                    raise ToolError(str(e)) from None
-                if not edits:
-                    break
-                try:
-                    write_atomically(target, bom + apply_edits(text, edits).encode("utf-8"), before)
-                except WriteConflict:
-                    continue
-                break
-            else:
-                raise ToolError(f"{self.rel(target)} kept changing while it was written; try again")
+        was: str | None = None
+
+        def set_status(text: str) -> str | None:
+            nonlocal was
+            doc = TaskDocument.parse(target, text, aliases)
+            was = _status_value(self._find(doc, taskId).task.status)
+            try:
+                edits = status_edits(text, doc, taskId, new, note=note, aliases=aliases)
+            except EditError as e:
+                raise ToolError(str(e)) from None
+            return apply_edits(text, edits) if edits else None
+
+        self._edit_locked(ws, target, set_status)
         return {"from": was, "to": new.value}
 
     def tool_check(self, path: str | None = None) -> list[dict]:
