@@ -93,7 +93,8 @@ def bench_plan(ws: Path, n: int, reps: int) -> tuple[float, str]:
 
 def bench_edit(ws: Path, n: int, reps: int) -> tuple[float, float, float]:
     """Median / p90 / max ms of set_task_text + diagnostics after inserting one character."""
-    from taskdroid.core.workspace import Workspace, read_text
+    from taskdroid.core.files import read_text
+    from taskdroid.core.workspace import Workspace
 
     w = Workspace(ws, personal=False)
     for p in (ws / ".factory" / "droids").glob("*.md"):

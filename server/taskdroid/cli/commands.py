@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from taskdroid.core.files import ReadError, read_text
 from taskdroid.core.fsio import ReadOnlyFile, WriteConflict
-from taskdroid.core.paths import display_path
+from taskdroid.core.paths import display_path, norm
 
 if TYPE_CHECKING:
     pass
@@ -43,7 +44,6 @@ def cmd_schema() -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from taskdroid.core.discovery import discover
-    from taskdroid.core.workspace import ReadError, norm, read_text
 
     root = resolve_root(args.root)
     ws, problems = build_workspace(root, args, personal=not args.no_personal)
@@ -143,7 +143,6 @@ def _fix_files(ws, paths: list[str], diff_only: bool) -> tuple[bool, bool]:
     ``taskdroid status`` writes (atomically, refused when it changed meanwhile), or printed as a
     unified diff. The workspace is left with the fixed texts, so the report that follows shows
     what remains (would remain). Returns (an I/O error happened, a file changed meanwhile)."""
-    from taskdroid.core.files import ReadError
     from taskdroid.core.fixes import fix_text, fixes, unified_diff
     from taskdroid.core.writes import read_text_snapshot, write_atomically
 
@@ -214,7 +213,6 @@ def _nested_project_files(ws, targets: list[str]) -> None:
     Only the workspace root's file is *applied* (docs/language.md §10), but a runner set in any project file
     is a mistake worth reporting wherever it is."""
     from taskdroid.core.config import project_file_diagnostics
-    from taskdroid.core.workspace import norm
 
     seen: set[str] = set()
     for t in list(targets):
@@ -264,7 +262,6 @@ def cmd_status(args: argparse.Namespace) -> int:
         parse_status,
         status_edits,
     )
-    from taskdroid.core.workspace import ReadError, norm
     from taskdroid.core.writes import read_text_snapshot, write_atomically
 
     try:

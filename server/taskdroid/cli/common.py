@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taskdroid.core.paths import display_path
+from taskdroid.core.files import ReadError, read_text
+from taskdroid.core.paths import display_path, norm
 
 if TYPE_CHECKING:
     pass
@@ -59,7 +60,7 @@ def _found_kinds(found) -> tuple:
 def build_workspace(root: Path, args: argparse.Namespace, *, personal: bool = True):
     """Index every task and droid file under ``root`` (for cross-file resolution)."""
     from taskdroid.core.discovery import discover
-    from taskdroid.core.workspace import ReadError, Workspace, read_text
+    from taskdroid.core.workspace import Workspace
 
     loaded = load_workspace_settings(root, args)
     ws = Workspace(root, loaded.settings, personal=personal)
@@ -117,7 +118,6 @@ def _task_targets(
     if io_errors is None:
         io_errors = []
     from taskdroid.core.discovery import discover
-    from taskdroid.core.workspace import ReadError, norm, read_text
 
     if not raw_paths:
         for q, why in sorted(problems.items()):

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taskdroid.core.paths import display_path
+from taskdroid.core.files import ReadError, read_text
+from taskdroid.core.paths import display_path, norm
 
 if TYPE_CHECKING:
     from taskdroid.core.model import Status
@@ -32,7 +33,6 @@ from taskdroid.cli.common import (
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from taskdroid.core.workspace import ReadError, norm, read_text
     from taskdroid.run import RunError, prepare_run
 
     if args.ready or args.all:
@@ -257,7 +257,6 @@ async def _run_queue_in_terminal(args: argparse.Namespace, root: Path, ws, paths
     import asyncio
     import signal
 
-    from taskdroid.core.workspace import ReadError, read_text
     from taskdroid.run import RunError, RunManager
     from taskdroid.run.queue import QueueScope, TaskQueue
 

@@ -32,12 +32,7 @@ from taskdroid.core.droids import (
     looks_like_droid,
     parse_droid,
 )
-from taskdroid.core.files import (  # noqa: F401 - MAX_FILE_BYTES, decode_text: old import path
-    MAX_FILE_BYTES,
-    ReadError,
-    decode_text,
-    read_text,
-)
+from taskdroid.core.files import ReadError, read_text
 from taskdroid.core.model import Ref
 from taskdroid.core.paths import norm
 from taskdroid.core.requirements import (

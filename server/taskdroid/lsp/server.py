@@ -37,10 +37,10 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 
 from taskdroid import __version__
+from taskdroid.core.files import read_text
 from taskdroid.core.paths import is_inside
 from taskdroid.lsp.capabilities import ResolvedClientCapabilities
 from taskdroid.lsp.convert import EMPTY_LINES, Converter, LineIndex, encoding_of, json_converter
-from taskdroid.lsp.deferred import workspace as core_workspace
 from taskdroid.lsp.pygls_compat import CompatServer, TaskdroidProtocol
 
 if TYPE_CHECKING:
@@ -399,7 +399,7 @@ class TaskdroidServer(CompatServer):
             if text is not None:
                 return text
         try:
-            return core_workspace.read_text(path)
+            return read_text(path)
         except Exception:
             return None
 
