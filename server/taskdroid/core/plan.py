@@ -44,7 +44,7 @@ from taskdroid.core.graph import mermaid_quote
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import Status
 from taskdroid.core.ready import order_key, section_priorities, select_task_docs, task_priority
-from taskdroid.core.speckit import has_parallel_label, implicit_edges
+from taskdroid.core.speckit import implicit_edges
 
 if TYPE_CHECKING:
     from taskdroid.core.workspace import Workspace
@@ -231,12 +231,9 @@ class _Builder:
         problems: dict[PlanTask, list[Reason]], implicit: list[tuple[PlanTask, PlanTask]],
     ) -> None:  # fmt: skip
         prios = section_priorities(doc, self.known)
-        spec_kit = False
         active: list[tuple[int, Located, PlanTask]] = []
         for ci, chunk in enumerate(doc.chunks):
             for task in chunk.parse.tasks:
-                if not spec_kit and has_parallel_label(task.title):
-                    spec_kit = True
                 if task.status is not Status.PENDING and task.status is not Status.IN_PROGRESS:
                     continue
                 loc = Located(task, chunk)
@@ -272,17 +269,17 @@ class _Builder:
                 if id(dep) not in have:
                     have.add(id(dep))
                     n.deps.append((dep, "explicit"))
-        if spec_kit:
-            have_of: dict[int, set[int]] = {}
-            for a, b, kind in self._implicit(doc):
-                have_b = have_of.get(id(b))
-                if have_b is None:
-                    have_b = have_of[id(b)] = {id(d) for d, _k in b.deps}
-                if id(a) in have_b or a is b:
-                    continue
-                have_b.add(id(a))
-                b.deps.append((a, kind))
-                implicit.append((a, b))
+        # spec-kit's order (none in a file without [P] labels: core/speckit.py)
+        have_of: dict[int, set[int]] = {}
+        for a, b, kind in self._implicit(doc):
+            have_b = have_of.get(id(b))
+            if have_b is None:
+                have_b = have_of[id(b)] = {id(d) for d, _k in b.deps}
+            if id(a) in have_b or a is b:
+                continue
+            have_b.add(id(a))
+            b.deps.append((a, kind))
+            implicit.append((a, b))
 
     def _implicit(self, doc: TaskDocument) -> Iterator[tuple[PlanTask, PlanTask, EdgeKind]]:
         """spec-kit's implicit edges of one file as plan nodes (core/speckit.py)."""
