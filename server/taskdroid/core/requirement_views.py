@@ -229,6 +229,8 @@ def outline_requirements(
     coverage (the rows ``taskdroid coverage`` prints): those beside it in its spec folder, listed
     under the first indexed task file of that folder (in path order) only, so that a folder with
     several task files shows them once."""
+    if not sibling_requirement_paths(task_path):
+        return []  # not in a spec folder (most task files): no scan of the index
     folder = os.path.dirname(task_path)
     first = min((p for p in ws.task_docs if os.path.dirname(p) == folder), default=None)
     if first != task_path:
@@ -251,12 +253,12 @@ def _outline_task(tr: TaskRef, uri_of: Callable[[str], str]) -> dict:
 
 def _outline_item(row: CoverageRow, uri_of: Callable[[str], str]) -> dict:
     item = row.item
-    crit = isinstance(item, Criterion)
+    summary = item.summary if isinstance(item, Requirement) else ""
     return {
         "requirement": item.id,
         "kind": item.kind,
         "label": item.label,
-        "title": item.title or ("" if crit else item.summary),
+        "title": item.title or summary,  # as `coverage --format json`
         "line": item.line,
         "state": row.state,
         "done": row.done,
