@@ -125,6 +125,7 @@ async def test_outline_lists_the_requirements_of_a_spec_folder(tmp_path_factory,
         open_doc(client, req_uri, req)
         change_doc(client, req_uri, 2, req + "\n### Requirement 5: Export\n\n1. WHEN x THEN y\n")
         assert await _until(lambda: any(tasks_uri in s for s in seen)), seen
+        assert not any(req_uri in s for s in seen)  # not a task file: its task file stands for it
         result = await execute(client, "taskdroid.outline", {"uri": tasks_uri})
         rf = result["files"][0]["requirements"][0]
         assert (rf["total"], rf["items"][-1]["requirement"], rf["items"][-1]["state"]) == (

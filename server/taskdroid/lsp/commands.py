@@ -354,8 +354,8 @@ def outline_changed(ls: TaskdroidServer, project: Project, paths: set[str]) -> N
         return
     ws = project.ws
     # a requirements file's coverage is shown under a task file of its folder (docs/language.md §15)
-    reqs = {p for p in paths if rq.requirements_flavor(p) is not None}
-    shown = paths | rq.neighbours(ws, reqs) if reqs else paths
+    reqs = {p for p in paths if rq.requirements_flavor(p) is not None and p not in ws.task_docs}
+    shown = (paths - reqs) | rq.neighbours(ws, reqs) if reqs else paths
     uris = {ls.uri_of(p) for p in shown if p in ws.task_docs or p not in ws.droid_docs}
     if not uris:
         return
