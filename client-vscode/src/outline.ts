@@ -44,12 +44,56 @@ export interface SectionOutline {
   tasks: TaskOutline[];
 }
 
+/** A task that references a requirement (docs/language.md §13), as the server names it. */
+export interface RequirementTask {
+  /** how `taskdroid coverage` names it: `2.1`, `tasks-x.md#2.1`, `tasks.md:12` */
+  ref: string;
+  uri: string;
+  id: string | null;
+  title: string;
+  status: TaskStatus;
+  /** 0-based line in its task file */
+  line: number;
+}
+
+export type CoverageState = 'covered' | 'uncovered' | 'done';
+
+/** A requirement, user story or FR (or a Kiro acceptance criterion) with its coverage. */
+export interface RequirementOutline {
+  requirement: string;
+  kind: string;
+  label: string;
+  title: string;
+  /** 0-based line in the requirements file */
+  line: number;
+  state: CoverageState;
+  done: number;
+  tasks: RequirementTask[];
+  criteria: RequirementOutline[];
+}
+
+/** A requirements file (Kiro `requirements.md`, spec-kit `spec.md`) beside a task file. */
+export interface RequirementsOutline {
+  uri: string;
+  path: string;
+  flavor: string;
+  /** requirements, stories and FRs (criteria not counted) */
+  total: number;
+  /** of them, those with a task (done included) */
+  covered: number;
+  /** of them, those whose tasks are all completed */
+  done: number;
+  items: RequirementOutline[];
+}
+
 export interface FileOutline {
   uri: string;
   path: string;
   done: number;
   total: number;
   sections: SectionOutline[];
+  /** the requirements files of its spec folder (listed under the folder's first task file) */
+  requirements: RequirementsOutline[];
 }
 
 const STATUS_VALUES: readonly TaskStatus[] = ['pending', 'in_progress', 'completed', 'blocked', 'cancelled', 'malformed'];
@@ -102,6 +146,66 @@ function parseTasks(v: unknown): TaskOutline[] {
   return Array.isArray(v) ? v.map(parseTask).filter((t): t is TaskOutline => t !== undefined) : [];
 }
 
+const COVERAGE_STATES: readonly CoverageState[] = ['covered', 'uncovered', 'done'];
+
+function parseRequirementTasks(v: unknown): RequirementTask[] {
+  const out: RequirementTask[] = [];
+  for (const t of Array.isArray(v) ? v : []) {
+    if (!isObj(t) || typeof t.uri !== 'string' || typeof t.line !== 'number') {
+      continue;
+    }
+    out.push({
+      ref: str(t.ref) ?? '',
+      uri: t.uri,
+      id: str(t.id),
+      title: str(t.title) ?? '',
+      status: STATUS_VALUES.find((s) => s === t.status) ?? 'malformed',
+      line: nat(t.line),
+    });
+  }
+  return out;
+}
+
+function parseRequirementItems(v: unknown): RequirementOutline[] {
+  const out: RequirementOutline[] = [];
+  for (const r of Array.isArray(v) ? v : []) {
+    if (!isObj(r) || typeof r.requirement !== 'string' || typeof r.line !== 'number') {
+      continue;
+    }
+    out.push({
+      requirement: r.requirement,
+      kind: str(r.kind) ?? '',
+      label: str(r.label) ?? r.requirement,
+      title: str(r.title) ?? '',
+      line: nat(r.line),
+      state: COVERAGE_STATES.find((s) => s === r.state) ?? 'uncovered',
+      done: nat(r.done),
+      tasks: parseRequirementTasks(r.tasks),
+      criteria: parseRequirementItems(r.criteria),
+    });
+  }
+  return out;
+}
+
+function parseRequirements(v: unknown): RequirementsOutline[] {
+  const out: RequirementsOutline[] = [];
+  for (const f of Array.isArray(v) ? v : []) {
+    if (!isObj(f) || typeof f.uri !== 'string') {
+      continue;
+    }
+    out.push({
+      uri: f.uri,
+      path: str(f.path) ?? f.uri,
+      flavor: str(f.flavor) ?? '',
+      total: nat(f.total),
+      covered: nat(f.covered),
+      done: nat(f.done),
+      items: parseRequirementItems(f.items),
+    });
+  }
+  return out;
+}
+
 /** Check the answer of `taskdroid.outline`; malformed parts are dropped, never thrown on. */
 export function parseOutline(value: unknown): FileOutline[] {
   const files = isObj(value) && Array.isArray(value.files) ? value.files : [];
@@ -125,7 +229,7 @@ export function parseOutline(value: unknown): FileOutline[] {
         tasks: parseTasks(s.tasks),
       });
     }
-    out.push({ uri: f.uri, path: str(f.path) ?? f.uri, done: nat(f.done), total: nat(f.total), sections });
+    out.push({ uri: f.uri, path: str(f.path) ?? f.uri, done: nat(f.done), total: nat(f.total), sections, requirements: parseRequirements(f.requirements) });
   }
   return out;
 }
@@ -194,7 +298,14 @@ export function runOf(task: TaskOutline, uri: string, runs: readonly Run[]): Run
   return runs.find((r) => r.taskId === task.id && sameUri(r.uri, uri));
 }
 
-export type NodeKind = 'file' | 'section' | 'task';
+/** The icon of each coverage state: uncovered is TD051's information, done is a completed task's. */
+export const COVERAGE_ICONS: Readonly<Record<CoverageState, Icon>> = {
+  uncovered: { id: 'info', color: 'problemsInfoIcon.foreground' },
+  covered: { id: 'circle-large-filled', color: 'charts.blue' },
+  done: { id: 'pass-filled', color: 'testing.iconPassed' },
+};
+
+export type NodeKind = 'file' | 'section' | 'task' | 'requirements' | 'requirement';
 
 export interface ViewNode {
   kind: NodeKind;
@@ -205,7 +316,11 @@ export interface ViewNode {
   description: string;
   tooltip: string;
   icon: Icon | undefined;
-  /** `contextValue` for menus: `taskdroid.file`, `taskdroid.section`, `taskdroid.task[.runnable][.running]` */
+  /**
+   * `contextValue` for menus: `taskdroid.file`, `taskdroid.section`, `taskdroid.task[.runnable][.running]`,
+   * `taskdroid.requirements` (a requirements file), `taskdroid.requirement`, `taskdroid.task.ref`
+   * (a task under a requirement)
+   */
   context: string;
   /** 0-based line to reveal (tasks, sections) */
   line?: number;
@@ -213,6 +328,8 @@ export interface ViewNode {
   taskId?: string;
   running: boolean;
   collapsible: boolean;
+  /** shown expanded at first (files and sections); undefined: by kind */
+  expanded?: boolean;
   children: ViewNode[];
 }
 
@@ -279,10 +396,95 @@ export function taskNode(task: TaskOutline, uri: string, runs: readonly Run[], p
   };
 }
 
-/** The tree: task files → sections → tasks (→ subtasks). */
+/** `n tasks · k done`, as the requirement's code lens reads (docs/language.md §13). */
+export function coverageText(tasks: number, done: number): string {
+  return `${tasks} task${tasks === 1 ? '' : 's'} · ${done} done`;
+}
+
+const COVERAGE_LABEL: Readonly<Record<CoverageState, string>> = {
+  uncovered: 'uncovered — no task references it',
+  covered: 'covered',
+  done: 'done — all its tasks are completed',
+};
+
+function requirementTaskNode(t: RequirementTask, parentId: string, seen: Set<string>): ViewNode {
+  let id = `${parentId}>${t.uri}:${t.line}`;
+  if (seen.has(id)) {
+    id = `${id}+`;
+  }
+  seen.add(id);
+  return {
+    kind: 'task',
+    id,
+    uri: t.uri,
+    label: t.id ? `${t.id} ${t.title}` : t.title || t.ref,
+    description: t.ref !== (t.id ?? '') ? t.ref : '',
+    tooltip: `${t.id ? `${t.id} ` : ''}${t.title}\nStatus: ${STATUS_LABEL[t.status]}\n${t.ref}`,
+    icon: STATUS_ICONS[t.status],
+    context: 'taskdroid.task.ref',
+    line: t.line,
+    taskId: t.id ?? undefined,
+    running: false,
+    collapsible: false,
+    children: [],
+  };
+}
+
+function requirementNode(r: RequirementOutline, uri: string, parentId: string, seen: Set<string>): ViewNode {
+  const id = `${parentId}#${r.requirement}`;
+  const criterion = r.kind === 'criterion';
+  // Kiro: "Requirement 2: Sign in"; a criterion: "2.1 WHEN …"; a story: "User Story 1: …"; an FR: "FR-001 …"
+  const label = criterion || r.kind === 'fr' ? `${r.requirement} ${r.title}` : r.title && r.title !== r.label ? `${r.label}: ${r.title}` : r.label;
+  const children = [...r.tasks.map((t) => requirementTaskNode(t, id, seen)), ...r.criteria.map((c) => requirementNode(c, uri, id, seen))];
+  const tip = [label, `State: ${COVERAGE_LABEL[r.state]}`, coverageText(r.tasks.length, r.done)];
+  if (r.criteria.length) {
+    const open = r.criteria.filter((c) => c.state === 'uncovered').map((c) => c.requirement);
+    tip.push(`${r.criteria.length} acceptance criteria${open.length ? `, uncovered: ${open.join(', ')}` : ''}`);
+  }
+  return {
+    kind: 'requirement',
+    id,
+    uri,
+    label,
+    description: coverageText(r.tasks.length, r.done),
+    tooltip: tip.join('\n'),
+    icon: COVERAGE_ICONS[r.state],
+    context: 'taskdroid.requirement',
+    line: r.line,
+    running: false,
+    collapsible: children.length > 0,
+    expanded: false,
+    children,
+  };
+}
+
+/** A requirements file's node: its requirements (→ their tasks and criteria). */
+export function requirementsNode(req: RequirementsOutline, parentId: string): ViewNode {
+  const id = `${parentId}§req:${req.uri}`;
+  const seen = new Set<string>();
+  const name = req.path.split('/').pop() ?? req.path;
+  const open = req.total - req.covered;
+  return {
+    kind: 'requirements',
+    id,
+    uri: req.uri,
+    label: req.flavor === 'speckit' ? 'Spec' : 'Requirements',
+    description: `coverage ${req.covered}/${req.total}${req.done ? ` · ${req.done} done` : ''} · ${name}`,
+    tooltip: `${req.path}\n${req.covered} of ${req.total} requirements covered by a task (${req.done} done), ${open} uncovered`,
+    icon: { id: 'checklist' },
+    context: 'taskdroid.requirements',
+    line: 0,
+    running: false,
+    collapsible: req.items.length > 0,
+    expanded: false,
+    children: req.items.map((r) => requirementNode(r, req.uri, id, seen)),
+  };
+}
+
+/** The tree: task files → sections → tasks (→ subtasks); a spec folder's task file starts with its requirements. */
 export function buildTree(files: readonly FileOutline[], runs: readonly Run[] = []): ViewNode[] {
   return files
-    .filter((f) => f.total > 0)
+    .filter((f) => f.total > 0 || f.requirements.length > 0)
     .map((f) => {
       const seen = new Set<string>();
       const sections = f.sections.map((s, i): ViewNode => {
@@ -315,7 +517,7 @@ export function buildTree(files: readonly FileOutline[], runs: readonly Run[] = 
         context: 'taskdroid.file',
         running: false,
         collapsible: true,
-        children: sections,
+        children: [...f.requirements.map((r) => requirementsNode(r, f.uri)), ...sections],
       };
     });
 }

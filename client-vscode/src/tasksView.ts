@@ -8,6 +8,10 @@
  * file, a droid file). The view asks again for just those files (the whole workspace when many
  * changed), so it follows pushed and pulled diagnostics alike. Run progress (spinner, latest
  * line) comes from the run tracker, which follows the server's `$/progress`.
+ *
+ * A spec folder's task file starts with its requirements (Kiro `requirements.md`, spec-kit
+ * `spec.md`): each requirement with its coverage state and its tasks, from the same answer
+ * (`requirements` of docs/language.md §15); selecting one reveals it in the requirements file.
  */
 import * as vscode from 'vscode';
 import { FileOutline, ViewNode, buildTree, mergeFiles, parseOutline, runIdsOf, statusBarText, totals } from './outline';
@@ -198,8 +202,8 @@ export class TasksTreeProvider implements vscode.TreeDataProvider<ViewNode>, vsc
   }
 
   getTreeItem(node: ViewNode): vscode.TreeItem {
-    // files and sections open (a task list reads top to bottom); subtasks folded
-    const expanded = node.kind === 'file' || node.kind === 'section';
+    // files and sections open (a task list reads top to bottom); subtasks and requirements folded
+    const expanded = node.expanded ?? (node.kind === 'file' || node.kind === 'section');
     const item = new vscode.TreeItem(
       node.label,
       node.collapsible ? (expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None,

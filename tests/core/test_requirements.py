@@ -200,8 +200,16 @@ def test_speckit_fr_ranges():
     )
     assert refs_of(text) == [
         [("US1", "US1", None), ("FR-001 through FR-003", "FR-001", "FR-003")],
-        [("US1", "US1", None), ("FR-185~188", "FR-185", "FR-188"), ("FR-010-012", "FR-010", "FR-012")],
-        [("US1", "US1", None), ("FR-004", "FR-004", None), ("FR-005 to FR-006", "FR-005", "FR-006")],
+        [
+            ("US1", "US1", None),
+            ("FR-185~188", "FR-185", "FR-188"),
+            ("FR-010-012", "FR-010", "FR-012"),
+        ],
+        [
+            ("US1", "US1", None),
+            ("FR-004", "FR-004", None),
+            ("FR-005 to FR-006", "FR-005", "FR-006"),
+        ],
     ]
 
 
@@ -209,7 +217,9 @@ def test_an_fr_range_covers_each_fr_between(tmp_path):
     spec = "### User Story 1 - A\n\n" + "".join(f"- **FR-00{i}**: r{i}\n" for i in range(1, 6))
     tasks = "- [ ] T001 [US1] A (FR-001 through FR-004)\n"
     ws = write(tmp_path, {"specs/001-a/spec.md": spec, "specs/001-a/tasks.md": tasks})
-    uncovered = [d.message.split(" ")[0] for d in ws.diagnostics(str(tmp_path / "specs/001-a/spec.md"))]
+    uncovered = [
+        d.message.split(" ")[0] for d in ws.diagnostics(str(tmp_path / "specs/001-a/spec.md"))
+    ]
     assert uncovered == ["FR-005"]
     assert ws.diagnostics(str(tmp_path / "specs/001-a/tasks.md")) == []
 
@@ -250,6 +260,42 @@ def test_speckit_fixture_diagnostics(tmp_path):
     ]  # fmt: skip
 
 
+def test_the_task_views_requirements_are_the_coverage_report(tmp_path):
+    """docs/language.md §15: the outline's requirements of a spec folder say what ``taskdroid
+    coverage --format json`` says (requirement, title, tasks, state), criteria under their
+    requirement, lines 0-based; only under the folder's first task file."""
+    for src in ("kiro", "speckit"):
+        shutil.copytree(FIX / src, tmp_path / src)
+    kiro_copy = tmp_path / "kiro" / ".kiro" / "specs" / "user-auth"
+    late = "- [ ] 9.1 Later\n  - _Requirements: 4.1_\n"
+    (kiro_copy / "tasks-late.md").write_text(late, encoding="utf-8")
+    ws = ws_for(tmp_path)
+    assert rv.outline_requirements(ws, str(kiro_copy / "tasks.md")) == []  # not the first
+    for folder in (kiro_copy, tmp_path / "speckit" / "specs" / "001-photo-albums"):
+        first = min(p for p in ws.task_docs if p.startswith(str(folder)))
+        ((req, rows),) = rv.outline_requirements(ws, first)
+        out = rv.outline_requirements_json(req, rows, lambda p: "file://" + p, "shown")
+        report = rv.coverage_json(rv.requirement_rows(ws, req), "shown")
+        flat = [c for i in out["items"] for c in (i, *i["criteria"])]
+        assert [(c["requirement"], c["title"], [t["ref"] for t in c["tasks"]], c["state"], c["line"] + 1)
+                for c in flat] == [
+            (r["requirement"], r["title"], r["tasks"], r["state"], r["line"]) for r in report
+        ]  # fmt: skip
+        items = out["items"]
+        assert out["total"] == len(items)
+        assert out["covered"] == sum(i["state"] != "uncovered" for i in items)
+        assert out["done"] == sum(i["state"] == "done" for i in items)
+    # Kiro's Requirement 4 is covered by the other task file of the folder, and says where it is
+    kiro = rv.outline_requirements_json(
+        *rv.outline_requirements(ws, str(kiro_copy / "tasks-late.md"))[0], lambda p: p, "x"
+    )
+    r4 = kiro["items"][3]
+    assert (r4["state"], r4["tasks"][0]["ref"], r4["tasks"][0]["uri"]) == (
+        "covered", "tasks-late.md#9.1", str(kiro_copy / "tasks-late.md"),
+    )  # fmt: skip
+    assert rv.outline_requirements(ws, str(tmp_path / "elsewhere" / "tasks.md")) == []
+
+
 def test_no_td050_without_the_sibling_file(tmp_path):
     ws = write(tmp_path, {".kiro/specs/a/tasks.md": "- [ ] 1. X\n  - _Requirements: 9.9_\n"})
     assert ws.diagnostics(str(tmp_path / ".kiro/specs/a/tasks.md")) == []
@@ -277,7 +323,9 @@ def test_range_with_a_missing_end_is_one_td050(tmp_path):
 
 def test_td051_only_for_kinds_the_tasks_use(tmp_path):
     spec = (SK / "spec.md").read_text(encoding="utf-8")
-    ws = write(tmp_path, {"specs/001-a/spec.md": spec, "specs/001-a/tasks.md": "- [ ] T001 [US1] X\n"})
+    ws = write(
+        tmp_path, {"specs/001-a/spec.md": spec, "specs/001-a/tasks.md": "- [ ] T001 [US1] X\n"}
+    )
     msgs = [d.message for d in ws.diagnostics(str(tmp_path / "specs/001-a/spec.md"))]
     # stories are cited, FRs never: no FR is reported uncovered
     assert [m.split(" (")[0] for m in msgs] == ["User Story 2", "User Story 3"]
@@ -336,7 +384,9 @@ def test_workspace_reads_an_unindexed_sibling_and_sees_it_change(tmp_path):
     (tmp_path / ".kiro/specs/a/requirements.md").write_text("### Requirement 1\n", encoding="utf-8")
     ws.invalidate_files()
     assert [d.code for d in ws.diagnostics(p)] == ["TD050"]
-    ws.set_text(str(tmp_path / ".kiro/specs/a/requirements.md"), "### Requirement 1\n### Requirement 2\n")
+    ws.set_text(
+        str(tmp_path / ".kiro/specs/a/requirements.md"), "### Requirement 1\n### Requirement 2\n"
+    )
     assert ws.diagnostics(p) == []
     assert rq.neighbours(ws, {p}) == {str(tmp_path / ".kiro/specs/a/requirements.md")}
 
@@ -401,9 +451,7 @@ def test_corpus_kiro_and_speckit_tasks_have_no_false_td050(tmp_path):
     """The corpus's Kiro and spec-kit task files, each beside a requirements file that has every
     requirement and criterion they name (and with none beside them), give no TD050; their
     references are found."""
-    files = sorted(
-        p for p in CORPUS.rglob("tasks.md") if p.parent.parent.name == "specs"
-    )
+    files = sorted(p for p in CORPUS.rglob("tasks.md") if p.parent.parent.name == "specs")
     assert len(files) >= 10
     total = 0
     for i, src in enumerate(files):
@@ -424,7 +472,9 @@ def test_corpus_kiro_and_speckit_tasks_have_no_false_td050(tmp_path):
                     n, _, m = ident.partition(".")
                     crit[int(n)] = max(crit.get(int(n), 0), int(m or 0))
             body = "".join(
-                f"### Requirement {n}\n\n" + "".join(f"{k}. WHEN x\n" for k in range(1, m + 1)) + "\n"
+                f"### Requirement {n}\n\n"
+                + "".join(f"{k}. WHEN x\n" for k in range(1, m + 1))
+                + "\n"
                 for n, m in sorted(crit.items())
             )
             # (ranges across requirements need everything between)

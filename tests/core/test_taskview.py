@@ -160,39 +160,57 @@ def test_select_paths_and_json(tmp_path):
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "client-vscode" / "test" / "fixtures" / "outline-examples.json"
+#: the spec folders of examples/ (Kiro's requirements.md, spec-kit's spec.md): the view's requirements
+SPEC_FIXTURE = ROOT / "client-vscode" / "test" / "fixtures" / "outline-specs.json"
 
 
-def example_outline() -> dict:
-    """``taskdroid.outline {}`` as the server answers it for ``examples/tasks`` (URIs made
+def example_outline(folders: tuple[str, ...] = ("tasks",)) -> dict:
+    """``taskdroid.outline {uri}`` as the server answers it for folders of ``examples`` (URIs made
     machine-independent: ``file:///ws/…``; no run holds a task)."""
     import argparse
 
     from taskdroid.cli import build_workspace
+    from taskdroid.core.requirement_views import outline_requirements, outline_requirements_json
 
     root = ROOT / "examples"
     ws, _ = build_workspace(root, argparse.Namespace(config=None, runner=None), personal=False)
+
+    def uri(p: str) -> str:
+        return f"file:///ws/{ws.relpath(p)}"
+
     files = []
-    for view in task_views(ws, [str(root / "tasks")]):
+    for view in task_views(ws, [str(root / f) for f in folders]):
         rel = ws.relpath(view.path)
         files.append(
             {
-                "uri": f"file:///ws/{rel}",
+                "uri": uri(view.path),
                 "path": rel,
                 "done": view.done,
                 "total": view.total,
                 "counts": view.counts,
                 "sections": [s.to_json(None, lambda _t: None) for s in view.sections],
+                "requirements": [
+                    outline_requirements_json(req, rows, uri, ws.relpath(req.path) or req.path)
+                    for req, rows in outline_requirements(ws, view.path)
+                ],
             }
         )
     return {"files": files}
 
 
+SPEC_FOLDERS = (".kiro", "specs")
+
+
 def test_the_extension_fixture_is_the_servers_answer():
-    """client-vscode/test/fixtures/outline-examples.json (the Tasks view's unit tests) is what the
-    server answers; regenerate it with ``python tests/core/test_taskview.py --write``."""
+    """client-vscode/test/fixtures/outline-examples.json and outline-specs.json (the Tasks view's
+    unit tests) are what the server answers; regenerate them with
+    ``python tests/core/test_taskview.py --write``."""
     import json
 
     assert json.loads(FIXTURE.read_text(encoding="utf-8")) == example_outline()
+    specs = example_outline(SPEC_FOLDERS)
+    assert json.loads(SPEC_FIXTURE.read_text(encoding="utf-8")) == specs
+    assert [len(f["requirements"]) for f in specs["files"]] == [1, 1]
 
 
 if __name__ == "__main__":
@@ -201,6 +219,7 @@ if __name__ == "__main__":
 
     if "--write" in sys.argv:
         FIXTURE.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(example_outline(), indent=1, ensure_ascii=False) + "\n"
-        FIXTURE.write_text(text, encoding="utf-8")
-        print(f"wrote {FIXTURE}")
+        for path, folders in ((FIXTURE, ("tasks",)), (SPEC_FIXTURE, SPEC_FOLDERS)):
+            text = json.dumps(example_outline(folders), indent=1, ensure_ascii=False) + "\n"
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")

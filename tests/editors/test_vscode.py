@@ -9,8 +9,9 @@
   playwright-core in Debian's headless Chromium (``client-vscode/test/e2e/driver.js``), on a copy
   of ``examples/mistakes``: the Problems panel lists taskdroid codes, hover on a droid reference
   shows its description, Ctrl+. on a malformed marker fixes it, a "Run" code lens shows, Set Status
-  changes the task line, Run Task at Cursor runs a stand-in droid (status bar + progress), and the
-  dependency graph renders. One editor session serves every check (under xdist the workers share
+  changes the task line, Run Task at Cursor runs a stand-in droid (status bar + progress), the
+  dependency graph renders, and the Tasks view shows the tasks, a Kiro spec's requirement coverage
+  and runs ready tasks. One editor session serves every check (under xdist the workers share
   it through a lock); screenshots and logs land in ``client-vscode/.e2e/artifacts/``.
 
 What it needs, and where it comes from (each missing piece skips with the reason):
@@ -128,7 +129,12 @@ def newest_source() -> float:
         CLIENT / ".vscodeignore",
         ROOT / "pyproject.toml",
     ]
-    for folder in (CLIENT / "src", CLIENT / "media", CLIENT / "scripts", CLIENT / "bundled" / "tool"):
+    for folder in (
+        CLIENT / "src",
+        CLIENT / "media",
+        CLIENT / "scripts",
+        CLIENT / "bundled" / "tool",
+    ):
         files.extend(p for p in folder.rglob("*") if p.is_file())
     # the bundled server is this repository's taskdroid
     files.extend(p for p in (ROOT / "server" / "taskdroid").rglob("*.py"))
@@ -138,7 +144,9 @@ def newest_source() -> float:
 def outside_venv_env() -> dict[str, str]:
     """The environment without any virtual environment: the extension must find no installed
     taskdroid and start the one its .vsix carries."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+    }
     drop = {str(Path(sys.prefix) / "bin"), os.environ.get("VIRTUAL_ENV", "") + "/bin"}
     env["PATH"] = os.pathsep.join(
         d for d in env.get("PATH", "").split(os.pathsep) if d and d not in drop
@@ -363,7 +371,7 @@ def e2e(tmp_path_factory, vsix: Path, code_server: Path, chromium: str) -> dict[
             "RESULTS": str(results_file),
             # nothing configured: the extension must start the server its .vsix carries
             "SERVER_COMMAND": "[]",
-            "STEPS": json.dumps({**plan(), **tasks_view_plan()}),
+            "STEPS": json.dumps({**plan(), **tasks_view_plan(), **requirements_plan()}),
             "LIMIT_S": str(SESSION_LIMIT_S),
         }
         started = time.monotonic()
@@ -488,7 +496,9 @@ def tasks_view_plan() -> dict[str, Any]:
     section = next(s for s in view.sections if any(t.task_id == "2.3" for t in s.tasks))
     return {
         "tasksview": {
-            "expect": [[label(i), icons[tasks[i].status]] for i in ("1.1", "4.2", "6.1", "6.3", "7.2")]
+            "expect": [
+                [label(i), icons[tasks[i].status]] for i in ("1.1", "4.2", "6.1", "6.3", "7.2")
+            ]
         },
         "runready": {"section": section.title, "task": label("2.3"), "done": "pass-filled"},
         "mdvalidate": {"control": "no-such-guide.md"},
@@ -497,6 +507,55 @@ def tasks_view_plan() -> dict[str, Any]:
 
 def test_vscode_tasks_view_shows_the_tasks_with_their_icons(e2e):
     check(e2e, "tasksview")
+
+
+#: a Kiro spec of the example (requirements.md beside tasks.md)
+SPEC = ".kiro/specs/invoice-export"
+#: the codicon of each coverage state (client-vscode/src/outline.ts COVERAGE_ICONS)
+COVERAGE_ICONS = {"covered": "circle-large-filled", "uncovered": "info", "done": "pass-filled"}
+
+
+def requirements_plan() -> dict[str, Any]:
+    """The Requirements node of the Kiro spec's tasks.md: its coverage, each requirement's row
+    (label start → codicon of its state, as `taskdroid coverage` states it), the first task under
+    the first covered requirement, and the requirement whose heading Enter reveals."""
+    import argparse
+
+    from taskdroid.cli import build_workspace
+    from taskdroid.core.inline import plain_title
+    from taskdroid.core.requirement_views import outline_requirements
+
+    ws, _ = build_workspace(WORKSPACE, argparse.Namespace(config=None, runner=None), personal=False)
+    tasks = str((WORKSPACE / SPEC / "tasks.md").resolve())
+    ((_req, rows),) = outline_requirements(ws, tasks)
+    reqs = [r for r in rows if r.item.kind == "requirement"]
+    assert {r.state for r in reqs} >= {"covered", "uncovered"}, "the example shows both states"
+    covered = next(r for r in reqs if r.tasks)
+    first = covered.tasks[0].task
+    total, n_covered = len(reqs), sum(1 for r in reqs if r.tasks)
+
+    def label(row: Any) -> str:
+        return f"{row.item.label}: {row.item.title}"[:30]
+
+    last = reqs[-1]
+    return {
+        "requirements": {
+            "node": "Requirements",
+            "description": f"coverage {n_covered}/{total}",
+            "expect": [[label(r), COVERAGE_ICONS[r.state]] for r in reqs],
+            "child": {
+                "under": label(covered),
+                "task": f"{first.id} {plain_title(first.title)}"[:30],
+            },
+            "reveal": {"label": label(last), "file": "requirements.md", "line": last.item.line + 1},
+        }
+    }
+
+
+def test_vscode_tasks_view_shows_requirement_coverage(e2e):
+    """docs/language.md §15: the Kiro spec's Requirements node with coverage n/m, each requirement's
+    state icon and its tasks; Enter on a requirement reveals its heading in requirements.md."""
+    check(e2e, "requirements")
 
 
 def test_vscode_run_ready_from_the_tasks_view(e2e):

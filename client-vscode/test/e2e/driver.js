@@ -6,7 +6,9 @@
 // env: WORK (temp dir)  WS (workspace copy)  CODE_SERVER  VSIX  CHROMIUM  SHOTS (screenshot dir)
 //      RESULTS (JSON output)  SERVER_COMMAND (JSON argv for taskdroid.server.command)
 //      STEPS (JSON: {file, problems: [codes], hover: {at, expect}, quickfix: {at, line, bad},
-//             codelens, status: {line, expect}, run: {line, expect, runner}, graph: true});
+//             codelens, status: {line, expect}, run: {line, expect, runner}, graph: true,
+//             tasksview: {expect}, requirements: {node, description, expect, child, reveal},
+//             runready: {section, task, done}, mdvalidate: {control}});
 //             `at` is "line:column" (1-based), `line` the start of a task's text (its symbol)
 //      TIMEOUT_MS (one wait, default 30000)  LIMIT_S (whole run, default 170)
 'use strict';
@@ -517,6 +519,58 @@ async function tasksViewSteps() {
       const bar = await textOf('.statusbar-item[id$="taskdroid.tasks"]');
       const barOk = /✓ \d+\/\d+ · ▶ \d+/.test(bar);
       record('tasksview', !!ok && barOk, `${missing.length ? `missing: ${missing.join('; ')}; ` : ''}status bar "${bar}"; ${rows.size} rows: ${[...rows.values()].slice(0, 40).map((r) => `${r.text} [${r.icon}]`).join(' | ')}`);
+    });
+  }
+
+  // 13b. a Kiro spec folder's task file starts with its Requirements node: coverage n/m, each
+  //      requirement with its state icon, its tasks under it; Enter on one reveals its heading
+  if (STEPS.requirements) {
+    await step('requirements', async () => {
+      const { node, description, expect, child, reveal } = STEPS.requirements;
+      await showTasksView();
+      let rows = [];
+      const missing = [];
+      const ok = await until(async () => {
+        rows = [...(await tasksViewRows()).values()].sort((a, b) => a.index - b.index);
+        missing.length = 0;
+        const head = rows.find((r) => r.text.startsWith(node));
+        if (!head || !head.text.includes(description)) {
+          missing.push(`${node} "${description}" (saw ${head ? head.text : 'no row'})`);
+        }
+        for (const [label, icon] of expect) {
+          const row = rows.find((r) => r.text.startsWith(label));
+          if (!row || !row.icon.split(' ').includes(`codicon-${icon}`)) {
+            missing.push(`${label} → ${icon} (saw ${row ? row.icon || 'no icon' : 'no row'})`);
+          }
+        }
+        // the requirement's first task is the row right under it
+        const at = rows.findIndex((r) => r.text.startsWith(child.under));
+        const next = at >= 0 ? rows[at + 1] : undefined;
+        if (!next || !next.text.startsWith(child.task)) {
+          missing.push(`under ${child.under}: ${child.task} (saw ${next ? next.text : 'nothing'})`);
+        }
+        return missing.length === 0;
+      }, 30000, 500);
+      await page.keyboard.press('Home');
+      await shot('requirements-view');
+      // reveal: focus the requirement's row with the keyboard and open it (Enter runs its command)
+      const row = await walkTasksTree(async (r) => r.text.startsWith(reveal.label));
+      let where = '';
+      let revealed = false;
+      if (row) {
+        await page.keyboard.press('Enter');
+        revealed = !!(await until(async () => {
+          where = `${await textOf('.tab.active')} | ${await textOf('.statusbar-item[id="status.editor.selection"]')}`;
+          return where.includes(reveal.file) && where.includes(`Ln ${reveal.line},`);
+        }, 10000));
+        await shot('requirements-reveal');
+      }
+      const shown = rows.filter((r) => /^(Requirement|Requirements|[0-9.]+ )/.test(r.text)).slice(0, 12);
+      record(
+        'requirements',
+        !!ok && revealed,
+        `${missing.length ? `missing: ${missing.join('; ')}; ` : ''}reveal ${reveal.label}: ${row ? where || 'nothing opened' : 'no row'}; rows: ${shown.map((r) => `${r.text} [${r.icon}]`).join(' | ')}`,
+      );
     });
   }
 

@@ -3,11 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  COVERAGE_ICONS,
   FileOutline,
   RUNNING_ICON,
   STATUS_ICONS,
   ViewNode,
   buildTree,
+  coverageText,
   mergeFiles,
   parseOutline,
   runIdsOf,
@@ -252,5 +254,106 @@ describe('helpers', () => {
     assert.deepEqual(runIdsOf({ runIds: ['a', 7, '', null] }), ['a', '7']);
     assert.deepEqual(runIdsOf(null), []);
     assert.deepEqual(runIdsOf({ runIds: 'x' }), []);
+  });
+});
+
+// the server's answer for the spec folders of examples/ (Kiro .kiro/specs/notifications, spec-kit
+// specs/001-search), regenerated with the one above
+const SPECS: unknown = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'outline-specs.json'), 'utf8'));
+const KIRO_TASKS = 'file:///ws/.kiro/specs/notifications/tasks.md';
+const KIRO_REQ = 'file:///ws/.kiro/specs/notifications/requirements.md';
+
+describe('requirements in the Tasks view', () => {
+  const files = parseOutline(SPECS);
+
+  it('reads the requirements of a spec folder from the outline answer', () => {
+    const kiro = files.find((f) => f.uri === KIRO_TASKS);
+    assert.ok(kiro);
+    const [req] = kiro.requirements;
+    assert.ok(req);
+    assert.deepEqual([req.uri, req.flavor, req.total, req.covered, req.done], [KIRO_REQ, 'kiro', 2, 2, 0]);
+    assert.deepEqual(req.items.map((r) => [r.requirement, r.state, r.tasks.map((t) => t.ref), r.criteria.map((c) => c.requirement)]), [
+      ['1', 'covered', ['1.1', '1.2', '2.1', '2.2', '2.3'], ['1.1', '1.2', '1.3']],
+      ['2', 'covered', ['3.1', '3.2', '3.3', '3.4'], ['2.1', '2.2', '2.3']],
+    ]);
+  });
+
+  it('starts the task file with a Requirements node: coverage, then requirements → tasks and criteria', () => {
+    const tree = buildTree(files);
+    const kiro = tree.find((n) => n.uri === KIRO_TASKS);
+    assert.ok(kiro);
+    const node = kiro.children[0];
+    assert.ok(node);
+    assert.deepEqual([node.kind, node.label, node.description, node.uri, node.line, node.context, node.expanded], [
+      'requirements',
+      'Requirements',
+      'coverage 2/2 · requirements.md',
+      KIRO_REQ,
+      0,
+      'taskdroid.requirements',
+      false,
+    ]);
+    // then the sections, as before
+    assert.deepEqual(kiro.children.slice(1).map((n) => n.kind), kiro.children.slice(1).map(() => 'section'));
+    const [r1] = node.children;
+    assert.ok(r1);
+    assert.deepEqual([r1.kind, r1.label, r1.description, r1.uri, r1.context, r1.icon], [
+      'requirement',
+      'Requirement 1: In-app notifications',
+      '5 tasks · 3 done',
+      KIRO_REQ,
+      'taskdroid.requirement',
+      COVERAGE_ICONS.covered,
+    ]);
+    // selecting it reveals its heading in requirements.md (0-based line of the server's answer)
+    assert.equal(r1.line, files[0]?.requirements[0]?.items[0]?.line);
+    // its tasks (revealed in tasks.md, with their status icon), then its acceptance criteria
+    const tasks = r1.children.filter((c) => c.kind === 'task');
+    assert.deepEqual(tasks.map((t) => [t.taskId, t.uri, t.context]).slice(0, 2), [
+      ['1.1', KIRO_TASKS, 'taskdroid.task.ref'],
+      ['1.2', KIRO_TASKS, 'taskdroid.task.ref'],
+    ]);
+    const t11 = tasks[0];
+    const real = find(tree, (n) => n.kind === 'task' && n.taskId === '1.1' && n.context !== 'taskdroid.task.ref');
+    assert.ok(t11 && real);
+    assert.deepEqual([t11.line, t11.icon, t11.label], [real.line, real.icon, real.label]);
+    assert.deepEqual(r1.children.filter((c) => c.kind === 'requirement').map((c) => c.label.slice(0, 8)), ['1.1 WHEN', '1.2 WHEN', '1.3 WHEN']);
+    // unique ids across the whole tree (a task referenced by several requirements included)
+    const ids: string[] = [];
+    const walk = (ns: readonly ViewNode[]) => ns.forEach((n) => (ids.push(n.id), walk(n.children)));
+    walk(tree);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('shows a spec-kit spec with its uncovered FRs', () => {
+    const tree = buildTree(files);
+    const spec = tree.find((n) => n.uri === 'file:///ws/specs/001-search/tasks.md')?.children[0];
+    assert.ok(spec);
+    assert.deepEqual([spec.label, spec.description], ['Spec', 'coverage 2/5 · spec.md']);
+    assert.deepEqual(
+      spec.children.map((n) => [n.label.slice(0, 20), n.icon?.id, n.description]),
+      [
+        ['User Story 1: Search', COVERAGE_ICONS.covered.id, '3 tasks · 0 done'],
+        ['User Story 2: Filter', COVERAGE_ICONS.covered.id, '2 tasks · 0 done'],
+        ['FR-001 Search MUST m', COVERAGE_ICONS.uncovered.id, '0 tasks · 0 done'],
+        ['FR-002 Results MUST ', COVERAGE_ICONS.uncovered.id, '0 tasks · 0 done'],
+        ['FR-003 A search MUST', COVERAGE_ICONS.uncovered.id, '0 tasks · 0 done'],
+      ],
+    );
+    assert.equal(spec.children[2]?.collapsible, false);
+  });
+
+  it('drops malformed requirement entries and counts like the code lens', () => {
+    const [f] = parseOutline({
+      files: [{ uri: 'file:///t.md', requirements: [{ uri: 'file:///r.md', items: [{ requirement: '1', line: 3, state: 'odd', tasks: [{ uri: 'file:///t.md', line: 'x' }] }, { line: 2 }] }, 5] }],
+    });
+    assert.ok(f);
+    assert.equal(f.requirements.length, 1);
+    const items = f.requirements[0]?.items ?? [];
+    assert.deepEqual(items.map((i) => [i.requirement, i.state, i.tasks.length]), [['1', 'uncovered', 0]]);
+    // a task file without tasks still shows when it has requirements
+    assert.equal(buildTree([f]).length, 1);
+    assert.equal(coverageText(1, 1), '1 task · 1 done');
+    assert.equal(coverageText(3, 0), '3 tasks · 0 done');
   });
 });

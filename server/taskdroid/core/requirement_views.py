@@ -1,6 +1,6 @@
 """What the editor and ``taskdroid coverage`` show of requirement references (docs/language.md §13):
-completion, hover text, lens titles and the coverage report. The model is in
-:mod:`taskdroid.core.requirements`."""
+completion, hover text, lens titles, the coverage report and the Tasks view's requirements
+(docs/language.md §15). The model is in :mod:`taskdroid.core.requirements`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from taskdroid.core.discovery import discover
 from taskdroid.core.files import ReadError, read_text
+from taskdroid.core.inline import plain_title
 from taskdroid.core.paths import norm
 from taskdroid.core.requirements import (
     FR,
@@ -26,6 +27,7 @@ from taskdroid.core.requirements import (
     Workspace,
     requirement_rows,
     requirements_flavor,
+    sibling_docs,
     sibling_requirement_paths,
 )
 
@@ -68,7 +70,9 @@ def completions(req: RequirementsDocument, flavor: str) -> list[Completion]:
         if flavor == SPECKIT and getattr(item, "kind", "") != STORY:
             continue
         if isinstance(item, Criterion):
-            out.append(Completion(item.id, f"Requirement {item.requirement}", item.text, f"{k:06d}"))
+            out.append(
+                Completion(item.id, f"Requirement {item.requirement}", item.text, f"{k:06d}")
+            )
         else:
             out.append(Completion(item.id, item.label, item.title or item.summary, f"{k:06d}"))
     return out
@@ -167,7 +171,10 @@ def _requirement_files(ws: Workspace, raw_paths: list[str], problems: dict[str, 
         p = Path(raw)
         if p.is_dir():
             found = discover(p, ws.settings)
-            for kind, files in (("task", found.task_files), ("requirements", found.requirement_files)):
+            for kind, files in (
+                ("task", found.task_files),
+                ("requirements", found.requirement_files),
+            ):
                 for f in files:
                     q = norm(f)
                     if q in problems:
@@ -210,3 +217,81 @@ def coverage_of(
                 continue
         rows_of.append((show(q), requirement_rows(ws, req)))
     return rows_of, errors
+
+
+# -- the Tasks view (docs/language.md §15: ``requirements`` of a task file in ``taskdroid.outline``) ---------
+
+
+def outline_requirements(
+    ws: Workspace, task_path: str
+) -> list[tuple[RequirementsDocument, list[CoverageRow]]]:
+    """The requirements files the Tasks view lists under the task file ``task_path``, with their
+    coverage (the rows ``taskdroid coverage`` prints): those beside it in its spec folder, listed
+    under the first indexed task file of that folder (in path order) only, so that a folder with
+    several task files shows them once."""
+    if not sibling_requirement_paths(task_path):
+        return []  # not in a spec folder (most task files): no scan of the index
+    folder = os.path.dirname(task_path)
+    first = min((p for p in ws.task_docs if os.path.dirname(p) == folder), default=None)
+    if first != task_path:
+        return []
+    sibs = sibling_docs(ws, task_path)
+    return [(sibs[fl], requirement_rows(ws, sibs[fl])) for fl in (KIRO, SPECKIT) if fl in sibs]
+
+
+def _outline_task(tr: TaskRef, uri_of: Callable[[str], str]) -> dict:
+    t = tr.task.task
+    return {
+        "ref": task_label(tr),
+        "uri": uri_of(tr.doc.path),
+        "id": t.id,
+        "title": plain_title(t.title) if t.title else "",
+        "status": t.status.value if t.status is not None else "malformed",
+        "line": tr.task.line,
+    }
+
+
+def _outline_item(row: CoverageRow, uri_of: Callable[[str], str]) -> dict:
+    item = row.item
+    summary = item.summary if isinstance(item, Requirement) else ""
+    return {
+        "requirement": item.id,
+        "kind": item.kind,
+        "label": item.label,
+        "title": item.title or summary,  # as `coverage --format json`
+        "line": item.line,
+        "state": row.state,
+        "done": row.done,
+        "tasks": [_outline_task(tr, uri_of) for tr in row.task_refs()],
+    }
+
+
+def outline_requirements_json(
+    req: RequirementsDocument,
+    rows: list[CoverageRow],
+    uri_of: Callable[[str], str],
+    shown_path: str,
+) -> dict:
+    """One requirements file of a task file's ``requirements`` in ``taskdroid.outline``:
+    ``{uri, path, flavor, total, covered, done, items: [ITEM…]}`` where ITEM is ``{requirement,
+    kind, label, title, line, state, done, tasks: [{ref, uri, id, title, status, line}],
+    criteria: [ITEM…]}`` (``line`` 0-based; ``covered`` counts the requirements with a task,
+    ``done`` included; criteria only in ``criteria``)."""
+    items: list[dict] = []
+    counts = {"covered": 0, "done": 0, "uncovered": 0}
+    for row in rows:
+        if isinstance(row.item, Criterion):
+            if items:
+                items[-1]["criteria"].append(_outline_item(row, uri_of))
+            continue
+        counts[row.state] += 1
+        items.append(_outline_item(row, uri_of) | {"criteria": []})
+    return {
+        "uri": uri_of(req.path),
+        "path": shown_path,
+        "flavor": req.flavor,
+        "total": len(items),
+        "covered": counts["covered"] + counts["done"],
+        "done": counts["done"],
+        "items": items,
+    }

@@ -20,11 +20,13 @@ command expects; nothing is raised past the handler.
   or folder (default: the whole workspace): ``{"files": [{uri, path, done, total, counts,
   sections: [{title, level, line, priority, done, total, tasks: [{id, title, status, marker,
   optional, droid, droidResolves, dependency: {state, on, text} | null, line, range, runId,
-  children}]}]}]}`` (lines 0-based, ranges in the client's position encoding, ``runId`` of the
-  run holding the task or null). A client that declares the experimental client capability
+  children}]}], requirements: [REQFILE…]}]}`` (lines 0-based, ranges in the client's position
+  encoding, ``runId`` of the run holding the task or null); ``requirements`` lists, under the first
+  task file of a spec folder, the requirements files beside it with their coverage (REQFILE of
+  :func:`taskdroid.core.requirement_views.outline_requirements_json`; docs/language.md §13). A client that declares the experimental client capability
   ``taskdroidOutline: true`` gets the notification ``taskdroid/outlineChanged {uris}`` after
   each analysis that may have changed the outline of those task files (coalesced per event loop
-  turn), to ask again.
+  turn), to ask again — a requirements file's analysis names the task files of its folder.
 * ``taskdroid.createDroid`` ``{name, folder?}`` — a droid file stub with valid front matter and a
   body, ``<folder>/<name>.md`` (default folder: the project's ``.factory/droids``, or
   ``.claude/agents`` / ``droids`` when only that exists); created with a ``CreateFile`` resource
@@ -49,6 +51,8 @@ from taskdroid.lsp.deferred import arguments, taskview
 from taskdroid.lsp.deferred import edits as core_edits
 from taskdroid.lsp.deferred import plan as core_plan
 from taskdroid.lsp.deferred import ready as core_ready
+from taskdroid.lsp.deferred import requirement_views as rv
+from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.documents import CREATED, apply_file_events
 from taskdroid.lsp.editing import apply_status
 from taskdroid.lsp.navigation import RequestFailed
@@ -68,7 +72,9 @@ OUTLINE = "taskdroid.outline"
 #: notification to clients that opted in (experimental capability ``taskdroidOutline``)
 OUTLINE_CHANGED = "taskdroid/outlineChanged"
 RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
-RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/language.md §7, queued runs)
+RUN_READY = (
+    "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/language.md §7, queued runs)
+)
 
 _USAGE = {
     SET_STATUS: "{uri, taskId, status, note?}",
@@ -313,6 +319,9 @@ async def _outline(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]
         def show(rng: Any, lines: Any = lines) -> Any:
             return ls.conv.range_json(lines, rng)
 
+        def shown(p: str, ws: Any = project.ws) -> str:
+            return ws.relpath(p) or p
+
         files.append(
             {
                 "uri": ls.uri_of(view.path),
@@ -321,6 +330,10 @@ async def _outline(ls: TaskdroidServer, args: tuple[Any, ...]) -> dict[str, Any]
                 "total": view.total,
                 "counts": view.counts,
                 "sections": [s.to_json(show, run_id) for s in view.sections],
+                "requirements": [
+                    rv.outline_requirements_json(req, rows, ls.uri_of, shown(req.path))
+                    for req, rows in rv.outline_requirements(project.ws, view.path)
+                ],
             }
         )
     return {"files": files}
@@ -340,7 +353,10 @@ def outline_changed(ls: TaskdroidServer, project: Project, paths: set[str]) -> N
     if not paths or not ls.client.outline_changes:
         return
     ws = project.ws
-    uris = {ls.uri_of(p) for p in paths if p in ws.task_docs or p not in ws.droid_docs}
+    # a requirements file's coverage is shown under a task file of its folder (docs/language.md §15)
+    reqs = {p for p in paths if rq.requirements_flavor(p) is not None and p not in ws.task_docs}
+    shown = (paths - reqs) | rq.neighbours(ws, reqs) if reqs else paths
+    uris = {ls.uri_of(p) for p in shown if p in ws.task_docs or p not in ws.droid_docs}
     if not uris:
         return
     state = ls.get_feature(_OutlineChanges) or ls.add_feature(_OutlineChanges())
