@@ -343,3 +343,15 @@ async def _until(predicate, timeout: float = 10.0) -> None:
     while not predicate():
         assert loop.time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+async def test_the_droid_cannot_change_the_verify_command(tmp_path):
+    """The command is read when the run is prepared: a droid (here, an edit made before the run
+    starts) that rewrites the Verify field does not change what checks it."""
+    script(tmp_path, "check.py", "import sys\nprint('strict check failed')\nsys.exit(1)\n")
+    spec = prepare(tmp_path, "`./check.py`", verify=True)
+    path = Path(spec.task_path)
+    path.write_text(path.read_text().replace("`./check.py`", f"`{PY} -c pass`"), encoding="utf-8")
+    _, result, _ = await run_once(spec)
+    assert result.outcome == "blocked"
+    assert "verify failed: exit 1: strict check failed" in (result.error or "")
