@@ -465,7 +465,7 @@ def test_lsp_payload_that_is_not_an_object(ws: Path, user_file: Path) -> None:
 def test_verify_settings_are_user_scope_only(ws: Path, user_file: Path) -> None:
     """runner.verify and runner.requireChanges (docs/language.md §11): a project file that sets
     them gets CF001 on each and they stay off; the user file turns them on."""
-    write(ws / ".taskdroid.toml", '[runner]\nverify = true\nrequireChanges = true\n')
+    write(ws / ".taskdroid.toml", "[runner]\nverify = true\nrequireChanges = true\n")
     loaded = load(ws, user_file)
     assert not loaded.settings.runner.verify and not loaded.settings.runner.requireChanges
     assert [(d.code, d.range) for d in loaded.project_diagnostics] == [

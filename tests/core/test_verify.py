@@ -170,14 +170,19 @@ async def test_verify_passes_and_the_task_completes(tmp_path):
 
 
 async def test_verify_fails_and_the_task_is_blocked(tmp_path):
-    script(tmp_path, "check.py", "import sys\nprint('1 failed')\nsys.stderr.write('boom\\n')\nsys.exit(3)\n")
+    script(
+        tmp_path,
+        "check.py",
+        "import sys\nprint('1 failed')\nsys.stderr.write('boom\\n')\nsys.exit(3)\n",
+    )
     spec = prepare(tmp_path, "`./check.py`", verify=True)
     _, result, _ = await run_once(spec)
     assert result.outcome == "blocked" and result.final_status is Status.BLOCKED
     b = task_block(spec)
     assert b.startswith("- [!] 8.1 Build it ⚠️")
     assert re.search(
-        r"\*\*Error\*\*: verify failed: exit 3: boom \(log: \.taskdroid/runs/tasks-verify-8\.1-.*\.log\)", b
+        r"\*\*Error\*\*: verify failed: exit 3: boom \(log: \.taskdroid/runs/tasks-verify-8\.1-.*\.log\)",
+        b,
     )
     assert re.search(r"\*\*Attempted\*\*: \d{4}-\d\d-\d\d \d\d:\d\d$", b, re.M)
     assert "verify failed: exit 3: boom" in result.message
@@ -236,7 +241,9 @@ async def test_require_changes_passes_when_a_listed_file_changed(tmp_path):
     _, result, _ = await run_once(spec)
     assert result.outcome == "completed"
     # a file that did not exist before and does after is a change too
-    spec = prepare(tmp_path, None, "--write", "src/new.txt", files="src/new.txt", requireChanges=True)
+    spec = prepare(
+        tmp_path, None, "--write", "src/new.txt", files="src/new.txt", requireChanges=True
+    )
     _, result, _ = await run_once(spec)
     assert result.outcome == "completed"
 
@@ -274,16 +281,28 @@ async def test_cancel_during_verify_restores_the_task(tmp_path):
 
 
 async def test_shell_metacharacters_reach_the_program_literally(tmp_path):
-    record = (
-        "import json, sys\nopen('args.json', 'w').write(json.dumps(sys.argv[1:]))\n"
-    )
+    record = "import json, sys\nopen('args.json', 'w').write(json.dumps(sys.argv[1:]))\n"
     script(tmp_path, "rec.py", record)
     verify = "`./rec.py touch x; touch y '$(touch z)' | tee w > out && touch v`"
     spec = prepare(tmp_path, verify, verify=True)
     _, result, _ = await run_once(spec)
     assert result.outcome == "completed"
     args = json.loads((tmp_path / "args.json").read_text())
-    assert args == ["touch", "x;", "touch", "y", "$(touch z)", "|", "tee", "w", ">", "out", "&&", "touch", "v"]
+    assert args == [
+        "touch",
+        "x;",
+        "touch",
+        "y",
+        "$(touch z)",
+        "|",
+        "tee",
+        "w",
+        ">",
+        "out",
+        "&&",
+        "touch",
+        "v",
+    ]
     for name in ("x", "y", "z", "w", "out", "v"):
         assert not (tmp_path / name).exists()
 
@@ -315,7 +334,9 @@ async def test_a_verify_program_that_cannot_be_found_blocks(tmp_path):
     spec = prepare(tmp_path, "`./missing-check`", verify=True)
     _, result, _ = await run_once(spec)
     assert result.outcome == "blocked"
-    assert "**Error**: verify failed: `./missing-check` is not an executable file" in task_block(spec)
+    assert "**Error**: verify failed: `./missing-check` is not an executable file" in task_block(
+        spec
+    )
 
 
 def test_a_verify_field_without_a_command_refuses_the_run_when_verify_is_on(tmp_path):
@@ -355,3 +376,25 @@ async def test_the_droid_cannot_change_the_verify_command(tmp_path):
     _, result, _ = await run_once(spec)
     assert result.outcome == "blocked"
     assert "verify failed: exit 1: strict check failed" in (result.error or "")
+
+
+async def test_an_interrupted_run_during_verify_kills_it_and_restores_the_task(tmp_path):
+    """The asyncio task driving the run is cancelled (a server going down) while the Verify
+    command runs: the command is killed, and the droid's own [x] is not left standing."""
+    script(
+        tmp_path,
+        "slow.py",
+        "import os, time\nopen('verify.pid', 'w').write(str(os.getpid()))\ntime.sleep(30)\n",
+    )
+    spec = prepare(tmp_path, "`./slow.py`", "--mark", "x", verify=True)
+    run = RunManager(grace=0.3).submit(spec, FileHooks())
+    task = asyncio.ensure_future(run.execute())
+    pid_file = tmp_path / "verify.pid"
+    await _until(lambda: pid_file.exists() and pid_file.read_text() != "")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert run.result is not None and run.result.outcome == "cancelled"
+    b = task_block(spec)
+    assert b.startswith("- [ ] 8.1") and "Run cancelled" in b
+    await _until(lambda: _gone(int(pid_file.read_text())), 5)

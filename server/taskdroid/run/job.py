@@ -215,9 +215,10 @@ class Run:
                 self.cancel_reason = "interrupted"
                 self.cancel_note = "taskdroid stopped during the run"
             try:
-                result = await asyncio.wait_for(
-                    self.recorder.record("cancelled", None, None), INTERRUPT_RECORD_SECONDS
+                recording = self.recorder.record(
+                    "cancelled", None, None, unverified=self.verifier.checking
                 )
+                result = await asyncio.wait_for(recording, INTERRUPT_RECORD_SECONDS)
             except BaseException as e:  # the original cancellation is raised below
                 log.warning("run %s: the cancel was not recorded (%s)", self.id, type(e).__name__)
         if result is None:

@@ -252,6 +252,8 @@ class Verifier:
     def __init__(self, run: VerifiedRun) -> None:
         self.run = run
         self._before: dict[str, Signature] | None = None
+        #: the checks are under way: a completed status the droid set is not final yet
+        self.checking = False
 
     @property
     def active(self) -> bool:
@@ -272,6 +274,12 @@ class Verifier:
         did not leave the task in progress or completed (§7 decides then)."""
         if not self.active or not await self._task_still_open():
             return None
+        self.checking = True
+        verdict = await self._check()  # interrupted: still checking when the cancel is recorded
+        self.checking = False
+        return verdict
+
+    async def _check(self) -> Verdict | None:
         run, checks = self.run, self.run.spec.checks
         if checks.require_changes is not None:
             verdict = await self._changes()
