@@ -399,3 +399,14 @@ async def test_an_interrupted_run_during_verify_kills_it_and_restores_the_task(t
     b = task_block(spec)
     assert b.startswith("- [ ] 8.1") and "Run cancelled" in b
     await _until(lambda: _gone(int(pid_file.read_text())), 5)
+
+
+async def test_require_changes_on_a_folder_entry(tmp_path):
+    spec = prepare(tmp_path, None, files="src/", requireChanges=True)
+    _, result, _ = await run_once(spec)
+    assert result.outcome == "blocked" and result.error is not None
+    assert result.error.startswith("no file listed in Files changed")
+    spec = prepare(tmp_path, None, "--write", "src/deep/x.txt", files="`src/`", requireChanges=True)
+    (tmp_path / "src" / "deep").mkdir()
+    _, result, _ = await run_once(spec)
+    assert result.outcome == "completed"
