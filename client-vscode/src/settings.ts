@@ -10,7 +10,8 @@
  * * Client-only settings (`server.command`, `trace.server`) are never sent: the server reports
  *   unknown keys.
  *
- * `runner.*` (they start programs) and `server.command` are user-only: a value from a workspace or
+ * `runner.*` (they start programs, or decide whether a task's Verify command from the repository
+ * runs) and `server.command` are user-only: a value from a workspace or
  * folder settings file is never used, even if VS Code's scope rules were bypassed, and in an
  * untrusted workspace the runner is not sent at all.
  */
@@ -31,6 +32,8 @@ export const SERVER_SETTING_KEYS = [
   'runner.timeoutSeconds',
   'runner.maxParallel',
   'runner.logDir',
+  'runner.verify',
+  'runner.requireChanges',
 ] as const;
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
@@ -43,6 +46,8 @@ export const USER_ONLY_KEYS: ReadonlySet<string> = new Set([
   'runner.timeoutSeconds',
   'runner.maxParallel',
   'runner.logDir',
+  'runner.verify',
+  'runner.requireChanges',
 ]);
 
 /** Client-side settings whose change needs a server restart (new command or document selector). */

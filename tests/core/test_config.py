@@ -460,3 +460,23 @@ def test_lsp_payload_that_is_not_an_object(ws: Path, user_file: Path) -> None:
     loaded = load(ws, user_file, lsp=["taskFiles"])  # type: ignore[arg-type]
     assert loaded.settings == Settings()
     assert loaded.problems == ['editor settings: expected an object, got ["taskFiles"]; ignored']
+
+
+def test_verify_settings_are_user_scope_only(ws: Path, user_file: Path) -> None:
+    """runner.verify and runner.requireChanges (docs/language.md §11): a project file that sets
+    them gets CF001 on each and they stay off; the user file turns them on."""
+    write(ws / ".taskdroid.toml", "[runner]\nverify = true\nrequireChanges = true\n")
+    loaded = load(ws, user_file)
+    assert not loaded.settings.runner.verify and not loaded.settings.runner.requireChanges
+    assert [(d.code, d.range) for d in loaded.project_diagnostics] == [
+        ("CF001", Range.of(1, 0, 6)),
+        ("CF001", Range.of(2, 0, 14)),
+    ]
+    assert "runner.verify" in loaded.project_diagnostics[0].message
+    write(user_file, "[runner]\nverify = true\nrequireChanges = true\n")
+    loaded = load(ws, user_file)
+    assert loaded.settings.runner.verify and loaded.settings.runner.requireChanges
+    write(user_file, '[runner]\nverify = "sometimes"\n')
+    loaded = load(ws, user_file)
+    assert not loaded.settings.runner.verify
+    assert any("runner.verify" in p and "true or false" in p for p in loaded.problems)

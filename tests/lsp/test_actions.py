@@ -368,6 +368,7 @@ async def test_task_actions(client, session):
             "Mark as completed",
             "Mark as blocked",
             "Run droid backend-dev on task 1.1",
+            "Add Verify command",
         ]
         # the run action carries the command (decoded by pytest-lsp as a Command)
         run = titled(actions, "Run droid backend-dev on task 1.1")

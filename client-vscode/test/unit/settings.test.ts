@@ -76,6 +76,19 @@ describe('settings mapping (workspace/configuration, section taskdroid)', () => 
     assert.deepEqual(out, { runner: { command: ['droid', 'exec', '{prompt}'], timeoutSeconds: 600 } });
   });
 
+  it('takes runner.verify and runner.requireChanges from user settings only', () => {
+    const out = serverSettings(
+      reader({
+        'runner.verify': { workspaceValue: true, workspaceFolderValue: true },
+        'runner.requireChanges': { globalValue: true },
+      }),
+      { trusted: true },
+    );
+    assert.deepEqual(out, { runner: { requireChanges: true } });
+    const untrusted = serverSettings(reader({ 'runner.verify': { globalValue: true } }), { trusted: false });
+    assert.deepEqual(untrusted, {});
+  });
+
   it('sends no runner at all in an untrusted workspace', () => {
     const out = serverSettings(
       reader({ 'runner.command': { globalValue: ['droid', 'exec', '{prompt}'] }, extraTools: { globalValue: ['Deploy'] } }),

@@ -79,6 +79,8 @@ _EXPECTED = {
     "runner.timeoutSeconds": "a whole number ≥ 1",
     "runner.maxParallel": "a whole number ≥ 1",
     "runner.logDir": "a string",
+    "runner.verify": "true or false",
+    "runner.requireChanges": "true or false",
 }
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "EditError",
     "TextEdit",
     "apply_edits",
+    "field_edits",
     "find_task",
     "format_timestamp",
     "parse_status",
@@ -204,6 +205,24 @@ def status_edits(
     return _Editor(text, lines, keep, doc, loc).run(new_status, _clean(note), now, extra_fields)
 
 
+def field_edits(
+    text: str,
+    doc: TaskDocument | None,
+    task: Located | str,
+    fields: Sequence[tuple[str, str]],
+    *,
+    aliases: Mapping[str, str] | None = None,
+) -> list[TextEdit]:
+    """The edits that set ``fields`` (``(key, value)``) of ``task`` and nothing else — not its
+    marker, emoji or status field: a field the task has gets the value, another is inserted in
+    the file's style as :func:`status_edits` inserts them. ``doc``, ``task`` and ``aliases`` as
+    there. Raises :class:`EditError` for an unknown task."""
+    doc = _current(text, doc, aliases)
+    loc = _resolve(doc, task)
+    editor = _Editor(text, split_lines(text), split_lines_keepends(text), doc, loc)
+    return editor.set_fields([(k.strip(), v.strip()) for k, v in fields])
+
+
 def _clean(note: str | None) -> str | None:
     if note is None:
         return None
@@ -298,9 +317,11 @@ class _Editor:
     ) -> list[TextEdit]:
         self._marker(status)
         self._trailing(status)
-        wanted = self._wanted_fields(status, note, now, extra_fields)
+        return self.set_fields(self._wanted_fields(status, note, now, extra_fields))
+
+    def set_fields(self, fields: Sequence[tuple[str, str]]) -> list[TextEdit]:
         inserts: list[tuple[str, str]] = []
-        for key, value in wanted:
+        for key, value in fields:
             f = self._field(key)
             if f is None:
                 inserts.append((key, value))

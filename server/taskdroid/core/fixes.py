@@ -64,7 +64,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from taskdroid.core.checks.task_local import EMOJI_OK
 from taskdroid.core.document import normalize_id
 from taskdroid.core.droids import tool_base_name
-from taskdroid.core.edits import STATUS_EMOJI_OUT, EditError, TextEdit, apply_edits, status_edits
+from taskdroid.core.edits import (
+    STATUS_EMOJI_OUT,
+    EditError,
+    TextEdit,
+    apply_edits,
+    field_edits,
+    status_edits,
+)
 from taskdroid.core.model import CANONICAL_MARKERS, Status
 from taskdroid.core.query import next_task_id, unquoted_range, valid_droid_name
 from taskdroid.core.text import (
@@ -666,12 +673,22 @@ def find_task_again(doc: TaskDocument, data: dict[str, Any]) -> Located:
 _FIELD_STATUS = {"Completed": "completed", "Issue": "blocked"}
 
 
+#: the field the "Add Verify command" action adds (docs/language.md §11, verified completion):
+#: an empty code span to write the command in
+VERIFY_STUB = ("Verify", "``")
+
+
 def deferred_edits(text: str, doc: TaskDocument, data: dict[str, Any]) -> list[TextEdit]:
     """The edits of a deferred ``field`` fix (TD022/TD023) on ``text`` as it is now (``doc`` its
-    parse): the status field the task's status writes, alone. Raises EditError."""
+    parse): the status field the task's status writes, alone — or, for the key ``Verify``, an
+    empty ``**Verify**`` field (:data:`VERIFY_STUB`). Raises EditError."""
     if data.get("op") != "field":
         raise EditError(f"unknown action {data.get('op')!r}")
     loc = find_task_again(doc, data)
+    if data.get("key") == VERIFY_STUB[0]:
+        if loc.task.fields_named(VERIFY_STUB[0]):
+            raise EditError("the task has a **Verify** field already")
+        return field_edits(text, doc, loc, [VERIFY_STUB])
     wanted = _FIELD_STATUS.get(str(data.get("key")))
     if wanted is None or loc.task.status is not Status(wanted):
         raise EditError(f"the task is no longer {Status(wanted).label if wanted else '?'}")

@@ -59,6 +59,7 @@ KNOWN_FIELDS = [
     "Action Required", "Challenge", "Implementation", "Performance", "Changes", "Scope",
     "Coverage", "Endpoints", "Services", "Methods", "Priority", "Impact", "Suggested Fix",
     "Progress", "Current Step", "Validation", "Notes",
+    "Verify",
 ]  # fmt: skip
 FIELD_ALIASES = {"file": "Files", "depends on": "Dependencies", "blocked by": "Dependencies"}
 FIELD_LOOKUP: dict[str, str] = {k.lower(): k for k in KNOWN_FIELDS} | FIELD_ALIASES

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
 from taskdroid.core.edits import TextEdit
+from taskdroid.core.fieldhelp import field_help, known_field_keys
 from taskdroid.core.inline import plain_title
 from taskdroid.core.model import (
     CANONICAL_MARKERS,
     FIELD_LOOKUP,
-    KNOWN_FIELDS,
     MARKER_MEANING,
     Field,
     Ref,
@@ -959,39 +959,3 @@ def marker_hover_text(task: Task) -> str:
     if task.optional:
         text += ". The `*` marks the task optional"
     return text + "."
-
-
-#: one-line meaning of the known field keys (hover, completion documentation)
-FIELD_HELP: dict[str, str] = {
-    "Droid": "the droid that works on this task (a name from `.factory/droids` or `.claude/agents`)",
-    "Files": "files the task touches, comma-separated (`path` or `` `path` (note)``)",
-    "Tests": "tests that cover the task",
-    "Dependencies": "tasks that must be completed first: `1.2`, `Task 3`, `T004`, `file.md#1.1`",
-    "Status": "free-form status note (e.g. `Cancelled 2025-01-13 09:00`)",
-    "Completed": "when the task was completed: `YYYY-MM-DD HH:MM`",
-    "In Progress": "when work started: `Started YYYY-MM-DD HH:MM`",
-    "Started": "when work started: `YYYY-MM-DD HH:MM`",
-    "Attempted": "when a run was last attempted: `YYYY-MM-DD HH:MM`",
-    "Error": "the error that blocks the task",
-    "Root Cause": "why the task failed",
-    "Solution Needed": "what is needed to unblock the task",
-    "Issue": "why the task is blocked",
-    "Blocker": "what blocks the task",
-    "Workaround": "a way around the blocker",
-    "Action Required": "what a person has to decide or do",
-    "Priority": "the task's priority",
-    "Notes": "free-form notes",
-}
-
-
-def field_help(key: str) -> str:
-    canonical = FIELD_LOOKUP.get(key.lower())
-    if canonical is None:
-        return "a custom field"
-    if canonical != key and key.lower() != canonical.lower():
-        return f"alias of **{canonical}**: " + FIELD_HELP.get(canonical, "a known task field")
-    return FIELD_HELP.get(canonical, "a known task field")
-
-
-def known_field_keys() -> list[str]:
-    return list(KNOWN_FIELDS)

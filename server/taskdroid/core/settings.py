@@ -65,6 +65,10 @@ class RunnerSettings(_Model):
     timeoutSeconds: int = Field(default=3600, ge=1)
     maxParallel: int = Field(default=2, ge=1)
     logDir: str = ".taskdroid/runs"
+    #: run a task's ``**Verify**`` command after the droid (docs/language.md §11)
+    verify: bool = False
+    #: block a run whose droid changed none of the task's Files (docs/language.md §11)
+    requireChanges: bool = False
 
     @field_validator("command", mode="before")
     @classmethod

@@ -11,8 +11,11 @@ to the droid's name* (a ``RenameFile`` edit, for clients that rename files). Nei
 preferred; the command line never applies them.
 
 On a task (the innermost task around the start of the range): "Mark as pending / in progress /
-completed / blocked" (kind ``refactor.rewrite``, the edit of docs/language.md §5) and, when it has a droid
-and an ID, "Run droid <name> on task <id>" (the ``taskdroid.runTask`` command, kind ``""``).
+completed / blocked" (kind ``refactor.rewrite``, the edit of docs/language.md §5), when it has a droid
+and an ID, "Run droid <name> on task <id>" (the ``taskdroid.runTask`` command, kind ``""``), and
+on a task that is not done and has no ``**Verify**`` field, "Add Verify command" (kind
+``refactor.rewrite``: an empty ``**Verify**`` field, two backticks to write the command
+between, in the task's style; docs/language.md §11).
 
 Quick fixes are computed from the server's own diagnostics of the current text (clients do not
 all send diagnostics back with their ``data``), for the diagnostics that overlap the range. Edits
@@ -293,6 +296,7 @@ def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
     if loc is None:
         return []
     t = loc.task
+    key = fixes.task_key(loc)
     out = []
     for value in _MARKABLE:
         st = model.Status(value)
@@ -302,7 +306,7 @@ def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
             Action(
                 f"Mark as {st.label}",
                 REWRITE,
-                lazy={"op": "status", "status": value, **fixes.task_key(loc)},
+                lazy={"op": "status", "status": value, **key},
             )
         )
     if t.droid and t.id:
@@ -316,6 +320,11 @@ def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
                     arguments=[{"uri": ctx.uri, "taskId": t.id}],
                 ),
             )
+        )
+    done = t.status in (model.Status.COMPLETED, model.Status.CANCELLED)
+    if not done and not t.fields_named("Verify"):  # docs/language.md §11
+        out.append(
+            Action("Add Verify command", REWRITE, lazy={"op": "field", "key": "Verify", **key})
         )
     return out
 

@@ -11,7 +11,7 @@ __all__ = ["RunError", "inside", "safe_name"]
 class RunError(Exception):
     """A run that cannot start; ``str()`` is the message for the user. ``kind`` is one of
     ``not-configured``, ``runner``, ``task``, ``droid``, ``busy``, ``dependencies``,
-    ``completed``, ``path``."""
+    ``completed``, ``path``, ``verify``."""
 
     def __init__(self, message: str, kind: str = "task") -> None:
         super().__init__(message)

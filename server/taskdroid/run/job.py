@@ -21,9 +21,10 @@ from taskdroid.run.lock import TaskLock
 from taskdroid.run.logfile import LogWriter
 from taskdroid.run.output import OutputReader, ProgressReporter, drain
 from taskdroid.run.process import INTERRUPT_RECORD_SECONDS
-from taskdroid.run.record import OutcomeRecorder, RunResult, format_duration
+from taskdroid.run.record import EndKind, OutcomeRecorder, RunResult, format_duration
 from taskdroid.run.runspec import RunSpec
 from taskdroid.run.supervise import GuardianProcess, LiveGroups, Supervisor
+from taskdroid.run.verify import Verifier
 
 __all__ = ["INTERRUPT_RECORD_SECONDS", "Run", "RunHost", "Slots"]
 
@@ -132,6 +133,7 @@ class Run:
             self.id, grace=grace, groups=manager.groups, guardian=manager.guardian, log=self.log
         )
         self.recorder = OutcomeRecorder(self)
+        self.verifier = Verifier(self)
 
     # -- what the hooks and callers see -------------------------------------------------------
     @property
@@ -161,6 +163,14 @@ class Run:
 
     def log_display(self) -> str:
         return self.log.display(self.spec.workspace)
+
+    @property
+    def cancel_event(self) -> asyncio.Event:
+        return self._cancel
+
+    def emit(self, kind: str, message: str) -> None:
+        """A progress event through the hooks."""
+        self._emit(kind, message)
 
     # -- control ------------------------------------------------------------------------------
     def cancel(self, reason: str = "cancelled", *, note: str | None = None) -> bool:
@@ -205,9 +215,10 @@ class Run:
                 self.cancel_reason = "interrupted"
                 self.cancel_note = "taskdroid stopped during the run"
             try:
-                result = await asyncio.wait_for(
-                    self.recorder.record("cancelled", None, None), INTERRUPT_RECORD_SECONDS
+                recording = self.recorder.record(
+                    "cancelled", None, None, unverified=self.verifier.checking
                 )
+                result = await asyncio.wait_for(recording, INTERRUPT_RECORD_SECONDS)
             except BaseException as e:  # the original cancellation is raised below
                 log.warning("run %s: the cancel was not recorded (%s)", self.id, type(e).__name__)
         if result is None:
@@ -276,6 +287,7 @@ class Run:
             self.log.open(spec)
         except OSError as e:  # run anyway, without a log
             log.warning("run %s: cannot create a log file in %s: %s", self.id, spec.log_dir, e)
+        await self.verifier.snapshot()
         try:
             proc = await self.processes.start(spec)
         except (OSError, ValueError) as e:
@@ -304,7 +316,28 @@ class Run:
             self.processes.release(proc)
         rc = proc.returncode
         self.log.footer(f"# exit code {rc} after {format_duration(self.elapsed)} ({kind})\n")
+        if kind == "exited" and rc == 0:
+            return await self._verified()
         return await self.recorder.record(kind, rc, None)
+
+    async def _verified(self) -> RunResult:
+        """The droid exited 0: the checks of docs/language.md §11 (verified completion, in
+        run/verify.py) decide with it."""
+        verdict = await self.verifier.after_droid()
+        if verdict is None:
+            return await self.recorder.record("exited", 0, None)
+        kind: EndKind = "exited"
+        if verdict.cancelled:
+            kind = "cancelled"
+        elif verdict.timed_out:
+            kind = "timeout"
+        result = await self.recorder.record(
+            kind, 0, None, check_error=verdict.error, unverified=verdict.unverified
+        )
+        if verdict.note:
+            result.note = verdict.note
+            result.message += f"; {verdict.note}"
+        return result
 
     async def _acquire_slot(self) -> bool:
         slots = self.manager.slots

@@ -120,6 +120,8 @@ class QueueEntry:
     reason: str = ""
     run: Run | None = None
     duration: float = 0.0
+    #: said after the outcome (``Verify not run: runner.verify is off`` …)
+    note: str | None = None
     future: asyncio.Future | None = None
 
     @property
@@ -180,6 +182,8 @@ class QueueSummary:
             line = f"{label:<{width}}  {e.outcome or '':<{owidth}}  {dur:>8}"
             if e.state == "skipped" or (e.started and not e.completed and e.reason):
                 line += f"  {e.reason}"
+            elif e.note:
+                line += f"  {e.note}"
             out.append(line.rstrip())
         return out
 
@@ -435,6 +439,7 @@ class TaskQueue:
         else:
             e.duration = result.duration
             e.reason = result.message
+            e.note = result.note
             final = result.final_status
             if final is Status.COMPLETED:
                 e.outcome = "completed"

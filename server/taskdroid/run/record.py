@@ -54,6 +54,8 @@ class RunResult:
     duration: float = 0.0
     #: the outcome could not be written into the task file
     not_recorded: bool = False
+    #: said after the outcome: ``Verify not run: runner.verify is off``, ``verify passed: …``
+    note: str | None = None
 
 
 def format_duration(seconds: float) -> str:
@@ -150,10 +152,14 @@ class OutcomeRecorder:
             return str(e) or type(e).__name__
         return None if ok else "the edit was not applied"
 
-    def error_text(self, kind: EndKind, rc: int | None, start_error: str | None) -> str:
+    def error_text(
+        self, kind: EndKind, rc: int | None, start_error: str | None, check_error: str | None = None
+    ) -> str:
         run = self.run
         where = run.log_display()
         suffix = f" (log: {where})" if where else ""
+        if check_error is not None:
+            return check_error + suffix
         if start_error is not None:
             return start_error + suffix
         if kind == "timeout":
@@ -168,14 +174,34 @@ class OutcomeRecorder:
             head += f": {run.last_stderr}"
         return head + suffix
 
-    async def record(self, kind: EndKind, rc: int | None, start_error: str | None) -> RunResult:
+    async def record(
+        self,
+        kind: EndKind,
+        rc: int | None,
+        start_error: str | None,
+        *,
+        check_error: str | None = None,
+        unverified: bool = False,
+    ) -> RunResult:
         """Write the outcome into the task (docs/language.md §7): the task is looked up again, its status
-        decided and the edit written while holding the task file's edit lock."""
+        decided and the edit written while holding the task file's edit lock.
+
+        ``check_error``: a check after the droid exited 0 failed (docs/language.md §11, verified
+        completion) — the task ends blocked (``kind`` ``timeout`` when the check timed out) with
+        it as ``**Error**``. ``unverified``: the task's completed status is not final (a check
+        failed or the run was cancelled during one), so a ``[x]`` the droid set is replaced too."""
         self.recording = True
         async with edit_lock(self.run.spec, self.run.id):
-            return await self._record_locked(kind, rc, start_error)
+            return await self._record_locked(kind, rc, start_error, check_error, unverified)
 
-    async def _record_locked(self, kind: EndKind, rc: int | None, start_error: str | None) -> RunResult:
+    async def _record_locked(
+        self,
+        kind: EndKind,
+        rc: int | None,
+        start_error: str | None,
+        check_error: str | None = None,
+        unverified: bool = False,
+    ) -> RunResult:
         run, spec = self.run, self.run.spec
         text = await run.hooks.read_text(run)
         loc = self.locate(text)
@@ -189,12 +215,12 @@ class OutcomeRecorder:
         if loc is None:
             return await self._gone(text, exit_text, duration, rc)
         current = loc.task.status
-        if current is not Status.IN_PROGRESS:
+        if current is not Status.IN_PROGRESS and not (unverified and current is Status.COMPLETED):
             return await self._kept(current, exit_text, duration, rc)
         now = format_timestamp(datetime.now())
         outcome: Outcome
         if kind == "exited":
-            outcome = "completed" if rc == 0 else "blocked"
+            outcome = "completed" if rc == 0 and check_error is None else "blocked"
         else:
             outcome = kind
         error = None
@@ -208,7 +234,7 @@ class OutcomeRecorder:
             message = f"completed: exit code 0 after {duration}; task {spec.task_id} marked done"
         else:
             target = Status.BLOCKED
-            error = self.error_text(kind, rc, start_error)
+            error = self.error_text(kind, rc, start_error, check_error)
             extra = [("Error", error), ("Attempted", now)]
             what = "timed out" if kind == "timeout" else "failed"
             message = f"{what} after {duration}: {error}; task {spec.task_id} marked blocked"

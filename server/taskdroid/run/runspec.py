@@ -10,6 +10,7 @@ from pathlib import Path
 
 from taskdroid.core.document import normalize_id
 from taskdroid.core.settings import DEFAULT_ALIASES
+from taskdroid.core.verification import RunChecks
 
 __all__ = ["RunSpec", "new_run_id"]
 
@@ -32,6 +33,8 @@ class RunSpec:
     log_dir: Path
     aliases: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     env: Mapping[str, str] | None = None
+    #: what is checked after the droid exits 0 (docs/language.md §11 "Verified completion")
+    checks: RunChecks = field(default_factory=RunChecks)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from taskdroid.core.edits import find_task, unknown_task_message
 from taskdroid.core.model import Status
 from taskdroid.core.settings import DEFAULT_ALIASES, RunnerSettings
 from taskdroid.core.text import split_lines
+from taskdroid.core.verification import VerifyFieldError, run_checks
 from taskdroid.core.workspace import Workspace
 from taskdroid.run.errors import RunError, inside
 from taskdroid.run.logfile import resolve_log_dir
@@ -344,6 +345,10 @@ def prepare_run(
                 "those first, or run it anyway with force",
                 "dependencies",
             )
+    try:
+        checks = run_checks(task, verify=runner.verify, require_changes=runner.requireChanges)
+    except VerifyFieldError as e:
+        raise RunError(f"task {shown_id}: {e} (runner.verify is on)", "verify") from None
     program = resolve_program(runner.command[0], env, root)
     prompt = build_prompt(
         runner.prompt,
@@ -373,4 +378,5 @@ def prepare_run(
         log_dir=resolve_log_dir(root, runner.logDir),
         aliases=dict(aliases if aliases is not None else DEFAULT_ALIASES),
         env=dict(env) if env is not None else None,
+        checks=checks,
     )

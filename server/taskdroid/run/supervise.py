@@ -291,9 +291,12 @@ class Supervisor:
         #: stop without waiting for the grace period
         self.kill_now = asyncio.Event()
 
-    async def start(self, spec: RunSpec) -> asyncio.subprocess.Process:
-        """Start the droid in the workspace, in a session of its own, its environment marked
-        with the run ID. Raises ``OSError``/``ValueError`` (nothing is left tracked then)."""
+    async def start(
+        self, spec: RunSpec, *, argv: Sequence[str] | None = None, combined: bool = False
+    ) -> asyncio.subprocess.Process:
+        """Start the droid (or ``argv``: the run's Verify command) in the workspace, in a session
+        of its own, its environment marked with the run ID; ``combined``: stderr into stdout.
+        Raises ``OSError``/``ValueError`` (nothing is left tracked then)."""
         await self.guardian.ensure()
         self.guardian.track(self.run_id, 0)
         env = dict(spec.env if spec.env is not None else os.environ)
@@ -308,11 +311,11 @@ class Supervisor:
         )
         try:
             proc = await start_process(
-                spec.argv,
+                spec.argv if argv is None else argv,
                 cwd=spec.workspace,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT if combined else asyncio.subprocess.PIPE,
                 env=env,
                 start_new_session=POSIX,
             )
