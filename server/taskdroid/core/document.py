@@ -19,6 +19,8 @@ from itertools import accumulate
 from taskdroid.core.blocks import _is_front_matter_open, scan_chunks
 from taskdroid.core.checks.task_local import check_chunk
 from taskdroid.core.diagnostics import Diagnostic, diag
+from taskdroid.core.doc_index import IdTable, hand_over
+from taskdroid.core.doc_index import normalize_id as normalize_id
 from taskdroid.core.model import ChunkParse, Section, Task
 from taskdroid.core.taskparse import build_chunk
 from taskdroid.core.text import Range, split_lines
@@ -40,7 +42,13 @@ _cache_chars = 0
 
 
 def _cached_parse(
-    text: str, lines: list[str], first: int, end: int, scan_res, aliases: Mapping[str, str], parse_key: tuple
+    text: str,
+    lines: list[str],
+    first: int,
+    end: int,
+    scan_res,
+    aliases: Mapping[str, str],
+    parse_key: tuple,
 ) -> ChunkParse:
     """The parse of the chunk ``text`` (``lines[first:end]``, scanned as ``scan_res``), from the
     cache when the same text was parsed before."""
@@ -126,7 +134,16 @@ def _offsets_of_lines(text: str, lines: list[str], wanted: list[int]) -> list[in
 class TaskDocument:
     """An immutable parsed version of one task file's text."""
 
-    __slots__ = ("_line_index", "chunks", "n_lines", "parse_key", "path", "text")
+    __slots__ = (
+        "_ids",
+        "_line_index",
+        "_placement",
+        "chunks",
+        "n_lines",
+        "parse_key",
+        "path",
+        "text",
+    )
 
     def __init__(self, path: str, text: str, chunks: list[PlacedChunk], parse_key: tuple) -> None:
         self.path = path
@@ -135,6 +152,9 @@ class TaskDocument:
         self.parse_key = parse_key
         self.n_lines = (chunks[-1].line + chunks[-1].breaks + 1) if chunks else 1
         self._line_index: list[int] | None = None
+        #: the ID table (core/doc_index.py), handed from version to version by :meth:`update`
+        self._ids: IdTable | None = None
+        self._placement: dict[int, PlacedChunk] | None = None
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -171,7 +191,9 @@ class TaskDocument:
         while m < len(old) and text.startswith(old[m].text, old[m].offset):
             m += 1
         if m == len(old) and len(text) == len(self.text):
-            return TaskDocument(self.path, text, old, pk)
+            same = TaskDocument(self.path, text, old, pk)
+            hand_over(self, same, [], [])
+            return same
         head = max(0, m - 1)  # re-scan from the chunk before: its end boundary may have moved
         delta = len(text) - len(self.text)
         region_start = old[head].offset
@@ -206,7 +228,9 @@ class TaskDocument:
         new_chunks = old[:head]
         line = (old[head - 1].line + old[head - 1].breaks) if head else 0
         off = region_start
-        new_chunks.extend(_place(region, off, line))
+        came = _place(region, off, line)
+        gone = old[head : len(old) - len(tail)]
+        new_chunks.extend(came)
         last = new_chunks[-1]
         line = last.line + last.breaks
         off = last.offset + len(last.text)
@@ -214,7 +238,9 @@ class TaskDocument:
             new_chunks.append(PlacedChunk(c.parse, c.text, off, line, c.breaks))
             off += len(c.text)
             line += c.breaks
-        return TaskDocument(self.path, text, new_chunks, pk)
+        new = TaskDocument(self.path, text, new_chunks, pk)
+        hand_over(self, new, gone, came)
+        return new
 
     # -- access ---------------------------------------------------------------------------------
     def located_tasks(self) -> Iterator[Located]:
@@ -235,6 +261,15 @@ class TaskDocument:
         if i < 0:
             return None
         return self.chunks[i]
+
+    def placement(self) -> dict[int, PlacedChunk]:
+        """id(chunk parse) -> where it is placed first in this version."""
+        if self._placement is None:
+            placement: dict[int, PlacedChunk] = {}
+            for c in self.chunks:
+                placement.setdefault(id(c.parse), c)
+            self._placement = placement
+        return self._placement
 
     def task_at_line(self, line: int) -> Located | None:
         """The innermost task whose block contains ``line``."""
@@ -294,7 +329,3 @@ def too_large_diagnostic(text: str) -> Diagnostic:
         f"file is too large to analyse ({len(text) // mib} MiB of text; the limit is "
         f"{MAX_DOCUMENT_CHARS // mib} MiB) — taskdroid skips its contents",
     )
-
-
-def normalize_id(task_id: str) -> str:
-    return task_id.rstrip(".")

@@ -24,6 +24,7 @@ from taskdroid.core.discovery import (
     file_names,
     personal_droid_files,
 )
+from taskdroid.core.doc_index import first_with
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
 from taskdroid.core.droids import (
     DroidDocument,
@@ -73,7 +74,6 @@ class Workspace:
         self._droid_index: dict[str, DroidDocument] | None = None
         self._dup: dict[str, list[Diagnostic]] | None = None
         self._personal_loaded = not personal
-        self._id_index: dict[int, tuple[TaskDocument, dict[str, Located]]] = {}
         #: bumped when what cross-file checks depend on changes (see chunk_ref_protos)
         self.droid_version = 0
         self.fs_version = 0
@@ -156,12 +156,10 @@ class Workspace:
         docs = [*self.task_docs.values(), *(d for d in self._external.values() if d is not None)]
         live = {id(c.parse) for d in docs for c in d.chunks}
         self._live_chunks = len(live)
-        live_docs = {id(d) for d in docs}
         # in place: callers hold references to these dicts
         caches: tuple[tuple[dict[Any, Any], Callable[[Any], bool]], ...] = (
             (self._chunk_sig, lambda k: k in live),
             (self._ref_cache, lambda k: k[1] in live),
-            (self._id_index, lambda k: k in live_docs),
         )
         for cache, alive in caches:
             for k in [k for k in cache if not alive(k)]:
@@ -391,31 +389,17 @@ class Workspace:
         return self.project_root(path)
 
     # -- tasks and references -------------------------------------------------------------------
-    def id_index(self, doc: TaskDocument) -> dict[str, Located]:
-        """Normalised task ID -> first task with it, per document version (cached)."""
-        hit = self._id_index.get(id(doc))
-        if hit is not None and hit[0] is doc:
-            return hit[1]
-        idx: dict[str, Located] = {}
-        for c in doc.chunks:
-            for t in c.parse.tasks:
-                if t.id:
-                    idx.setdefault(normalize_id(t.id), Located(t, c))
-        if len(self._id_index) > len(self.task_docs) + len(self._external) + 64:
-            self._prune_caches()
-        self._id_index[id(doc)] = (doc, idx)
-        return idx
-
     def lookup_id(self, doc: TaskDocument, task_id: str) -> Located | None:
-        idx = self.id_index(doc)
+        """The first task of ``doc`` with the ID ``task_id`` (``3`` also finds ``3.0`` and the
+        other way round)."""
         k = normalize_id(task_id)
-        hit = idx.get(k)
+        hit = first_with(doc, k)
         if hit is None:
             if "." not in k:
-                hit = idx.get(k + ".0")
+                hit = first_with(doc, k + ".0")
             elif k.endswith(".0"):
-                hit = idx.get(k[:-2])
-        return hit
+                hit = first_with(doc, k[:-2])
+        return Located(hit[1], hit[0]) if hit is not None else None
 
     def task_doc(self, path: str) -> TaskDocument | None:
         """An indexed task file, or one outside the index read from disk (cached)."""
@@ -633,7 +617,6 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
     g = DependencyGraph()
     adj: dict[TaskKey, list[TaskKey]] = {}
     for path, doc in ws.task_docs.items():
-        own = ws.id_index(doc)
         for c in doc.chunks:
             for t in c.parse.tasks:
                 if not t.id or not (t.inline_refs or t.fields):
@@ -644,9 +627,9 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
                 lst = adj.setdefault((path, normalize_id(t.id)), [])
                 for ref in refs:
                     if ref.path is None:
-                        hit = own.get(ref.task_id) if ref.task_id else None
-                        if hit is not None and hit.task.id:  # the common case, fast
-                            lst.append((path, normalize_id(hit.task.id)))
+                        hit = first_with(doc, ref.task_id) if ref.task_id else None
+                        if hit is not None and hit[1].id:  # the common case, fast
+                            lst.append((path, normalize_id(hit[1].id)))
                             continue
                     # another file, or a split task list's sibling file (§A3)
                     target, _problem = ws.resolve_ref(doc, ref)
