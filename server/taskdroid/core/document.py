@@ -80,10 +80,16 @@ def clear_cache() -> None:
 @dataclass(slots=True)
 class PlacedChunk:
     parse: ChunkParse
-    text: str
+    source: str  #: the whole document text (shared: a chunk keeps no copy of its own text)
     offset: int  #: code-point offset of the chunk in the document text
+    length: int  #: its length in code points
     line: int  #: absolute line of the chunk's first line
     breaks: int  #: line breaks in ``text`` (the next chunk starts at ``line + breaks``)
+
+    @property
+    def text(self) -> str:
+        """The chunk's text (a new slice of the document text on each call)."""
+        return self.source[self.offset : self.offset + self.length]
 
 
 @dataclass(slots=True)
@@ -104,20 +110,21 @@ class Located:
 
 def _scan_region(
     text: str, doc_start: bool, aliases: Mapping[str, str], parse_key: tuple
-) -> list[tuple[str, ChunkParse, int]]:
-    """Scan ``text`` and split it at boundaries. Returns (chunk_text, parse, n_lines) in order."""
+) -> list[tuple[int, ChunkParse, int]]:
+    """Scan ``text`` and split it at boundaries. Returns (chunk length, parse, n_lines) in order
+    (no chunk text is kept: only the parse cache holds the texts it was asked for last)."""
     lines = split_lines(text)
     parts = scan_chunks(lines, doc_start=doc_start)
     n = len(lines)
     firsts = [p[0] for p in parts]
     starts = _offsets_of_lines(text, lines, firsts) if len(parts) > 1 else [0]
-    out: list[tuple[str, ChunkParse, int]] = []
+    out: list[tuple[int, ChunkParse, int]] = []
     for k, (first, res) in enumerate(parts):
         last = k + 1 == len(parts)
         end = n if last else firsts[k + 1]
         chunk_text = text[starts[k] :] if last else text[starts[k] : starts[k + 1]]
         parse = _cached_parse(chunk_text, lines, first, end, res, aliases, parse_key)
-        out.append((chunk_text, parse, end - first - (1 if last else 0)))
+        out.append((len(chunk_text), parse, end - first - (1 if last else 0)))
     return out
 
 
@@ -164,7 +171,7 @@ class TaskDocument:
         pk = parse_key if parse_key is not None else tuple(sorted(aliases.items()))
         if len(text) > MAX_DOCUMENT_CHARS:
             return cls._too_large(path, text, pk)
-        placed = _place(_scan_region(text, True, aliases, pk), 0, 0)
+        placed = _place(_scan_region(text, True, aliases, pk), text, 0, 0)
         return cls(path, text, placed, pk)
 
     @classmethod
@@ -172,7 +179,7 @@ class TaskDocument:
         """A document over :data:`MAX_DOCUMENT_CHARS`: no tasks, one diagnostic."""
         breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
         parse = ChunkParse(breaks + 1, [], [], [], [], None, [too_large_diagnostic(text)])
-        return cls(path, text, [PlacedChunk(parse, text, 0, 0, breaks)], pk)
+        return cls(path, text, [PlacedChunk(parse, text, 0, len(text), 0, breaks)], pk)
 
     def update(self, text: str, aliases: Mapping[str, str]) -> TaskDocument:
         """A new version for ``text``, re-parsing only what changed."""
@@ -191,7 +198,7 @@ class TaskDocument:
         while m < len(old) and text.startswith(old[m].text, old[m].offset):
             m += 1
         if m == len(old) and len(text) == len(self.text):
-            same = TaskDocument(self.path, text, old, pk)
+            same = TaskDocument(self.path, text, _resource(old, text), pk)
             hand_over(self, same, [], [])
             return same
         head = max(0, m - 1)  # re-scan from the chunk before: its end boundary may have moved
@@ -204,7 +211,7 @@ class TaskDocument:
             new_off = c.offset + delta
             if new_off < region_start or not text.startswith(c.text, new_off):
                 break
-            if t == len(old) and new_off + len(c.text) != len(text):
+            if t == len(old) and new_off + c.length != len(text):
                 break
             t -= 1
         # scan [region_start, start of old[k]] + old[k] and check old[k] starts at a boundary
@@ -214,29 +221,29 @@ class TaskDocument:
                 region = _scan_region(text[region_start:], head == 0, aliases, pk)
                 tail: list[PlacedChunk] = []
                 break
-            end = old[k].offset + delta + len(old[k].text)
+            end = old[k].offset + delta + old[k].length
             region = _scan_region(text[region_start:end], head == 0, aliases, pk)
-            total = sum(len(r[0]) for r in region)
-            last_text = region[-1][0]
+            total = sum(r[0] for r in region)
+            last_len = region[-1][0]
             if (
-                total - len(last_text) == old[k].offset + delta - region_start
-                and last_text == old[k].text
-            ):
+                total - last_len == old[k].offset + delta - region_start
+                and last_len == old[k].length
+            ):  # (the region ends with old[k]'s text, so its last chunk is that text)
                 tail = old[k + 1 :]
                 break
             k += 1
-        new_chunks = old[:head]
+        new_chunks = _resource(old[:head], text)
         line = (old[head - 1].line + old[head - 1].breaks) if head else 0
         off = region_start
-        came = _place(region, off, line)
+        came = _place(region, text, off, line)
         gone = old[head : len(old) - len(tail)]
         new_chunks.extend(came)
         last = new_chunks[-1]
         line = last.line + last.breaks
-        off = last.offset + len(last.text)
+        off = last.offset + last.length
         for c in tail:
-            new_chunks.append(PlacedChunk(c.parse, c.text, off, line, c.breaks))
-            off += len(c.text)
+            new_chunks.append(PlacedChunk(c.parse, text, off, c.length, line, c.breaks))
+            off += c.length
             line += c.breaks
         new = TaskDocument(self.path, text, new_chunks, pk)
         hand_over(self, new, gone, came)
@@ -297,13 +304,20 @@ class TaskDocument:
         return sum(len(c.parse.tasks) for c in self.chunks)
 
 
-def _place(region: list[tuple[str, ChunkParse, int]], offset: int, line: int) -> list[PlacedChunk]:
+def _place(
+    region: list[tuple[int, ChunkParse, int]], source: str, offset: int, line: int
+) -> list[PlacedChunk]:
     out = []
-    for chunk_text, parse, breaks in region:
-        out.append(PlacedChunk(parse, chunk_text, offset, line, breaks))
-        offset += len(chunk_text)
+    for length, parse, breaks in region:
+        out.append(PlacedChunk(parse, source, offset, length, line, breaks))
+        offset += length
         line += breaks
     return out
+
+
+def _resource(chunks: list[PlacedChunk], source: str) -> list[PlacedChunk]:
+    """``chunks`` (unchanged, at the same place) reading from a new version's text."""
+    return [PlacedChunk(c.parse, source, c.offset, c.length, c.line, c.breaks) for c in chunks]
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
