@@ -146,6 +146,7 @@ class TaskDocument:
         "_line_index",
         "_placement",
         "chunks",
+        "delta",
         "n_lines",
         "parse_key",
         "path",
@@ -162,6 +163,9 @@ class TaskDocument:
         #: the ID table (core/doc_index.py), handed from version to version by :meth:`update`
         self._ids: IdTable | None = None
         self._placement: dict[int, PlacedChunk] | None = None
+        #: set by :meth:`update`: (id of the version it came from, the chunk parses that left,
+        #: the chunk parses that came in their place)
+        self.delta: tuple[int, tuple[ChunkParse, ...], tuple[ChunkParse, ...]] | None = None
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -200,6 +204,7 @@ class TaskDocument:
         if m == len(old) and len(text) == len(self.text):
             same = TaskDocument(self.path, text, _resource(old, text), pk)
             hand_over(self, same, [], [])
+            same.delta = (id(self), (), ())
             return same
         head = max(0, m - 1)  # re-scan from the chunk before: its end boundary may have moved
         delta = len(text) - len(self.text)
@@ -247,6 +252,7 @@ class TaskDocument:
             line += c.breaks
         new = TaskDocument(self.path, text, new_chunks, pk)
         hand_over(self, new, gone, came)
+        new.delta = (id(self), tuple(c.parse for c in gone), tuple(c.parse for c in came))
         return new
 
     # -- access ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from taskdroid.core.droids import (
     parse_droid,
 )
 from taskdroid.core.files import ReadError, read_text
-from taskdroid.core.model import Ref
+from taskdroid.core.model import ChunkParse, Ref
 from taskdroid.core.paths import norm
 from taskdroid.core.requirements import (
     RequirementsDocument,
@@ -114,9 +114,21 @@ class Workspace:
         self._dup = None
         self.droid_version += 1
 
-    def _task_docs_changed(self, path: str) -> None:
-        """Bump ``deps_version`` when the IDs, statuses or references of a task file changed."""
+    def _task_docs_changed(self, path: str, old: TaskDocument | None = None) -> None:
+        """Bump ``deps_version`` when the IDs, statuses or references of a task file changed.
+
+        A version made from ``old`` by an edit compares only the chunks the edit replaced."""
         doc = self.task_docs.get(path)
+        if (
+            doc is not None
+            and old is not None
+            and doc.delta is not None
+            and doc.delta[0] == id(old)  # (``old`` is alive: its id names it)
+            and path in self._doc_sigs
+        ):
+            _, gone, came = doc.delta
+            if [self._chunk_sig_of(p) for p in gone] == [self._chunk_sig_of(p) for p in came]:
+                return  # the document's signature is unchanged (the same value as stored)
         sig = self._doc_sig(doc) if doc is not None else None
         if self._doc_sigs.get(path) != sig:
             if sig is None:
@@ -126,25 +138,25 @@ class Workspace:
             self.deps_version += 1
 
     def _doc_sig(self, doc: TaskDocument) -> tuple:
-        out = []
+        return tuple([self._chunk_sig_of(c.parse) for c in doc.chunks])
+
+    def _chunk_sig_of(self, parse: ChunkParse) -> tuple:
         cache = self._chunk_sig
-        for c in doc.chunks:
-            hit = cache.get(id(c.parse))
-            if hit is None or hit[0] is not c.parse:
-                sig = tuple(
-                    (
-                        t.id and normalize_id(t.id),
-                        t.status,
-                        tuple((r.path, r.task_id) for r in t.refs),
-                    )
-                    for t in c.parse.tasks
+        hit = cache.get(id(parse))
+        if hit is None or hit[0] is not parse:
+            sig = tuple(
+                (
+                    t.id and normalize_id(t.id),
+                    t.status,
+                    tuple((r.path, r.task_id) for r in t.refs),
                 )
-                if len(cache) > self._cache_limit():
-                    self._prune_caches()
-                hit = (c.parse, sig)
-                cache[id(c.parse)] = hit
-            out.append(hit[1])
-        return tuple(out)
+                for t in parse.tasks
+            )
+            if len(cache) > self._cache_limit():
+                self._prune_caches()
+            hit = (parse, sig)
+            cache[id(parse)] = hit
+        return hit[1]
 
     def _cache_limit(self) -> int:
         """Entries the per-chunk caches may hold before the ones of chunks no longer in any
@@ -249,7 +261,7 @@ class Workspace:
             self.deps_version += 1
         if old is None and self._exists.pop(path, None) is False:
             self.fs_version += 1  # a file known not to exist is here now (opened, not yet saved)
-        self._task_docs_changed(path)
+        self._task_docs_changed(path, old)
         return doc
 
     def set_droid_text(self, path: str, text: str) -> DroidDocument:

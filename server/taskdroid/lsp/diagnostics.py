@@ -29,6 +29,7 @@ only those are recomputed; only results that differ are sent.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
@@ -227,13 +228,21 @@ def analyse_open(server: TaskdroidServer, uri: str) -> None:
     if project is None:
         return
     start = time.thread_time()
-    server.sync(uri)
-    if doc.unanalysed:
-        doc.unanalysed = False
-        analyse(server, project, {doc.path}, origin=doc.path)
-    else:
-        # unchanged in the core (or not a task/droid file): make sure the cache has this version
-        refresh_paths(server, project, {doc.path}, origin=doc.path)
+    paused = gc.isenabled()
+    if paused:  # (a large new text allocates a lot of objects, and no garbage cycles)
+        gc.disable()
+    try:
+        server.sync(uri)
+        if doc.unanalysed:
+            doc.unanalysed = False
+            analyse(server, project, {doc.path}, origin=doc.path)
+        else:
+            # unchanged in the core (or not a task/droid file): make sure the cache has this
+            # version
+            refresh_paths(server, project, {doc.path}, origin=doc.path)
+    finally:
+        if paused:
+            gc.enable()
     doc.analysis_cost = time.thread_time() - start
     server.after_analysis(uri)
 
