@@ -9,9 +9,9 @@ must not then walk every task of the file again. So:
   whole-file check only adds up per-chunk facts;
 * every document version has an :class:`IdTable` (normalised ID -> the chunk parses holding a
   task with it, and the set of IDs used more than once). A new version made by
-  :meth:`TaskDocument.update <taskdroid.core.document.TaskDocument.update>` takes the table of
-  the version it came from over and applies only the chunks that left and the chunks that came
-  (:func:`hand_over`); the old version, if it is asked again, builds its own from scratch.
+  ``TaskDocument.update`` (core/document.py) takes the table of the version it came from over
+  and applies only the chunks that left and the chunks that came; the old version, if it is
+  asked again, builds its own from scratch.
 
 The results are the same as a walk over every task (tests/core/test_incremental_checks.py).
 """
@@ -20,13 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from taskdroid.core.checks.task_local import has_date
-from taskdroid.core.model import ChunkParse, Status, Task
-
-if TYPE_CHECKING:
-    from taskdroid.core.document import PlacedChunk, TaskDocument
+from taskdroid.core.model import ChunkParse, Status
 
 
 def normalize_id(task_id: str) -> str:
@@ -131,67 +127,9 @@ class IdTable:
                 self.dups.discard(key)
 
 
-def build_table(chunks: Iterable[PlacedChunk]) -> IdTable:
+def build_table(parses: Iterable[ChunkParse]) -> IdTable:
     stats["tables"] += 1
     table = IdTable()
-    for c in chunks:
-        table.add(c.parse)
+    for p in parses:
+        table.add(p)
     return table
-
-
-def id_table(doc: TaskDocument) -> IdTable:
-    """The ID table of a document version (built on first use, or handed over on update)."""
-    table = doc._ids
-    if table is None:
-        table = doc._ids = build_table(doc.chunks)
-    return table
-
-
-def hand_over(
-    old: TaskDocument, new: TaskDocument, gone: list[PlacedChunk], came: list[PlacedChunk]
-) -> None:
-    """Give ``old``'s table, updated for the chunks that left (``gone``) and came (``came``), to
-    ``new`` (whose chunks are ``old``'s minus ``gone`` plus ``came``)."""
-    table = old._ids
-    if table is None:
-        return
-    old._ids = None
-    for c in gone:
-        table.remove(c.parse)
-    for c in came:
-        table.add(c.parse)
-    new._ids = table
-
-
-def first_with(doc: TaskDocument, key: str) -> tuple[PlacedChunk, Task] | None:
-    """The first task of ``doc`` (in document order) whose normalised ID is ``key``."""
-    v = id_table(doc).where.get(key)
-    if v is None:
-        return None
-    placement = doc.placement()
-    if isinstance(v, list):
-        parse = min(v, key=lambda p: placement[id(p)].line)
-    else:
-        parse = v
-    chunk = placement[id(parse)]
-    for k, i in chunk_facts(parse).ids:
-        if k == key:
-            return chunk, parse.tasks[i]
-    return None  # pragma: no cover - the table and the facts agree
-
-
-def duplicates(doc: TaskDocument) -> list[tuple[str, list[tuple[PlacedChunk, Task]]]]:
-    """Every ID used by more than one task, with those tasks in document order."""
-    dups = id_table(doc).dups
-    if not dups:
-        return []
-    found: dict[str, list[tuple[PlacedChunk, Task]]] = {k: [] for k in dups}
-    holders = {id(p) for k in dups for p in id_table(doc).where[k]}  # type: ignore[union-attr]
-    for c in doc.chunks:
-        if id(c.parse) not in holders:
-            continue
-        for key, i in chunk_facts(c.parse).ids:
-            hits = found.get(key)
-            if hits is not None:
-                hits.append((c, c.parse.tasks[i]))
-    return [(k, v) for k, v in found.items() if len(v) > 1]

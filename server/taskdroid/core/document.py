@@ -19,7 +19,7 @@ from itertools import accumulate
 from taskdroid.core.blocks import _is_front_matter_open, scan_chunks
 from taskdroid.core.checks.task_local import check_chunk
 from taskdroid.core.diagnostics import Diagnostic, diag
-from taskdroid.core.doc_index import IdTable, hand_over
+from taskdroid.core.doc_index import IdTable, build_table, chunk_facts
 from taskdroid.core.doc_index import normalize_id as normalize_id
 from taskdroid.core.model import ChunkParse, Section, Task
 from taskdroid.core.taskparse import build_chunk
@@ -203,7 +203,7 @@ class TaskDocument:
             m += 1
         if m == len(old) and len(text) == len(self.text):
             same = TaskDocument(self.path, text, _resource(old, text), pk)
-            hand_over(self, same, [], [])
+            self._hand_over(same, [], [])
             same.delta = (id(self), (), ())
             return same
         head = max(0, m - 1)  # re-scan from the chunk before: its end boundary may have moved
@@ -251,7 +251,7 @@ class TaskDocument:
             off += c.length
             line += c.breaks
         new = TaskDocument(self.path, text, new_chunks, pk)
-        hand_over(self, new, gone, came)
+        self._hand_over(new, gone, came)
         new.delta = (id(self), tuple(c.parse for c in gone), tuple(c.parse for c in came))
         return new
 
@@ -274,6 +274,57 @@ class TaskDocument:
         if i < 0:
             return None
         return self.chunks[i]
+
+    # -- IDs (core/doc_index.py) ----------------------------------------------------------------
+    def id_table(self) -> IdTable:
+        """The ID table of this version (built on first use, or handed over by :meth:`update`)."""
+        table = self._ids
+        if table is None:
+            table = self._ids = build_table(c.parse for c in self.chunks)
+        return table
+
+    def _hand_over(
+        self, new: TaskDocument, gone: list[PlacedChunk], came: list[PlacedChunk]
+    ) -> None:
+        """Give this version's ID table, updated for the chunks that left (``gone``) and came
+        (``came``), to ``new`` (whose chunks are these minus ``gone`` plus ``came``)."""
+        table = self._ids
+        if table is None:
+            return
+        self._ids = None
+        for c in gone:
+            table.remove(c.parse)
+        for c in came:
+            table.add(c.parse)
+        new._ids = table
+
+    def first_with(self, key: str) -> Located | None:
+        """The first task (in document order) whose normalised ID is ``key``."""
+        v = self.id_table().where.get(key)
+        if v is None:
+            return None
+        placement = self.placement()
+        parse = min(v, key=lambda p: placement[id(p)].line) if isinstance(v, list) else v
+        for k, i in chunk_facts(parse).ids:
+            if k == key:
+                return Located(parse.tasks[i], placement[id(parse)])
+        return None  # pragma: no cover - the table and the facts agree
+
+    def duplicates(self) -> list[list[Located]]:
+        """The tasks of every ID used more than once, in document order (first one first)."""
+        table = self.id_table()
+        if not table.dups:
+            return []
+        found: dict[str, list[Located]] = {k: [] for k in table.dups}
+        holders = {id(p) for k in table.dups for p in table.where[k]}  # type: ignore[union-attr]
+        for c in self.chunks:
+            if id(c.parse) not in holders:
+                continue
+            for key, i in chunk_facts(c.parse).ids:
+                hits = found.get(key)
+                if hits is not None:
+                    hits.append(Located(c.parse.tasks[i], c))
+        return [v for v in found.values() if len(v) > 1]
 
     def placement(self) -> dict[int, PlacedChunk]:
         """id(chunk parse) -> where it is placed first in this version."""

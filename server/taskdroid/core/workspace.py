@@ -24,7 +24,6 @@ from taskdroid.core.discovery import (
     file_names,
     personal_droid_files,
 )
-from taskdroid.core.doc_index import first_with
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
 from taskdroid.core.droids import (
     DroidDocument,
@@ -405,13 +404,13 @@ class Workspace:
         """The first task of ``doc`` with the ID ``task_id`` (``3`` also finds ``3.0`` and the
         other way round)."""
         k = normalize_id(task_id)
-        hit = first_with(doc, k)
+        hit = doc.first_with(k)
         if hit is None:
             if "." not in k:
-                hit = first_with(doc, k + ".0")
+                hit = doc.first_with(k + ".0")
             elif k.endswith(".0"):
-                hit = first_with(doc, k[:-2])
-        return Located(hit[1], hit[0]) if hit is not None else None
+                hit = doc.first_with(k[:-2])
+        return hit
 
     def task_doc(self, path: str) -> TaskDocument | None:
         """An indexed task file, or one outside the index read from disk (cached)."""
@@ -639,9 +638,9 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
                 lst = adj.setdefault((path, normalize_id(t.id)), [])
                 for ref in refs:
                     if ref.path is None:
-                        hit = first_with(doc, ref.task_id) if ref.task_id else None
-                        if hit is not None and hit[1].id:  # the common case, fast
-                            lst.append((path, normalize_id(hit[1].id)))
+                        hit = doc.first_with(ref.task_id) if ref.task_id else None
+                        if hit is not None and hit.task.id:  # the common case, fast
+                            lst.append((path, normalize_id(hit.task.id)))
                             continue
                     # another file, or a split task list's sibling file (§A3)
                     target, _problem = ws.resolve_ref(doc, ref)

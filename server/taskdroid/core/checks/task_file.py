@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from taskdroid.core.checks.task_local import alias_marker
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
-from taskdroid.core.doc_index import chunk_facts, duplicates
+from taskdroid.core.doc_index import chunk_facts
 from taskdroid.core.document import TaskDocument
 from taskdroid.core.model import Section, Status, Task
 from taskdroid.core.suggest import closest, edit_distance
@@ -16,16 +16,17 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
     """The whole-file checks, from per-chunk facts and the document's ID table (doc_index.py):
     an edit costs what changed plus one pass over the chunks, not over every task."""
     out: list[Diagnostic] = []
-    for _key, hits in duplicates(doc):
-        first_chunk, first = hits[0]
-        pbase = first_chunk.line
-        for c, t in hits[1:]:
+    for hits in doc.duplicates():
+        first = hits[0].task
+        pbase = hits[0].chunk.line
+        for loc in hits[1:]:
+            t = loc.task
             if t.id_span is None or first.id_span is None:
                 continue
             out.append(
                 diag(
                     "TD003",
-                    t.id_span.range.shifted(c.line),
+                    t.id_span.range.shifted(loc.chunk.line),
                     f"task ID `{t.id}` is already used on line {pbase + first.line + 1} — "
                     "give this task its own ID",
                     related=[
