@@ -74,3 +74,34 @@ def test_incremental_line_starts_match_a_fresh_split(text, edits):
         assert [li.offset(Position(i, 0)) for i in range(len(li))] == [
             ref.offset(Position(i, 0)) for i in range(len(ref))
         ]
+
+
+def test_many_edits_within_lines_keep_the_line_starts_right():
+    """Edits within a line share the line starts and record shifts (rebuilt after
+    ``_MAX_SHIFTS`` of them); mixed with edits that add or remove lines, every version must
+    read like a fresh split of its text."""
+    import random
+
+    from taskdroid.core.text import Position, Range
+    from taskdroid.lsp.convert import _MAX_SHIFTS
+
+    rng = random.Random(7)
+    text = "".join(rng.choice(["ab", "c\n", "é", "👩‍💻", "\n", "xyz "]) for _ in range(300))
+    li = LineIndex(text)
+    li.lines()
+    for step in range(3 * _MAX_SHIFTS + 10):
+        n = len(li)
+        line = rng.randrange(-1, n + 1)
+        col = rng.randrange(0, 6)
+        end = (line, col + rng.randrange(0, 3))
+        if step % 17 == 0:  # now and then one that changes the lines
+            end = (rng.randrange(0, n), rng.randrange(0, 6))
+        new = "\n" if step % 17 == 0 else rng.choice(["", "z", "zz", "é"])
+        li = li.apply(Range(Position(line, col), Position(*end)), new)
+        ref = LineIndex(li.text)
+        assert len(li) == len(ref)
+        k = rng.randrange(0, len(ref))
+        assert li.line(k) == ref.line(k)
+        pos = Position(rng.randrange(-1, len(ref) + 1), rng.randrange(0, 8))
+        assert li.offset(pos) == ref.offset(pos)
+    assert li.lines() == LineIndex(li.text).lines()

@@ -19,6 +19,8 @@ from itertools import accumulate
 from taskdroid.core.blocks import _is_front_matter_open, scan_chunks
 from taskdroid.core.checks.task_local import check_chunk
 from taskdroid.core.diagnostics import Diagnostic, diag
+from taskdroid.core.doc_index import IdTable, build_table, chunk_facts
+from taskdroid.core.doc_index import normalize_id as normalize_id
 from taskdroid.core.model import ChunkParse, Section, Task
 from taskdroid.core.taskparse import build_chunk
 from taskdroid.core.text import Range, split_lines
@@ -40,7 +42,13 @@ _cache_chars = 0
 
 
 def _cached_parse(
-    text: str, lines: list[str], first: int, end: int, scan_res, aliases: Mapping[str, str], parse_key: tuple
+    text: str,
+    lines: list[str],
+    first: int,
+    end: int,
+    scan_res,
+    aliases: Mapping[str, str],
+    parse_key: tuple,
 ) -> ChunkParse:
     """The parse of the chunk ``text`` (``lines[first:end]``, scanned as ``scan_res``), from the
     cache when the same text was parsed before."""
@@ -72,10 +80,16 @@ def clear_cache() -> None:
 @dataclass(slots=True)
 class PlacedChunk:
     parse: ChunkParse
-    text: str
+    source: str  #: the whole document text (shared: a chunk keeps no copy of its own text)
     offset: int  #: code-point offset of the chunk in the document text
+    length: int  #: its length in code points
     line: int  #: absolute line of the chunk's first line
     breaks: int  #: line breaks in ``text`` (the next chunk starts at ``line + breaks``)
+
+    @property
+    def text(self) -> str:
+        """The chunk's text (a new slice of the document text on each call)."""
+        return self.source[self.offset : self.offset + self.length]
 
 
 @dataclass(slots=True)
@@ -96,20 +110,21 @@ class Located:
 
 def _scan_region(
     text: str, doc_start: bool, aliases: Mapping[str, str], parse_key: tuple
-) -> list[tuple[str, ChunkParse, int]]:
-    """Scan ``text`` and split it at boundaries. Returns (chunk_text, parse, n_lines) in order."""
+) -> list[tuple[int, ChunkParse, int]]:
+    """Scan ``text`` and split it at boundaries. Returns (chunk length, parse, n_lines) in order
+    (no chunk text is kept: only the parse cache holds the texts it was asked for last)."""
     lines = split_lines(text)
     parts = scan_chunks(lines, doc_start=doc_start)
     n = len(lines)
     firsts = [p[0] for p in parts]
     starts = _offsets_of_lines(text, lines, firsts) if len(parts) > 1 else [0]
-    out: list[tuple[str, ChunkParse, int]] = []
+    out: list[tuple[int, ChunkParse, int]] = []
     for k, (first, res) in enumerate(parts):
         last = k + 1 == len(parts)
         end = n if last else firsts[k + 1]
         chunk_text = text[starts[k] :] if last else text[starts[k] : starts[k + 1]]
         parse = _cached_parse(chunk_text, lines, first, end, res, aliases, parse_key)
-        out.append((chunk_text, parse, end - first - (1 if last else 0)))
+        out.append((len(chunk_text), parse, end - first - (1 if last else 0)))
     return out
 
 
@@ -126,7 +141,17 @@ def _offsets_of_lines(text: str, lines: list[str], wanted: list[int]) -> list[in
 class TaskDocument:
     """An immutable parsed version of one task file's text."""
 
-    __slots__ = ("_line_index", "chunks", "n_lines", "parse_key", "path", "text")
+    __slots__ = (
+        "_ids",
+        "_line_index",
+        "_placement",
+        "chunks",
+        "delta",
+        "n_lines",
+        "parse_key",
+        "path",
+        "text",
+    )
 
     def __init__(self, path: str, text: str, chunks: list[PlacedChunk], parse_key: tuple) -> None:
         self.path = path
@@ -135,6 +160,12 @@ class TaskDocument:
         self.parse_key = parse_key
         self.n_lines = (chunks[-1].line + chunks[-1].breaks + 1) if chunks else 1
         self._line_index: list[int] | None = None
+        #: the ID table (core/doc_index.py), handed from version to version by :meth:`update`
+        self._ids: IdTable | None = None
+        self._placement: dict[int, PlacedChunk] | None = None
+        #: set by :meth:`update`: (id of the version it came from, the chunk parses that left,
+        #: the chunk parses that came in their place)
+        self.delta: tuple[int, tuple[ChunkParse, ...], tuple[ChunkParse, ...]] | None = None
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -144,7 +175,7 @@ class TaskDocument:
         pk = parse_key if parse_key is not None else tuple(sorted(aliases.items()))
         if len(text) > MAX_DOCUMENT_CHARS:
             return cls._too_large(path, text, pk)
-        placed = _place(_scan_region(text, True, aliases, pk), 0, 0)
+        placed = _place(_scan_region(text, True, aliases, pk), text, 0, 0)
         return cls(path, text, placed, pk)
 
     @classmethod
@@ -152,7 +183,7 @@ class TaskDocument:
         """A document over :data:`MAX_DOCUMENT_CHARS`: no tasks, one diagnostic."""
         breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
         parse = ChunkParse(breaks + 1, [], [], [], [], None, [too_large_diagnostic(text)])
-        return cls(path, text, [PlacedChunk(parse, text, 0, 0, breaks)], pk)
+        return cls(path, text, [PlacedChunk(parse, text, 0, len(text), 0, breaks)], pk)
 
     def update(self, text: str, aliases: Mapping[str, str]) -> TaskDocument:
         """A new version for ``text``, re-parsing only what changed."""
@@ -171,7 +202,10 @@ class TaskDocument:
         while m < len(old) and text.startswith(old[m].text, old[m].offset):
             m += 1
         if m == len(old) and len(text) == len(self.text):
-            return TaskDocument(self.path, text, old, pk)
+            same = TaskDocument(self.path, text, _resource(old, text), pk)
+            self._hand_over(same, [], [])
+            same.delta = (id(self), (), ())
+            return same
         head = max(0, m - 1)  # re-scan from the chunk before: its end boundary may have moved
         delta = len(text) - len(self.text)
         region_start = old[head].offset
@@ -182,7 +216,7 @@ class TaskDocument:
             new_off = c.offset + delta
             if new_off < region_start or not text.startswith(c.text, new_off):
                 break
-            if t == len(old) and new_off + len(c.text) != len(text):
+            if t == len(old) and new_off + c.length != len(text):
                 break
             t -= 1
         # scan [region_start, start of old[k]] + old[k] and check old[k] starts at a boundary
@@ -192,29 +226,34 @@ class TaskDocument:
                 region = _scan_region(text[region_start:], head == 0, aliases, pk)
                 tail: list[PlacedChunk] = []
                 break
-            end = old[k].offset + delta + len(old[k].text)
+            end = old[k].offset + delta + old[k].length
             region = _scan_region(text[region_start:end], head == 0, aliases, pk)
-            total = sum(len(r[0]) for r in region)
-            last_text = region[-1][0]
+            total = sum(r[0] for r in region)
+            last_len = region[-1][0]
             if (
-                total - len(last_text) == old[k].offset + delta - region_start
-                and last_text == old[k].text
-            ):
+                total - last_len == old[k].offset + delta - region_start
+                and last_len == old[k].length
+            ):  # (the region ends with old[k]'s text, so its last chunk is that text)
                 tail = old[k + 1 :]
                 break
             k += 1
-        new_chunks = old[:head]
+        new_chunks = _resource(old[:head], text)
         line = (old[head - 1].line + old[head - 1].breaks) if head else 0
         off = region_start
-        new_chunks.extend(_place(region, off, line))
+        came = _place(region, text, off, line)
+        gone = old[head : len(old) - len(tail)]
+        new_chunks.extend(came)
         last = new_chunks[-1]
         line = last.line + last.breaks
-        off = last.offset + len(last.text)
+        off = last.offset + last.length
         for c in tail:
-            new_chunks.append(PlacedChunk(c.parse, c.text, off, line, c.breaks))
-            off += len(c.text)
+            new_chunks.append(PlacedChunk(c.parse, text, off, c.length, line, c.breaks))
+            off += c.length
             line += c.breaks
-        return TaskDocument(self.path, text, new_chunks, pk)
+        new = TaskDocument(self.path, text, new_chunks, pk)
+        self._hand_over(new, gone, came)
+        new.delta = (id(self), tuple(c.parse for c in gone), tuple(c.parse for c in came))
+        return new
 
     # -- access ---------------------------------------------------------------------------------
     def located_tasks(self) -> Iterator[Located]:
@@ -235,6 +274,66 @@ class TaskDocument:
         if i < 0:
             return None
         return self.chunks[i]
+
+    # -- IDs (core/doc_index.py) ----------------------------------------------------------------
+    def id_table(self) -> IdTable:
+        """The ID table of this version (built on first use, or handed over by :meth:`update`)."""
+        table = self._ids
+        if table is None:
+            table = self._ids = build_table(c.parse for c in self.chunks)
+        return table
+
+    def _hand_over(
+        self, new: TaskDocument, gone: list[PlacedChunk], came: list[PlacedChunk]
+    ) -> None:
+        """Give this version's ID table, updated for the chunks that left (``gone``) and came
+        (``came``), to ``new`` (whose chunks are these minus ``gone`` plus ``came``)."""
+        table = self._ids
+        if table is None:
+            return
+        self._ids = None
+        for c in gone:
+            table.remove(c.parse)
+        for c in came:
+            table.add(c.parse)
+        new._ids = table
+
+    def first_with(self, key: str) -> Located | None:
+        """The first task (in document order) whose normalised ID is ``key``."""
+        v = self.id_table().where.get(key)
+        if v is None:
+            return None
+        placement = self.placement()
+        parse = min(v, key=lambda p: placement[id(p)].line) if isinstance(v, list) else v
+        for k, i in chunk_facts(parse).ids:
+            if k == key:
+                return Located(parse.tasks[i], placement[id(parse)])
+        return None  # pragma: no cover - the table and the facts agree
+
+    def duplicates(self) -> list[list[Located]]:
+        """The tasks of every ID used more than once, in document order (first one first)."""
+        table = self.id_table()
+        if not table.dups:
+            return []
+        found: dict[str, list[Located]] = {k: [] for k in table.dups}
+        holders = {id(p) for k in table.dups for p in table.where[k]}  # type: ignore[union-attr]
+        for c in self.chunks:
+            if id(c.parse) not in holders:
+                continue
+            for key, i in chunk_facts(c.parse).ids:
+                hits = found.get(key)
+                if hits is not None:
+                    hits.append(Located(c.parse.tasks[i], c))
+        return [v for v in found.values() if len(v) > 1]
+
+    def placement(self) -> dict[int, PlacedChunk]:
+        """id(chunk parse) -> where it is placed first in this version."""
+        if self._placement is None:
+            placement: dict[int, PlacedChunk] = {}
+            for c in self.chunks:
+                placement.setdefault(id(c.parse), c)
+            self._placement = placement
+        return self._placement
 
     def task_at_line(self, line: int) -> Located | None:
         """The innermost task whose block contains ``line``."""
@@ -262,13 +361,20 @@ class TaskDocument:
         return sum(len(c.parse.tasks) for c in self.chunks)
 
 
-def _place(region: list[tuple[str, ChunkParse, int]], offset: int, line: int) -> list[PlacedChunk]:
+def _place(
+    region: list[tuple[int, ChunkParse, int]], source: str, offset: int, line: int
+) -> list[PlacedChunk]:
     out = []
-    for chunk_text, parse, breaks in region:
-        out.append(PlacedChunk(parse, chunk_text, offset, line, breaks))
-        offset += len(chunk_text)
+    for length, parse, breaks in region:
+        out.append(PlacedChunk(parse, source, offset, length, line, breaks))
+        offset += length
         line += breaks
     return out
+
+
+def _resource(chunks: list[PlacedChunk], source: str) -> list[PlacedChunk]:
+    """``chunks`` (unchanged, at the same place) reading from a new version's text."""
+    return [PlacedChunk(c.parse, source, c.offset, c.length, c.line, c.breaks) for c in chunks]
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -294,7 +400,3 @@ def too_large_diagnostic(text: str) -> Diagnostic:
         f"file is too large to analyse ({len(text) // mib} MiB of text; the limit is "
         f"{MAX_DOCUMENT_CHARS // mib} MiB) — taskdroid skips its contents",
     )
-
-
-def normalize_id(task_id: str) -> str:
-    return task_id.rstrip(".")

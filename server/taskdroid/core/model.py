@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from taskdroid.core.text import Span
 
@@ -181,6 +182,8 @@ class ChunkParse:
     front_matter: tuple[int, int] | None
     #: file-local diagnostics (relative lines), computed once
     local_diagnostics: list = field(default_factory=list)
+    #: what the whole-file checks need of this chunk (core/doc_index.py), computed on first use
+    facts: Any = None
 
 
 def droid_name(value: str) -> str | None:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from taskdroid.core.doc_index import chunk_facts
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
 from taskdroid.core.edits import TextEdit
 from taskdroid.core.fieldhelp import field_help, known_field_keys
@@ -321,13 +322,12 @@ def _task_docs_with(ws: Workspace, doc: TaskDocument) -> Iterator[TaskDocument]:
 
 def referenced_paths(ws: Workspace, doc: TaskDocument) -> set[str]:
     """Files that cross-file references of ``doc`` name (resolved, existing or not)."""
-    out: set[str] = set()
+    written: set[str] = set()
     for c in doc.chunks:
-        for t in c.parse.tasks:
-            for ref in t.refs:
-                if ref.path:
-                    out.add(ws.ref_path(doc.path, ref.path))
-    return out
+        paths = chunk_facts(c.parse).ref_paths
+        if paths:
+            written |= paths
+    return {ws.ref_path(doc.path, p) for p in written}
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ class Workspace(Protocol):
 
     def path_exists(self, doc_path: str | None, rel: str) -> bool: ...
 
+
 KIRO = "kiro"
 SPECKIT = "speckit"
 
@@ -249,9 +250,7 @@ def _clean_heading(text: str) -> tuple[str, int]:
 
 def _parse(path: str, text: str, flavor: str) -> RequirementsDocument:
     if len(text) > _document.MAX_DOCUMENT_CHARS:
-        return RequirementsDocument(
-            path, text, flavor, [], [_document.too_large_diagnostic(text)]
-        )
+        return RequirementsDocument(path, text, flavor, [], [_document.too_large_diagnostic(text)])
     lines = split_lines(text)
     res = scan(lines)
     n = len(lines)
@@ -356,9 +355,7 @@ def _criteria(
             parts.append(s)
         text = " ".join(p for p in parts if p)
         cid = f"{rid}.{len(out) + 1}"
-        out.append(
-            Criterion(cid, rid, it.line, Span(it.line, it.char, it.marker_end), text, last)
-        )
+        out.append(Criterion(cid, rid, it.line, Span(it.line, it.char, it.marker_end), text, last))
     return out
 
 
@@ -614,10 +611,11 @@ def chunk_refs(chunk: PlacedChunk) -> list[list[ReqRef]]:
     if hit is not None and hit[0] is chunk.parse:
         return hit[1]
     tasks = chunk.parse.tasks
-    if not tasks or not any(s in chunk.text for s in ("eq", "EQ", "[US", "FR-")):
+    text = chunk.text if tasks else ""
+    if not tasks or not any(s in text for s in ("eq", "EQ", "[US", "FR-")):
         refs: list[list[ReqRef]] = [[] for _ in tasks]
     else:
-        lines = split_lines(chunk.text)
+        lines = split_lines(text)
         refs = [task_refs_of_lines(lines, own_lines(tasks, t)) for t in tasks]
     _CHUNK_REFS[key] = (chunk.parse, refs)
     while len(_CHUNK_REFS) > _CHUNK_REFS_MAX:
@@ -722,7 +720,7 @@ def _suggestions(req: RequirementsDocument, ref: ReqRef) -> list[str]:
                 continue
         if pre + v in req.index and pre + v != wanted:
             cands.add(pre + v)
-    return sorted(cands, key=lambda s: (req.order.index(s) if s in req.order else 0))
+    return sorted(cands, key=lambda s: req.order.index(s) if s in req.order else 0)
 
 
 def _doc_desc(req: RequirementsDocument) -> str:
@@ -838,9 +836,7 @@ class CoverageRow:
         return sum(1 for t in self.tasks if t.task.status == Status.COMPLETED)
 
 
-def coverage(
-    req: RequirementsDocument, task_docs: list[TaskDocument]
-) -> list[CoverageRow]:
+def coverage(req: RequirementsDocument, task_docs: list[TaskDocument]) -> list[CoverageRow]:
     """Each requirement (then its criteria) with the task references that name it."""
     by_id: dict[str, list[TaskRef]] = {i: [] for i in req.order}
     for tdoc in task_docs:

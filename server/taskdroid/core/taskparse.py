@@ -6,6 +6,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
+from sys import intern
 
 from taskdroid.core.blocks import ScanResult
 from taskdroid.core.model import (
@@ -183,6 +184,8 @@ def _xref_matches(value: str) -> list[tuple[int, int, str, str | None]]:
         out.append((p, m_end, value[p:e], task_id))
         pos = m_end
     return out
+
+
 # Not after ``@ ^ ~ = < >`` and not before ``+`` / ``.x``: ``react@18.2``, ``>=3.11``, ``5.0+`` and
 # ``1.2.x`` are versions, not task IDs. A ``-`` or ``~`` before an ID only in a range
 # (``1.1-1.3``, ``T030.2~T030.6``).
@@ -307,6 +310,7 @@ def _parse_field(line: str, n: int, start: int, bullet_start: int, bullet_end: i
     key = raw.strip()
     if not key or len(key) > 40:
         return None
+    key = intern(key)  # a few keys, hundreds of thousands of fields: one string each
     ks = m.start(1)
     if len(key) != len(raw):
         ks += len(raw) - len(raw.lstrip())

@@ -33,7 +33,7 @@ from taskdroid.core.droids import (
     parse_droid,
 )
 from taskdroid.core.files import ReadError, read_text
-from taskdroid.core.model import Ref
+from taskdroid.core.model import ChunkParse, Ref
 from taskdroid.core.paths import norm
 from taskdroid.core.requirements import (
     RequirementsDocument,
@@ -73,7 +73,6 @@ class Workspace:
         self._droid_index: dict[str, DroidDocument] | None = None
         self._dup: dict[str, list[Diagnostic]] | None = None
         self._personal_loaded = not personal
-        self._id_index: dict[int, tuple[TaskDocument, dict[str, Located]]] = {}
         #: bumped when what cross-file checks depend on changes (see chunk_ref_protos)
         self.droid_version = 0
         self.fs_version = 0
@@ -114,9 +113,21 @@ class Workspace:
         self._dup = None
         self.droid_version += 1
 
-    def _task_docs_changed(self, path: str) -> None:
-        """Bump ``deps_version`` when the IDs, statuses or references of a task file changed."""
+    def _task_docs_changed(self, path: str, old: TaskDocument | None = None) -> None:
+        """Bump ``deps_version`` when the IDs, statuses or references of a task file changed.
+
+        A version made from ``old`` by an edit compares only the chunks the edit replaced."""
         doc = self.task_docs.get(path)
+        if (
+            doc is not None
+            and old is not None
+            and doc.delta is not None
+            and doc.delta[0] == id(old)  # (``old`` is alive: its id names it)
+            and path in self._doc_sigs
+        ):
+            _, gone, came = doc.delta
+            if [self._chunk_sig_of(p) for p in gone] == [self._chunk_sig_of(p) for p in came]:
+                return  # the document's signature is unchanged (the same value as stored)
         sig = self._doc_sig(doc) if doc is not None else None
         if self._doc_sigs.get(path) != sig:
             if sig is None:
@@ -126,25 +137,25 @@ class Workspace:
             self.deps_version += 1
 
     def _doc_sig(self, doc: TaskDocument) -> tuple:
-        out = []
+        return tuple([self._chunk_sig_of(c.parse) for c in doc.chunks])
+
+    def _chunk_sig_of(self, parse: ChunkParse) -> tuple:
         cache = self._chunk_sig
-        for c in doc.chunks:
-            hit = cache.get(id(c.parse))
-            if hit is None or hit[0] is not c.parse:
-                sig = tuple(
-                    (
-                        t.id and normalize_id(t.id),
-                        t.status,
-                        tuple((r.path, r.task_id) for r in t.refs),
-                    )
-                    for t in c.parse.tasks
+        hit = cache.get(id(parse))
+        if hit is None or hit[0] is not parse:
+            sig = tuple(
+                (
+                    t.id and normalize_id(t.id),
+                    t.status,
+                    tuple((r.path, r.task_id) for r in t.refs),
                 )
-                if len(cache) > self._cache_limit():
-                    self._prune_caches()
-                hit = (c.parse, sig)
-                cache[id(c.parse)] = hit
-            out.append(hit[1])
-        return tuple(out)
+                for t in parse.tasks
+            )
+            if len(cache) > self._cache_limit():
+                self._prune_caches()
+            hit = (parse, sig)
+            cache[id(parse)] = hit
+        return hit[1]
 
     def _cache_limit(self) -> int:
         """Entries the per-chunk caches may hold before the ones of chunks no longer in any
@@ -156,12 +167,10 @@ class Workspace:
         docs = [*self.task_docs.values(), *(d for d in self._external.values() if d is not None)]
         live = {id(c.parse) for d in docs for c in d.chunks}
         self._live_chunks = len(live)
-        live_docs = {id(d) for d in docs}
         # in place: callers hold references to these dicts
         caches: tuple[tuple[dict[Any, Any], Callable[[Any], bool]], ...] = (
             (self._chunk_sig, lambda k: k in live),
             (self._ref_cache, lambda k: k[1] in live),
-            (self._id_index, lambda k: k in live_docs),
         )
         for cache, alive in caches:
             for k in [k for k in cache if not alive(k)]:
@@ -251,7 +260,7 @@ class Workspace:
             self.deps_version += 1
         if old is None and self._exists.pop(path, None) is False:
             self.fs_version += 1  # a file known not to exist is here now (opened, not yet saved)
-        self._task_docs_changed(path)
+        self._task_docs_changed(path, old)
         return doc
 
     def set_droid_text(self, path: str, text: str) -> DroidDocument:
@@ -391,30 +400,16 @@ class Workspace:
         return self.project_root(path)
 
     # -- tasks and references -------------------------------------------------------------------
-    def id_index(self, doc: TaskDocument) -> dict[str, Located]:
-        """Normalised task ID -> first task with it, per document version (cached)."""
-        hit = self._id_index.get(id(doc))
-        if hit is not None and hit[0] is doc:
-            return hit[1]
-        idx: dict[str, Located] = {}
-        for c in doc.chunks:
-            for t in c.parse.tasks:
-                if t.id:
-                    idx.setdefault(normalize_id(t.id), Located(t, c))
-        if len(self._id_index) > len(self.task_docs) + len(self._external) + 64:
-            self._prune_caches()
-        self._id_index[id(doc)] = (doc, idx)
-        return idx
-
     def lookup_id(self, doc: TaskDocument, task_id: str) -> Located | None:
-        idx = self.id_index(doc)
+        """The first task of ``doc`` with the ID ``task_id`` (``3`` also finds ``3.0`` and the
+        other way round)."""
         k = normalize_id(task_id)
-        hit = idx.get(k)
+        hit = doc.first_with(k)
         if hit is None:
             if "." not in k:
-                hit = idx.get(k + ".0")
+                hit = doc.first_with(k + ".0")
             elif k.endswith(".0"):
-                hit = idx.get(k[:-2])
+                hit = doc.first_with(k[:-2])
         return hit
 
     def task_doc(self, path: str) -> TaskDocument | None:
@@ -633,7 +628,6 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
     g = DependencyGraph()
     adj: dict[TaskKey, list[TaskKey]] = {}
     for path, doc in ws.task_docs.items():
-        own = ws.id_index(doc)
         for c in doc.chunks:
             for t in c.parse.tasks:
                 if not t.id or not (t.inline_refs or t.fields):
@@ -644,7 +638,7 @@ def _build_graph(ws: Workspace) -> DependencyGraph:
                 lst = adj.setdefault((path, normalize_id(t.id)), [])
                 for ref in refs:
                     if ref.path is None:
-                        hit = own.get(ref.task_id) if ref.task_id else None
+                        hit = doc.first_with(ref.task_id) if ref.task_id else None
                         if hit is not None and hit.task.id:  # the common case, fast
                             lst.append((path, normalize_id(hit.task.id)))
                             continue

@@ -10,10 +10,10 @@ with a client column.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from itertools import accumulate
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -51,14 +51,23 @@ class LineIndex:
     """The lines of a text (LSP line breaks only).
 
     Built lazily: line starts come from one C-speed split on first use, or are handed over by
-    :meth:`apply` (an edit shifts the starts after it instead of re-splitting a large document).
+    :meth:`apply`. An edit that keeps the number of lines (typing in a line) does not copy the
+    line starts of a large document: the new index shares them and records "lines from ``f`` on
+    start ``d`` later" (at most :data:`_MAX_SHIFTS` of those, then the starts are rebuilt once).
     """
 
-    __slots__ = ("_cr", "_lines", "_starts", "text")
+    __slots__ = ("_cr", "_lines", "_shifts", "_starts", "text")
 
-    def __init__(self, text: str, starts: list[int] | None = None, cr: bool | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        starts: list[int] | None = None,
+        cr: bool | None = None,
+        shifts: tuple[tuple[int, int], ...] = (),
+    ) -> None:
         self.text = text
         self._starts = starts
+        self._shifts = shifts  #: (first line, delta) still to add to ``_starts``
         self._lines: list[str] | None = None
         self._cr = cr  #: does the text hold a "\r" (None: not checked yet)
 
@@ -79,20 +88,40 @@ class LineIndex:
                 starts = [0]
                 starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
                 self._starts = starts
+        elif self._shifts:
+            # (shared with older versions: never changed in place)
+            adds = [0] * len(self._starts)
+            for first, delta in self._shifts:
+                adds[first] += delta
+            self._starts = list(map(add, self._starts, accumulate(adds)))
+            self._shifts = ()
         return self._starts
 
+    def _start(self, i: int) -> int:
+        """Where line ``i`` (in range) starts, without rebuilding shared starts."""
+        if self._starts is None or not self._shifts:
+            return self._line_starts()[i]
+        start = self._starts[i]
+        for first, delta in self._shifts:
+            if i >= first:
+                start += delta
+        return start
+
     def __len__(self) -> int:
+        if self._starts is not None:
+            return len(self._starts)
         return len(self._line_starts())
 
     def line(self, i: int) -> str:
         """Line ``i`` without its line break ("" when out of range)."""
-        starts = self._line_starts()
-        if i < 0 or i >= len(starts):
+        n = len(self)
+        if i < 0 or i >= n:
             return ""
         if self._lines is not None:
             return self._lines[i]
-        end = starts[i + 1] if i + 1 < len(starts) else len(self.text)
-        s = self.text[starts[i] : end]
+        start = self._start(i)
+        end = self._start(i + 1) if i + 1 < n else len(self.text)
+        s = self.text[start:end]
         if s.endswith("\n"):
             return s[:-2] if s.endswith("\r\n") else s[:-1]
         return s[:-1] if s.endswith("\r") else s
@@ -106,12 +135,12 @@ class LineIndex:
 
     def offset(self, pos: Position) -> int:
         """Offset in ``text`` of a code-point position, clamped to the line."""
-        starts = self._line_starts()
+        n = len(self)
         if pos.line < 0:
             return 0
-        if pos.line >= len(starts):
+        if pos.line >= n:
             return len(self.text)
-        return starts[pos.line] + min(max(pos.character, 0), len(self.line(pos.line)))
+        return self._start(pos.line) + min(max(pos.character, 0), len(self.line(pos.line)))
 
     def apply(self, rng: Range, new: str) -> LineIndex:
         """The text with ``rng`` (code points, clamped) replaced by ``new``, as a new index."""
@@ -120,18 +149,30 @@ class LineIndex:
         if b < a:
             a, b = b, a
         old = self.text
-        text = old[:a] + new + old[b:]
-        starts = self._starts
-        if starts is None or self.has_cr or "\r" in new:
+        text = "".join((old[:a], new, old[b:]))  # (one copy fewer than a + b + c)
+        if self._starts is None or self.has_cr or "\r" in new:
             return LineIndex(text)
-        la = bisect_right(starts, a) - 1
-        lb = bisect_right(starts, b) - 1
+        n = len(self)
+        la = max(0, min(rng.start.line, n - 1))
+        lb = max(0, min(rng.end.line, n - 1))
+        la, lb = min(la, lb), max(la, lb)
         delta = len(new) - (b - a)
+        if la == lb and "\n" not in new:
+            # typing within one line: share the starts, shift the lines after it
+            if not delta or la + 1 >= n:
+                return LineIndex(text, self._starts, False, self._shifts)
+            shifts = (*self._shifts, (la + 1, delta))
+            if len(shifts) > _MAX_SHIFTS:
+                return LineIndex(text, [*self._line_starts()], False, ((la + 1, delta),))
+            return LineIndex(text, self._starts, False, shifts)
+        starts = self._line_starts()
         inserted = [a + m.end() for m in _NEWLINE.finditer(new)]
         tail = starts[lb + 1 :]
         return LineIndex(text, [*starts[: la + 1], *inserted, *[s + delta for s in tail]], cr=False)
 
 
+#: edits in a line recorded on a LineIndex before its line starts are rebuilt
+_MAX_SHIFTS = 64
 _NEWLINE = re.compile("\n")
 
 

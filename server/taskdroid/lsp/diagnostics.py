@@ -29,6 +29,7 @@ only those are recomputed; only results that differ are sent.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
@@ -67,6 +68,7 @@ def _burn(seconds: float) -> None:
     end = time.thread_time() + seconds
     while time.thread_time() < end:
         pass
+
 
 __all__ = ["DiagnosticsState", "Entry"]
 
@@ -226,13 +228,21 @@ def analyse_open(server: TaskdroidServer, uri: str) -> None:
     if project is None:
         return
     start = time.thread_time()
-    server.sync(uri)
-    if doc.unanalysed:
-        doc.unanalysed = False
-        analyse(server, project, {doc.path}, origin=doc.path)
-    else:
-        # unchanged in the core (or not a task/droid file): make sure the cache has this version
-        refresh_paths(server, project, {doc.path}, origin=doc.path)
+    paused = gc.isenabled()
+    if paused:  # (a large new text allocates a lot of objects, and no garbage cycles)
+        gc.disable()
+    try:
+        server.sync(uri)
+        if doc.unanalysed:
+            doc.unanalysed = False
+            analyse(server, project, {doc.path}, origin=doc.path)
+        else:
+            # unchanged in the core (or not a task/droid file): make sure the cache has this
+            # version
+            refresh_paths(server, project, {doc.path}, origin=doc.path)
+    finally:
+        if paused:
+            gc.enable()
     doc.analysis_cost = time.thread_time() - start
     server.after_analysis(uri)
 
@@ -240,19 +250,21 @@ def analyse_open(server: TaskdroidServer, uri: str) -> None:
 def push_delay(server: TaskdroidServer, uri: str) -> float:
     """How long to wait before analysing an edited document.
 
-    No wait when the last analysis of the document was cheap, or when the edit follows a
-    pause (no edit in the last ``debounceMs``): a debounce applies only while edits keep
-    arriving on a document whose analysis is expensive, and then lasts twice what that analysis
-    costs (at most ``debounceMs``). Call on each edit."""
+    The debounce of an expensive analysis lasts twice what the last analysis of the document
+    cost (at most ``debounceMs``), and applies only while edits keep arriving: when the previous
+    edit came within that time. No wait when the last analysis was cheap, or when the edit
+    follows a pause at least as long as the debounce (an edit after each result, or typing
+    slower than the analysis, is analysed at once). Call on each edit."""
     doc = server.docs.get(uri)
     limit = server.options.debounce
     if doc is None or limit <= 0:
         return 0.0
     now = time.monotonic()
     previous, doc.last_edit = doc.last_edit, now
-    if doc.analysis_cost <= CHEAP_ANALYSIS or now - previous >= limit:
+    delay = min(limit, 2 * doc.analysis_cost)
+    if doc.analysis_cost <= CHEAP_ANALYSIS or now - previous >= delay:
         return 0.0
-    return min(limit, 2 * doc.analysis_cost)
+    return delay
 
 
 async def settle(server: TaskdroidServer, uri: str) -> None:

@@ -4,56 +4,54 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from taskdroid.core.checks.task_local import alias_marker, has_date
+from taskdroid.core.checks.task_local import alias_marker
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
-from taskdroid.core.document import TaskDocument, normalize_id
-from taskdroid.core.model import Status, Task
+from taskdroid.core.doc_index import chunk_facts
+from taskdroid.core.document import TaskDocument
+from taskdroid.core.model import Section, Status, Task
 from taskdroid.core.suggest import closest, edit_distance
-from taskdroid.core.text import Span
 
 
 def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]:
+    """The whole-file checks, from per-chunk facts and the document's ID table (doc_index.py):
+    an edit costs what changed plus one pass over the chunks, not over every task."""
     out: list[Diagnostic] = []
-    #: normalised ID -> (chunk line, first task with it, the span of its ID)
-    first_seen: dict[str, tuple[int, Task, Span]] = {}
+    for hits in doc.duplicates():
+        first = hits[0].task
+        pbase = hits[0].chunk.line
+        for loc in hits[1:]:
+            t = loc.task
+            if t.id_span is None or first.id_span is None:
+                continue
+            out.append(
+                diag(
+                    "TD003",
+                    t.id_span.range.shifted(loc.chunk.line),
+                    f"task ID `{t.id}` is already used on line {pbase + first.line + 1} — "
+                    "give this task its own ID",
+                    related=[
+                        Related(None, first.id_span.range.shifted(pbase), f"first task `{t.id}`")
+                    ],
+                )
+            )
     completed_missing: list[tuple[int, Task]] = []
     n_with = 0
     canonical_used: set[Status] = set()
     aliased: list[tuple[int, Task]] = []
+    priority_sections: list[tuple[Section, int]] = []
     for c in doc.chunks:
+        facts = chunk_facts(c.parse)
+        if facts.canonical:
+            canonical_used |= facts.canonical
+        tasks = c.parse.tasks
         base = c.line
-        for t in c.parse.tasks:
-            if t.marker_kind == "canonical" and t.status is not None:
-                canonical_used.add(t.status)
-            elif t.marker_kind == "alias" and t.status is not None:
-                aliased.append((base, t))
-            if t.id and t.id_span is not None:
-                key = normalize_id(t.id)
-                prev = first_seen.get(key)
-                if prev is None:
-                    first_seen[key] = (base, t, t.id_span)
-                else:
-                    pbase, pt, pt_span = prev
-                    out.append(
-                        diag(
-                            "TD003",
-                            t.id_span.range.shifted(base),
-                            f"task ID `{t.id}` is already used on line {pbase + pt.line + 1} — "
-                            "give this task its own ID",
-                            related=[
-                                Related(
-                                    None, pt_span.range.shifted(pbase), f"first task `{t.id}`"
-                                )
-                            ],
-                        )
-                    )
-            if t.status is Status.COMPLETED:
-                stamp = t.field("Completed")
-                if stamp is None:
-                    completed_missing.append((base, t))
-                elif not stamp.value.strip() or has_date(stamp.value):
-                    n_with += 1
-                # else: a note, not a timestamp (docs/language.md §A4): neither counted nor reported
+        for i in facts.aliased:
+            aliased.append((base, tasks[i]))
+        for i in facts.completed_missing:
+            completed_missing.append((base, tasks[i]))
+        n_with += facts.completed_stamped
+        for i in facts.priority_sections:
+            priority_sections.append((c.parse.sections[i], base))
     for base, t in aliased:
         if t.status in canonical_used:
             out.append(alias_marker(t).shifted(base))
@@ -72,13 +70,11 @@ def check_file(doc: TaskDocument, priorities: Sequence[str]) -> list[Diagnostic]
     known = {p.upper() for p in priorities}
     unknown = []
     uses_known = False
-    for s, c in doc.sections():
-        if s.priority is None:
-            continue
+    for s, line in priority_sections:
         if s.priority in known:
             uses_known = True
-        elif looks_like_priority(s.priority, known):
-            unknown.append((s, c.line))
+        elif looks_like_priority(s.priority, known):  # type: ignore[arg-type]
+            unknown.append((s, line))
     if uses_known:
         for s, base in unknown:
             sugg = closest(s.priority, sorted(known), substring=True)  # type: ignore[arg-type]
