@@ -87,6 +87,11 @@ class LogWriter:
             f"# taskdroid run {spec.run_id}",
             f"# task: {spec.task_file} {spec.task_id} {spec.title}",
             f"# droid: {spec.droid}",
+            *(
+                [f"# model: {spec.model or '(default)'}, effort: {spec.effort or '(default)'}"]
+                if spec.model or spec.effort
+                else []
+            ),
             f"# command: {json.dumps(shown, ensure_ascii=False)}",
             f"# cwd: {spec.workspace}",
             f"# started: {when.isoformat(timespec='seconds')}",

@@ -32,6 +32,9 @@ class RunSpec:
     log_dir: Path
     aliases: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
     env: Mapping[str, str] | None = None
+    #: the ``{model}`` and ``{effort}`` of the run (empty when none; docs/language.md §11)
+    model: str = ""
+    effort: str = ""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -7,9 +7,11 @@ process starts. Pure but for a look at ``PATH`` and the log folder.
 the workspace, a task that names no droid or a droid missing from the index, a droid name that
 could be read as an option or a path, a completed task or unfinished dependencies (unless
 ``force``) — and builds the argv from the user's ``runner.command`` template: placeholders
-``{prompt}``, ``{droid}``, ``{taskId}``, ``{taskFile}``, ``{workspace}`` are filled in one pass (a
-value is never scanned again, so a task title holding ``{workspace}`` or ``$(…)`` stays literal
-text), the prompt is one argv element, an argument a placeholder made start with ``-`` is refused
+``{prompt}``, ``{droid}``, ``{taskId}``, ``{taskFile}``, ``{workspace}``, ``{model}`` and
+``{effort}`` are filled in one pass (a value is never scanned again, so a task title holding
+``{workspace}`` or ``$(…)`` stays literal text), an argument that is exactly an empty placeholder
+is dropped with the option before it (``["-m", "{model}"]`` when there is no model; see
+:func:`build_argv`), the prompt is one argv element, an argument a placeholder made start with ``-`` is refused
 (it would be an option), the program (the first element) is taken literally and found on the
 absolute entries of ``PATH`` — never inside the workspace — and no shell is involved.
 """
@@ -26,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.edits import find_task, unknown_task_message
 from taskdroid.core.model import Status
+from taskdroid.core.runfields import model_and_effort
 from taskdroid.core.settings import DEFAULT_ALIASES, RunnerSettings
 from taskdroid.core.text import split_lines
 from taskdroid.core.workspace import Workspace
@@ -58,7 +61,7 @@ EXAMPLE_COMMANDS: dict[str, list[str]] = {
     "droid exec": ["droid", "exec", "--auto", "low", "{prompt}"],
     "claude -p": ["claude", "-p", "{prompt}"],
 }
-ARGV_PLACEHOLDERS = ("prompt", "droid", "taskId", "taskFile", "workspace")
+ARGV_PLACEHOLDERS = ("prompt", "droid", "taskId", "taskFile", "workspace", "model", "effort")
 PROMPT_PLACEHOLDERS = ("droid", "taskId", "taskFile", "workspace", "title", "fields")
 #: the field block in the prompt is cut here (characters); one argv element must stay < 128 KiB
 MAX_FIELDS_CHARS = 16_000
@@ -118,10 +121,17 @@ def build_argv(
     task_id: str,
     task_file: str,
     workspace: str,
+    model: str = "",
+    effort: str = "",
 ) -> list[str]:
     """The argv of ``runner.command``: placeholders filled in every element but the program
     (taken literally); the prompt is one element. A template without ``{prompt}`` gets the
-    prompt appended as its last argument."""
+    prompt appended as its last argument.
+
+    An element that is exactly a placeholder whose value is empty (``{model}`` when the task
+    and its droid name no model) is dropped, together with the element before it when that
+    one starts with ``-`` and holds no placeholder (``["--model", "{model}"]`` disappears); a
+    literal ``--`` stays."""
     if not command:
         raise RunError(not_configured_message(), "not-configured")
     program = command[0]
@@ -137,9 +147,22 @@ def build_argv(
         "taskId": task_id,
         "taskFile": task_file,
         "workspace": workspace,
+        "model": model,
+        "effort": effort,
     }
-    argv = [program, *(fill(a, values) for a in command[1:])]
-    templates: list[str | None] = list(command[1:])
+    argv = [program]
+    templates: list[str | None] = []
+    for a in command[1:]:
+        whole = _PLACEHOLDER.fullmatch(a)
+        if whole is not None and values.get(whole.group(1)) == "":
+            flag = templates[-1] if templates else None
+            if flag is not None and flag.startswith("-") and flag != "--":
+                if not _PLACEHOLDER.search(flag):
+                    argv.pop()
+                    templates.pop()
+            continue
+        argv.append(fill(a, values))
+        templates.append(a)
     if not any("{prompt}" in a for a in command[1:]):
         argv.append(prompt)
         templates.append(None)  # the prompt, appended
@@ -345,6 +368,13 @@ def prepare_run(
                 "dependencies",
             )
     program = resolve_program(runner.command[0], env, root)
+    resolved = ws.resolve_droid(name) if ws is not None else None
+    model, effort, problems = model_and_effort(
+        task, resolved.front_matter if resolved is not None else None
+    )
+    wanted = " ".join(runner.command[1:])
+    if problems and ("{model}" in wanted or "{effort}" in wanted):
+        raise RunError(f"task {shown_id}: {'; '.join(problems)}", "task")
     prompt = build_prompt(
         runner.prompt,
         droid=name,
@@ -355,7 +385,14 @@ def prepare_run(
         fields=field_block(text, loc),
     )
     argv = build_argv(
-        runner.command, prompt, droid=name, task_id=shown_id, task_file=rel, workspace=root
+        runner.command,
+        prompt,
+        droid=name,
+        task_id=shown_id,
+        task_file=rel,
+        workspace=root,
+        model=model,
+        effort=effort,
     )
     argv[0] = program
     return RunSpec(
@@ -373,4 +410,6 @@ def prepare_run(
         log_dir=resolve_log_dir(root, runner.logDir),
         aliases=dict(aliases if aliases is not None else DEFAULT_ALIASES),
         env=dict(env) if env is not None else None,
+        model=model,
+        effort=effort,
     )
