@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from taskdroid.core.files import read_tail
 from taskdroid.core.runfields import clean_cost, clean_session, clean_turns
 from taskdroid.run.logfile import LogWriter
 
@@ -32,6 +34,7 @@ __all__ = [
     "ProgressReporter",
     "StreamMeta",
     "clean_line",
+    "log_tail",
     "result_meta",
     "short",
     "summarize_event",
@@ -178,6 +181,30 @@ def summarize_line(line: str) -> str | None:
             return None  # JSON cut at the line limit, or not JSON after all: no raw JSON shown
     text = clean_line(line, _SHOWN_SCAN_CHARS)
     return short(text) if text else None
+
+
+def log_tail(path: str | os.PathLike, lines: int = 10, max_bytes: int = 64 * 1024) -> list[str]:
+    """The last ``lines`` lines of a run's log as a person reads them: a ``stream-json`` event
+    as its message (events with nothing to show left out, never raw JSON), other lines cleaned
+    (ANSI escapes, ``\\r`` progress). At most ``max_bytes`` are read from the end. Raises
+    :class:`~taskdroid.core.files.ReadError`."""
+    data, cut = read_tail(path, max_bytes)
+    text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    raw = text.split("\n")
+    if cut and raw:
+        raw = raw[1:]  # the first line read is only the end of a line
+    out: list[str] = []
+    for line in reversed(raw):
+        prefix = ""
+        if line.startswith("[stderr] "):
+            prefix, line = "[stderr] ", line[len("[stderr] ") :]
+        shown = summarize_line(line) if line.lstrip().startswith("{") else clean_line(line, 500)
+        if shown:
+            out.append(prefix + shown)
+            if len(out) >= lines:
+                break
+    out.reverse()
+    return out
 
 
 # -- the final result event -----------------------------------------------------------------------
