@@ -380,3 +380,12 @@ def test_find_log_stays_inside_the_workspace(tmp_path):
     assert find_log(str(ws), str(logs / "b.log"), str(logs)).name == "b.log"
     with pytest.raises(RunError, match="outside the workspace"):
         find_log(str(ws), str(secret), str(logs))
+
+
+def test_reapplying_a_status_with_fields_writes_only_the_fields():
+    text = "- [X] 8.1 Done by the droid\n  - **Droid**: b\n"
+    edits = status_edits(text, None, "8.1", Status.COMPLETED, extra_fields=[("Last Run", "one")])
+    once = apply_edits(text, edits)
+    assert once == text + "  - **Last Run**: one\n"  # marker alias, no ✅, no Completed added
+    edits = status_edits(once, None, "8.1", Status.COMPLETED, extra_fields=[("Last Run", "two")])
+    assert apply_edits(once, edits) == text + "  - **Last Run**: two\n"  # replaced, one field

@@ -161,6 +161,7 @@ class LogWriter:
         if self._fh is not None:
             with contextlib.suppress(OSError):
                 self._fh.write(text.encode("utf-8", "replace"))
+                self._fh.flush()  # complete on disk before the run record names it
 
     def flush(self) -> None:
         if self.accepting:
