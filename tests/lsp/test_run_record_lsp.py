@@ -40,7 +40,9 @@ TASKS = """\
   - **Last Run**: 2026-01-02 03:04 · 5 s · completed · log: .taskdroid/runs/gone.log
 - [ ] 8.4 Chooses
   - **Effort**: h
+  - **Model**: s
 """
+SPEEDY = "---\nname: speedy\ndescription: Quick fixes.\nmodel: haiku\n---\nBe quick.\n"
 
 
 async def _until(predicate, timeout: float = 15.0) -> None:
@@ -63,7 +65,12 @@ async def _command(client, command: str, argument: dict):
 @pytest.mark.parametrize("name", ["vscode", "neovim", "push"])
 async def test_a_run_records_and_the_editor_shows_the_record(tmp_path_factory, name):
     options = {"runner": {"command": RUNNER, "timeoutSeconds": 60}}
-    async with custom_session(tmp_path_factory, name, options=options, files={REL: TASKS}) as (
+    async with custom_session(
+        tmp_path_factory,
+        name,
+        options=options,
+        files={REL: TASKS, ".claude/agents/speedy.md": SPEEDY},
+    ) as (
         client,
         session,
     ):
@@ -146,16 +153,30 @@ async def test_a_run_records_and_the_editor_shows_the_record(tmp_path_factory, n
         with pytest.raises(JsonRpcException, match="`taskId` is required"):
             await _command(client, "taskdroid.openLog", {"uri": uri})
 
-        # completion after **Effort**: offers the effort levels
-        line = text.split("\n").index("  - **Effort**: h")
-        items = await client.text_document_completion_async(
-            types.CompletionParams(
+        # completion after **Effort**: the effort levels; after **Model**: the droids' models
+        async def labels(prefix: str) -> list[str]:
+            line = text.split("\n").index(prefix)
+            items = await client.text_document_completion_async(
+                types.CompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=line, character=len(prefix)),
+                )
+            )
+            got = items.items if isinstance(items, types.CompletionList) else items or []
+            return [i.label for i in got]
+
+        assert await labels("  - **Effort**: h") == ["low", "medium", "high", "xhigh", "max"]
+        # the droids' models, sorted; backend-dev's `inherit` is no model to pass
+        assert await labels("  - **Model**: s") == ["haiku", "sonnet"]
+
+        # hover on the Effort key: what the field is for
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=line, character=len("  - **Effort**: h")),
+                position=position_of(text, "Effort**: h", enc),
             )
         )
-        got = items.items if isinstance(items, types.CompletionList) else items or []
-        assert [i.label for i in got] == ["low", "medium", "high", "xhigh", "max"]
+        assert hover is not None and "{effort}" in hover.contents.value  # type: ignore[union-attr]
 
         # the re-run lens's command (on the closed file): the record is replaced, not added
         close_doc(client, uri)
