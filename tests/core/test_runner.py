@@ -195,7 +195,7 @@ def test_resolve_program(tmp_path):
     assert resolve_program(name, {"PATH": f":{here}"}, workspace=str(tmp_path))
 
 
-TRAP = "#!/bin/sh\ntouch \"$(dirname \"$0\")/TRAPPED\"\nexit 0\n"
+TRAP = '#!/bin/sh\ntouch "$(dirname "$0")/TRAPPED"\nexit 0\n'
 
 
 def plant_droid(folder: Path) -> Path:

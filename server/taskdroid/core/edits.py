@@ -213,7 +213,9 @@ def _clean(note: str | None) -> str | None:
     return note or None
 
 
-def _current(text: str, doc: TaskDocument | None, aliases: Mapping[str, str] | None) -> TaskDocument:
+def _current(
+    text: str, doc: TaskDocument | None, aliases: Mapping[str, str] | None
+) -> TaskDocument:
     """``doc`` when it is the parse of ``text`` (with ``aliases``), else a fresh parse."""
     if doc is not None and aliases is None:
         try:

@@ -173,6 +173,7 @@ def _chunk_lenses(
 
 # -- refresh -----------------------------------------------------------------------------------------
 
+
 def after_analysis(server: TaskdroidServer, uri: str) -> None:
     """Ask for a code lens refresh after an analysis of an open task file whose text changed
     (an ``after_analysis`` hook)."""

@@ -72,7 +72,9 @@ OPEN_LOG = runrecord.OPEN_LOG
 #: notification to clients that opted in (experimental capability ``taskdroidOutline``)
 OUTLINE_CHANGED = "taskdroid/outlineChanged"
 RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
-RUN_READY = "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/language.md §7, queued runs)
+RUN_READY = (
+    "taskdroid.runReady"  #: implemented in lsp/runready.py (docs/language.md §7, queued runs)
+)
 
 _USAGE = {
     SET_STATUS: "{uri, taskId, status, note?}",

@@ -26,6 +26,7 @@ from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 if TYPE_CHECKING:
     from taskdroid.core.query import CompletionContext
+    from taskdroid.core.runfields import ValueContext
 
 TRIGGER_CHARACTERS = ["[", ":", " ", ",", "#", "*"]
 
@@ -92,7 +93,7 @@ def complete(server: TaskdroidServer, ctx: DocContext, pos) -> list[types.Comple
 
 
 def run_field_values(
-    server: TaskdroidServer, ctx: DocContext, line: int, vc
+    server: TaskdroidServer, ctx: DocContext, line: int, vc: ValueContext
 ) -> list[types.CompletionItem]:
     """Values after ``**Effort**:`` (the effort levels) and ``**Model**:`` (the models the
     workspace's droids name, ``inherit`` left out)."""

@@ -57,14 +57,16 @@ def record_lenses(rng: dict, uri: str, task: Task) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     record = runfields.parse_last_run(f.value)
     if record is not None and record.log:
-        args = [{"uri": uri, "taskId": task.id}]
-        out.append({"range": rng, "command": {"title": "Open log", "command": OPEN_LOG, "arguments": args}})  # fmt: skip
+        out.append(_lens(rng, "Open log", OPEN_LOG, {"uri": uri, "taskId": task.id}))
     droid = task.droid
     if droid and task.status is not None and task.status.value == "completed":
-        args_run = [{"uri": uri, "taskId": task.id, "force": True}]
-        title = f"↻ Re-run {droid}"
-        out.append({"range": rng, "command": {"title": title, "command": RUN_TASK, "arguments": args_run}})  # fmt: skip
+        args = {"uri": uri, "taskId": task.id, "force": True}
+        out.append(_lens(rng, f"↻ Re-run {droid}", RUN_TASK, args))
     return out
+
+
+def _lens(rng: dict, title: str, command: str, argument: dict[str, Any]) -> dict[str, Any]:
+    return {"range": rng, "command": {"title": title, "command": command, "arguments": [argument]}}
 
 
 # -- hover -------------------------------------------------------------------------------------------

@@ -94,7 +94,6 @@ class RunHost(Protocol):
     def forget(self, run: Run) -> None: ...
 
 
-
 class Run:
     """One droid run; :meth:`execute` drives it, :meth:`cancel` stops it."""
 

@@ -198,7 +198,9 @@ class OutcomeRecorder:
         async with edit_lock(self.run.spec, self.run.id):
             return await self._record_locked(kind, rc, start_error)
 
-    async def _record_locked(self, kind: EndKind, rc: int | None, start_error: str | None) -> RunResult:
+    async def _record_locked(
+        self, kind: EndKind, rc: int | None, start_error: str | None
+    ) -> RunResult:
         run, spec = self.run, self.run.spec
         text = await run.hooks.read_text(run)
         loc = self.locate(text)

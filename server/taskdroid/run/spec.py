@@ -188,7 +188,7 @@ def check_no_injected_option(
             raise RunError(
                 f"runner.command: argument {n} ({where}) becomes `{shown}` for this task, which "
                 f"starts with `-`: `{os.path.basename(program)}` would read it as an option. "
-                "Put a literal \"--\" element before it in runner.command (if the program "
+                'Put a literal "--" element before it in runner.command (if the program '
                 "accepts `--`), or make the value start with text: pass the task through "
                 "{prompt} with a runner.prompt that starts with words, not with a placeholder "
                 "such as {title}",
