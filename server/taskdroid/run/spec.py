@@ -11,9 +11,10 @@ could be read as an option or a path, a completed task or unfinished dependencie
 ``{effort}`` are filled in one pass (a value is never scanned again, so a task title holding
 ``{workspace}`` or ``$(…)`` stays literal text), an argument that is exactly an empty placeholder
 is dropped with the option before it (``["-m", "{model}"]`` when there is no model; see
-:func:`build_argv`), the prompt is one argv element, an argument a placeholder made start with ``-`` is refused
-(it would be an option), the program (the first element) is taken literally and found on the
-absolute entries of ``PATH`` — never inside the workspace — and no shell is involved.
+:func:`build_argv`), the prompt is one argv element, an argument a placeholder made start with
+``-`` is refused (it would be an option), the program (the first element) is taken literally
+and found on the absolute entries of ``PATH`` — never inside the workspace — and no shell is
+involved.
 """
 
 from __future__ import annotations
