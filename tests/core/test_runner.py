@@ -195,7 +195,7 @@ def test_resolve_program(tmp_path):
     assert resolve_program(name, {"PATH": f":{here}"}, workspace=str(tmp_path))
 
 
-TRAP = "#!/bin/sh\ntouch \"$(dirname \"$0\")/TRAPPED\"\nexit 0\n"
+TRAP = '#!/bin/sh\ntouch "$(dirname "$0")/TRAPPED"\nexit 0\n'
 
 
 def plant_droid(folder: Path) -> Path:
@@ -470,8 +470,11 @@ async def test_the_droid_changing_the_status_itself_is_kept(tmp_path):
     spec = prepare(tmp_path, "1.2", "--mark", "x", "--exit", "1")
     _, result, hooks = await run_once(spec)
     assert result.outcome == "kept" and result.final_status is Status.COMPLETED
-    assert hooks.statuses == [Status.IN_PROGRESS]
-    assert block(Path(spec.task_path), "1.2").startswith("- [x] 1.2")
+    # the status stands; the only write after the run is the run record, with that status
+    assert hooks.statuses == [Status.IN_PROGRESS, Status.COMPLETED]
+    b = block(Path(spec.task_path), "1.2")
+    assert b.startswith("- [x] 1.2")
+    assert re.search(r"\*\*Last Run\*\*: \d{4}-\d\d-\d\d \d\d:\d\d · [^·]+ · completed · log: ", b)
 
 
 async def test_timeout_stops_the_whole_process_group(tmp_path):

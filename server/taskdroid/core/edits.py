@@ -22,7 +22,9 @@ fields (else of the file's fields, else the file's indent unit, checked to nest 
 Every other byte stays, including a missing final newline.
 
 Re-applying the status a task already has changes nothing but what a ``note`` asks for: the
-existing field keeps its value, so applying twice equals applying once.
+existing field keeps its value, so applying twice equals applying once. Re-applying it with
+``extra_fields`` and no note writes those fields only (a run records ``**Last Run**`` on a task
+whose status the droid set itself: the droid's marker and fields stay as it wrote them).
 """
 
 from __future__ import annotations
@@ -230,7 +232,9 @@ def _clean(note: str | None) -> str | None:
     return note or None
 
 
-def _current(text: str, doc: TaskDocument | None, aliases: Mapping[str, str] | None) -> TaskDocument:
+def _current(
+    text: str, doc: TaskDocument | None, aliases: Mapping[str, str] | None
+) -> TaskDocument:
     """``doc`` when it is the parse of ``text`` (with ``aliases``), else a fresh parse."""
     if doc is not None and aliases is None:
         try:
@@ -315,9 +319,14 @@ class _Editor:
         now: datetime | None,
         extra_fields: Sequence[tuple[str, str]],
     ) -> list[TextEdit]:
-        self._marker(status)
-        self._trailing(status)
-        return self.set_fields(self._wanted_fields(status, note, now, extra_fields))
+        if self.task.status is status and note is None and extra_fields:
+            # the status stands (e.g. the run record after the droid set it): only the fields
+            wanted = [(k.strip(), _clean(v) or "") for k, v in extra_fields]
+        else:
+            self._marker(status)
+            self._trailing(status)
+            wanted = self._wanted_fields(status, note, now, extra_fields)
+        return self.set_fields(wanted)
 
     def set_fields(self, fields: Sequence[tuple[str, str]]) -> list[TextEdit]:
         inserts: list[tuple[str, str]] = []

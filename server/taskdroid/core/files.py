@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["MAX_FILE_BYTES", "ReadError", "decode_text", "read_text"]
+__all__ = ["MAX_FILE_BYTES", "ReadError", "decode_text", "read_tail", "read_text"]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -46,6 +46,26 @@ def read_text(path: str | os.PathLike) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise ReadError(f"file is too large to analyse (over {MAX_FILE_BYTES // (1024 * 1024)} MB)")
     return decode_text(data)
+
+
+def read_tail(path: str | os.PathLike, max_bytes: int) -> tuple[bytes, bool]:
+    """The last ``max_bytes`` of a regular file, opened as :func:`read_text` opens it (never
+    blocking on a pipe or device), and whether the file holds more before them."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        raise ReadError(f"cannot read: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise ReadError("not a regular file (a folder, device, pipe or socket)")
+            start = max(0, st.st_size - max_bytes)
+            fh.seek(start)
+            return fh.read(max_bytes), start > 0
+    except OSError as e:
+        raise ReadError(f"cannot read: {e.strerror or e}") from None
 
 
 def decode_text(data: bytes) -> str:

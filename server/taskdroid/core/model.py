@@ -60,7 +60,8 @@ KNOWN_FIELDS = [
     "Action Required", "Challenge", "Implementation", "Performance", "Changes", "Scope",
     "Coverage", "Endpoints", "Services", "Methods", "Priority", "Impact", "Suggested Fix",
     "Progress", "Current Step", "Validation", "Notes",
-    "Verify",
+    # docs/language.md §11: verified completion, the run record, per-task model and effort
+    "Verify", "Last Run", "Model", "Effort",
 ]  # fmt: skip
 FIELD_ALIASES = {"file": "Files", "depends on": "Dependencies", "blocked by": "Dependencies"}
 FIELD_LOOKUP: dict[str, str] = {k.lower(): k for k in KNOWN_FIELDS} | FIELD_ALIASES

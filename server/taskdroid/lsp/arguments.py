@@ -15,6 +15,7 @@ __all__ = [
     "Args",
     "CreateDroidArgs",
     "NextTasksArgs",
+    "OpenLogArgs",
     "SetStatusArgs",
     "ValidationError",
 ]
@@ -43,6 +44,13 @@ class NextTasksArgs(Args):
     """``{uri?}``: also the arguments of ``taskdroid.planTasks`` and ``taskdroid.outline``."""
 
     uri: str | None = None
+
+
+class OpenLogArgs(Args):
+    """``{uri, taskId}`` of ``taskdroid.openLog``."""
+
+    uri: str = Field(min_length=1)
+    taskId: str = Field(min_length=1)
 
 
 class CreateDroidArgs(Args):

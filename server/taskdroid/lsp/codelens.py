@@ -2,7 +2,8 @@
 
 * on each task with an ID: "▶ Run <droid>" (``taskdroid.runTask``) when it names a droid and is
   neither completed nor cancelled, and its next status (``taskdroid.setStatus``): pending → in
-  progress, in progress → completed, blocked → in progress;
+  progress, in progress → completed, blocked → in progress; on a task with a ``**Last Run**``,
+  "Open log" and, when it is completed, "↻ Re-run <droid>" (see :mod:`taskdroid.lsp.runrecord`);
 * on each section heading (level 2 or deeper) with tasks below it: ``done/total done, n blocked``
   (a label; its command does nothing), and ``▶ Run ready (n)`` when n > 0 ready tasks under it
   name a droid (``taskdroid.runReady`` on that section, see :mod:`taskdroid.lsp.runready`).
@@ -21,7 +22,7 @@ from typing import Any
 from lsprotocol import types
 
 from taskdroid.core.text import Range
-from taskdroid.lsp import runready
+from taskdroid.lsp import runready, runrecord
 from taskdroid.lsp.convert import ChunkLines, ChunkPieces, RawJSON
 from taskdroid.lsp.deferred import query
 from taskdroid.lsp.deferred import requirement_views as rv
@@ -155,7 +156,8 @@ def _chunk_lenses(
             continue
         droid = task.droid if status not in ("completed", "cancelled") else None
         nxt = _NEXT.get(status or "")
-        if droid is None and nxt is None:
+        recorded = runrecord.last_run_field(task) is not None
+        if droid is None and nxt is None and not recorded:
             continue
         span = task.marker_span
         rng = conv.range_json(lines, Range.of(line, span.start, span.end))  # type: ignore[arg-type]
@@ -164,10 +166,13 @@ def _chunk_lenses(
         if nxt is not None:
             args = [{"uri": uri, "taskId": task.id, "status": nxt[0]}]
             lenses.append(_lens(rng, nxt[1], SET_STATUS, args))
+        if recorded:
+            lenses.extend(runrecord.record_lenses(rng, uri, task))
     return lenses, stats
 
 
 # -- refresh -----------------------------------------------------------------------------------------
+
 
 def after_analysis(server: TaskdroidServer, uri: str) -> None:
     """Ask for a code lens refresh after an analysis of an open task file whose text changed

@@ -27,6 +27,9 @@ command expects; nothing is raised past the handler.
   ``taskdroidOutline: true`` gets the notification ``taskdroid/outlineChanged {uris}`` after
   each analysis that may have changed the outline of those task files (coalesced per event loop
   turn), to ask again — a requirements file's analysis names the task files of its folder.
+* ``taskdroid.openLog`` ``{uri, taskId}`` — the log of the task's last run (its ``**Last Run**``,
+  docs/language.md §11), shown with ``window/showDocument`` when the client can; returns ``{uri,
+  path, shown, lines}`` (see :mod:`taskdroid.lsp.runrecord`).
 * ``taskdroid.createDroid`` ``{name, folder?}`` — a droid file stub with valid front matter and a
   body, ``<folder>/<name>.md`` (default folder: the project's ``.factory/droids``, or
   ``.claude/agents`` / ``droids`` when only that exists); created with a ``CreateFile`` resource
@@ -46,7 +49,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
-from taskdroid.lsp import runready
+from taskdroid.lsp import runready, runrecord
 from taskdroid.lsp.deferred import arguments, taskview
 from taskdroid.lsp.deferred import edits as core_edits
 from taskdroid.lsp.deferred import plan as core_plan
@@ -69,6 +72,7 @@ NEXT_TASKS = "taskdroid.nextTasks"
 PLAN_TASKS = "taskdroid.planTasks"
 CREATE_DROID = "taskdroid.createDroid"
 OUTLINE = "taskdroid.outline"
+OPEN_LOG = runrecord.OPEN_LOG
 #: notification to clients that opted in (experimental capability ``taskdroidOutline``)
 OUTLINE_CHANGED = "taskdroid/outlineChanged"
 RUN_TASK = "taskdroid.runTask"  #: implemented in lsp/runs.py
@@ -82,6 +86,7 @@ _USAGE = {
     PLAN_TASKS: "{uri?}",
     OUTLINE: "{uri?}",
     CREATE_DROID: "{name, folder?}",
+    OPEN_LOG: "{uri, taskId}",
 }
 
 #: a URI (a scheme of two or more characters: not a Windows drive letter)
@@ -113,6 +118,11 @@ def register(server: TaskdroidServer) -> None:
     async def create_droid(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
         return await _create_droid(ls, args)
 
+    @server.command(OPEN_LOG)
+    async def open_log(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
+        a = validate(OPEN_LOG, args)
+        return await runrecord.open_log(ls, a.uri, a.taskId, OPEN_LOG)
+
     @server.command(RUN_READY)
     async def run_ready(ls: TaskdroidServer, *args: Any) -> dict[str, Any]:
         return await runready.run_ready(ls, args)
@@ -127,6 +137,7 @@ _MODELS = {
     PLAN_TASKS: "NextTasksArgs",
     OUTLINE: "NextTasksArgs",
     CREATE_DROID: "CreateDroidArgs",
+    OPEN_LOG: "OpenLogArgs",
 }
 
 

@@ -2,7 +2,8 @@
 
 Task files: markers after ``- [``, the next free task ID after a marker, field keys on a nested
 bullet, droid names after ``**Droid**:``, task IDs in Dependencies (``file.md#`` for another file)
-and in a ``(depends on …)`` group. Droid files: front matter keys, tool names, and the values of
+and in a ``(depends on …)`` group, effort levels after ``**Effort**:`` and the models the droids
+name after ``**Model**:`` (docs/language.md §11). Droid files: front matter keys, tool names, and the values of
 ``model``, ``location``, ``reasoningEffort`` and a few other keys.
 
 Trigger characters: ``[`` (markers), ``:`` and space (after a field key or a marker), ``,`` (the
@@ -18,13 +19,14 @@ from lsprotocol import types
 from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Range
 from taskdroid.lsp.convert import markup, plain_text
-from taskdroid.lsp.deferred import droids, model, query
+from taskdroid.lsp.deferred import droids, model, query, runfields
 from taskdroid.lsp.deferred import requirement_views as rv
 from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
 
 if TYPE_CHECKING:
     from taskdroid.core.query import CompletionContext
+    from taskdroid.core.runfields import ValueContext
 
 TRIGGER_CHARACTERS = ["[", ":", " ", ",", "#", "*"]
 
@@ -76,7 +78,11 @@ def register(server: TaskdroidServer) -> None:
 
 def complete(server: TaskdroidServer, ctx: DocContext, pos) -> list[types.CompletionItem] | None:
     if ctx.task_doc is not None:
-        cc = query.task_completion_context(ctx.task_doc, ctx.lines.line(pos.line), pos)
+        line = ctx.lines.line(pos.line)
+        vc = runfields.value_context(line, pos.character)
+        if vc is not None:
+            return run_field_values(server, ctx, pos.line, vc)
+        cc = query.task_completion_context(ctx.task_doc, line, pos)
     elif ctx.droid_doc is not None:
         cc = query.droid_completion_context(ctx.droid_doc, ctx.lines.lines(), pos)
     else:
@@ -84,6 +90,36 @@ def complete(server: TaskdroidServer, ctx: DocContext, pos) -> list[types.Comple
     if cc is None:
         return None
     return _Builder(server, ctx, cc).build()
+
+
+def run_field_values(
+    server: TaskdroidServer, ctx: DocContext, line: int, vc: ValueContext
+) -> list[types.CompletionItem]:
+    """Values after ``**Effort**:`` (the effort levels) and ``**Model**:`` (the models the
+    workspace's droids name, ``inherit`` left out)."""
+    rng = server.conv.range(ctx.lines, Range.of(line, vc.start, vc.end))
+    choices: list[tuple[str, str]]
+    if vc.key == runfields.EFFORT:
+        choices = [(e, "effort level") for e in runfields.EFFORT_VALUES]
+    else:
+        users: dict[str, list[str]] = {}
+        for name, droid in ctx.project.ws.droid_index().items():
+            m = (droid.model or "").strip()
+            if m and m != "inherit" and runfields.clean_model(m):
+                users.setdefault(m, []).append(name)
+        choices = [
+            (m, "model of " + ", ".join(sorted(names)[:3])) for m, names in sorted(users.items())
+        ]
+    return [
+        types.CompletionItem(
+            label=value,
+            kind=types.CompletionItemKind.Value,
+            detail=detail,
+            sort_text=f"{i:02d}",
+            text_edit=types.TextEdit(range=rng, new_text=value),
+        )
+        for i, (value, detail) in enumerate(choices)
+    ]
 
 
 class _Builder:
@@ -185,7 +221,8 @@ class _Builder:
                     types.CompletionItemKind.Field,
                     f"**{key}**: ",
                     detail="task field",
-                    doc=f"**{key}** — {query.field_help(key)}",
+                    doc=f"**{key}** — "
+                    + (runfields.RUN_FIELD_HELP.get(key) or query.field_help(key)),
                     sort=f"{i:02d}",
                     filter_text=f"**{key}",
                 )

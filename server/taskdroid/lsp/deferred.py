@@ -81,6 +81,7 @@ WARM_UP = (
     "taskdroid.core.report",
     "taskdroid.lsp.arguments",
     "taskdroid.core.requirement_views",
+    "taskdroid.core.runfields",
 )
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ if TYPE_CHECKING:
         report,
         requirement_views,
         requirements,
+        runfields,
         settings,
         taskview,
         workspace,
@@ -132,6 +134,7 @@ else:
     metadata = _lazy("importlib.metadata")
     requirements = _lazy("taskdroid.core.requirements")
     requirement_views = _lazy("taskdroid.core.requirement_views")
+    runfields = _lazy("taskdroid.core.runfields")
 
 
 def _load(name: str) -> None:

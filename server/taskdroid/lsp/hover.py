@@ -5,6 +5,8 @@
 * droid reference: description, model, tools, version, file;
 * dependency reference: the target task (or why it does not resolve);
 * marker: its meaning; field key: what the field is for; section: tasks done;
+* ``**Last Run**``: the run record and the last lines of its log (see
+  :mod:`taskdroid.lsp.runrecord`);
 * droid file: a front matter key's rule, the droid's users on its name.
 """
 
@@ -17,8 +19,9 @@ from lsprotocol import types
 
 from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Position, Range
+from taskdroid.lsp import runrecord
 from taskdroid.lsp.convert import markup
-from taskdroid.lsp.deferred import droids, query
+from taskdroid.lsp.deferred import droids, query, runfields
 from taskdroid.lsp.deferred import requirement_views as rv
 from taskdroid.lsp.deferred import requirements as rq
 from taskdroid.lsp.server import DocContext, TaskdroidServer, safe
@@ -55,6 +58,9 @@ def register(server: TaskdroidServer) -> None:
 def hover_text(server: TaskdroidServer, ctx: DocContext, pos: Position) -> tuple[str, Range] | None:
     ws = ctx.project.ws
     if ctx.task_doc is not None:
+        record = runrecord.last_run_hover(ctx, pos)
+        if record is not None:
+            return record
         tok = query.task_token_at(ctx.task_doc, pos)
         if tok is None:
             return None
@@ -89,7 +95,8 @@ def _task_hover(
         return droid_summary(ws, tok.text)
     if tok.kind == query.FIELD_KEY and tok.field is not None:
         name = tok.field.canonical or tok.field.key
-        return f"**{name}** — {query.field_help(tok.field.key)}"
+        meaning = runfields.RUN_FIELD_HELP.get(name) or query.field_help(tok.field.key)
+        return f"**{name}** — {meaning}"
     if tok.kind == query.SECTION and tok.section is not None:
         return _section_hover(doc, tok)
     return None

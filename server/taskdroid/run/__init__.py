@@ -29,8 +29,9 @@ from taskdroid.run.errors import RunError
 from taskdroid.run.hooks import RunHooks
 from taskdroid.run.job import Run
 from taskdroid.run.lock import TaskLock
+from taskdroid.run.logfile import find_log
 from taskdroid.run.manager import RunManager
-from taskdroid.run.output import clean_line, summarize_line
+from taskdroid.run.output import clean_line, log_tail, summarize_line
 from taskdroid.run.process import kill_droids_on_termination
 from taskdroid.run.queue import QueueScope, QueueSummary, TaskQueue
 from taskdroid.run.record import RunResult, format_duration
@@ -71,9 +72,11 @@ __all__ = [
     "clean_line",
     "field_block",
     "fill",
+    "find_log",
     "format_duration",
     "kill_droids_on_termination",
     "locate_task",
+    "log_tail",
     "not_configured_message",
     "prepare_run",
     "resolve_program",

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -19,7 +20,7 @@ from taskdroid.core.model import Status
 from taskdroid.run.hooks import RunHooks
 from taskdroid.run.lock import TaskLock
 from taskdroid.run.logfile import LogWriter
-from taskdroid.run.output import OutputReader, ProgressReporter, drain
+from taskdroid.run.output import OutputReader, ProgressReporter, StreamMeta, drain
 from taskdroid.run.process import INTERRUPT_RECORD_SECONDS
 from taskdroid.run.record import EndKind, OutcomeRecorder, RunResult, format_duration
 from taskdroid.run.runspec import RunSpec
@@ -94,7 +95,6 @@ class RunHost(Protocol):
     def forget(self, run: Run) -> None: ...
 
 
-
 class Run:
     """One droid run; :meth:`execute` drives it, :meth:`cancel` stops it."""
 
@@ -122,6 +122,9 @@ class Run:
         self.task: asyncio.Future | None = None
         self.created = time.monotonic()
         self.started: float | None = None
+        #: wall-clock times for the run record (``**Last Run**``)
+        self.created_at = datetime.now()
+        self.started_at: datetime | None = None
         self._cancel = asyncio.Event()
         self._slot_held = False
         #: the task was marked in progress (so there is something to restore)
@@ -156,6 +159,16 @@ class Run:
     @property
     def last_stderr(self) -> str:
         return self.output.last_stderr
+
+    @property
+    def start_time(self) -> datetime:
+        """When the droid started (when the run was asked for, if it never started)."""
+        return self.started_at if self.started_at is not None else self.created_at
+
+    @property
+    def stream_meta(self) -> StreamMeta | None:
+        """What the droid's final ``stream-json`` result event said (session, cost, turns)."""
+        return self.output.meta
 
     @property
     def log_path(self) -> Path | None:
@@ -283,6 +296,7 @@ class Run:
         """Start the droid, stream its output until it exits (or is stopped), record."""
         spec = self.spec
         self.started = time.monotonic()
+        self.started_at = datetime.now()
         try:
             self.log.open(spec)
         except OSError as e:  # run anyway, without a log

@@ -15,7 +15,7 @@ from typing import IO
 from taskdroid.run.errors import RunError, inside, safe_name
 from taskdroid.run.runspec import RunSpec
 
-__all__ = ["MAX_LOG_BYTES", "LogWriter", "open_log", "resolve_log_dir"]
+__all__ = ["MAX_LOG_BYTES", "LogWriter", "find_log", "open_log", "resolve_log_dir"]
 
 #: the log file stops growing here (the output is still read, so the droid never blocks)
 MAX_LOG_BYTES = 64 * 1024 * 1024
@@ -44,6 +44,34 @@ def resolve_log_dir(workspace: str, log_dir: str) -> Path:
     except OSError as e:
         raise RunError(f"runner.logDir: cannot create {p}: {e.strerror or e}", "path") from None
     return p
+
+
+def find_log(workspace: str, shown: str, log_dir: str | None = None) -> Path:
+    """The log file a ``**Last Run**`` names (docs/language.md §11): a path relative to the
+    workspace, which must stay inside it (symbolic links resolved), or an absolute path inside
+    an absolute ``runner.logDir`` (a user setting, never the project's). Raises
+    :class:`RunError` saying why not (outside, missing, not a file); nothing is read here."""
+    root = os.path.realpath(workspace)
+    shown = shown.strip()
+    if not shown:
+        raise RunError("the run record names no log file", "path")
+    p = Path(shown)
+    if p.is_absolute():
+        allowed = os.path.expanduser(log_dir) if log_dir else ""
+        if not allowed or not os.path.isabs(allowed):
+            raise RunError(f"the log `{shown}` is outside the workspace", "path")
+        base = os.path.realpath(allowed)
+        real = os.path.realpath(p)
+    else:
+        base = root
+        real = os.path.realpath(os.path.join(root, p))
+    if not inside(real, base) or real == base:
+        raise RunError(f"the log `{shown}` is outside the workspace", "path")
+    if not os.path.exists(real):
+        raise RunError(f"the log file `{shown}` does not exist (any more)", "path")
+    if not os.path.isfile(real):
+        raise RunError(f"the log `{shown}` is not a file", "path")
+    return Path(real)
 
 
 def open_log(folder: Path, stem: str, task_id: str, when: datetime) -> tuple[Path, IO[bytes]]:
@@ -87,6 +115,11 @@ class LogWriter:
             f"# taskdroid run {spec.run_id}",
             f"# task: {spec.task_file} {spec.task_id} {spec.title}",
             f"# droid: {spec.droid}",
+            *(
+                [f"# model: {spec.model or '(default)'}, effort: {spec.effort or '(default)'}"]
+                if spec.model or spec.effort
+                else []
+            ),
             f"# command: {json.dumps(shown, ensure_ascii=False)}",
             f"# cwd: {spec.workspace}",
             f"# started: {when.isoformat(timespec='seconds')}",
@@ -128,6 +161,7 @@ class LogWriter:
         if self._fh is not None:
             with contextlib.suppress(OSError):
                 self._fh.write(text.encode("utf-8", "replace"))
+                self._fh.flush()  # complete on disk before the run record names it
 
     def flush(self) -> None:
         if self.accepting:

@@ -1,6 +1,7 @@
 """The droid's output: lines cut to a bounded length, cleaned for showing (ANSI escapes, ``\\r``
-progress bars), ``stream-json`` events summarised to their message text (never raw JSON), and the
-reader that streams stdout and stderr into the log and the progress reports.
+progress bars), ``stream-json`` events summarised to their message text (never raw JSON), the
+droid's final ``result`` event read for the run record (session, cost, turns: :class:`StreamMeta`),
+and the reader that streams stdout and stderr into the log and the progress reports.
 
 stdout and stderr are read in chunks and cut into lines of bounded length
 (:data:`MAX_LINE_BYTES`); complete lines go to the log in one write, and only the last lines of a
@@ -14,11 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from taskdroid.core.files import read_tail
+from taskdroid.core.runfields import clean_cost, clean_session, clean_turns
 from taskdroid.run.logfile import LogWriter
 
 __all__ = [
@@ -27,7 +32,10 @@ __all__ = [
     "PROGRESS_INTERVAL",
     "OutputReader",
     "ProgressReporter",
+    "StreamMeta",
     "clean_line",
+    "log_tail",
+    "result_meta",
     "short",
     "summarize_event",
     "summarize_line",
@@ -175,6 +183,59 @@ def summarize_line(line: str) -> str | None:
     return short(text) if text else None
 
 
+def log_tail(path: str | os.PathLike, lines: int = 10, max_bytes: int = 64 * 1024) -> list[str]:
+    """The last ``lines`` lines of a run's log as a person reads them: a ``stream-json`` event
+    as its message (events with nothing to show left out, never raw JSON), other lines cleaned
+    (ANSI escapes, ``\\r`` progress). At most ``max_bytes`` are read from the end. Raises
+    :class:`~taskdroid.core.files.ReadError`."""
+    data, cut = read_tail(path, max_bytes)
+    text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+    raw = text.split("\n")
+    if cut and raw:
+        raw = raw[1:]  # the first line read is only the end of a line
+    out: list[str] = []
+    for line in reversed(raw):
+        prefix = ""
+        if line.startswith("[stderr] "):
+            prefix, line = "[stderr] ", line[len("[stderr] ") :]
+        shown = summarize_line(line) if line.lstrip().startswith("{") else clean_line(line, 500)
+        if shown:
+            out.append(prefix + shown)
+            if len(out) >= lines:
+                break
+    out.reverse()
+    return out
+
+
+# -- the final result event -----------------------------------------------------------------------
+
+#: a line that may hold the final event: Claude Code's ``result``, Factory's ``completion``
+_RESULT_EVENT = re.compile(rb'"type"\s*:\s*"(?:result|completion)"')
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMeta:
+    """What the droid's final ``stream-json`` event says of its session (docs/language.md §11,
+    run record); each part None when the event does not carry it."""
+
+    session: str | None = None
+    cost: float | None = None
+    turns: int | None = None
+
+
+def result_meta(event: Mapping[str, Any]) -> StreamMeta | None:
+    """The session id, cost and turns of a final ``result`` event (Claude Code's ``-p
+    --output-format stream-json``: ``session_id``, ``total_cost_usd``, ``num_turns``; Factory's
+    ``completion`` event names them ``session_id`` / ``sessionId`` and ``numTurns``), or None for
+    any other event."""
+    if event.get("type") not in ("result", "completion"):
+        return None
+    session = clean_session(event.get("session_id", event.get("sessionId")))
+    cost = clean_cost(event.get("total_cost_usd"))
+    turns = clean_turns(event.get("num_turns", event.get("numTurns")))
+    return StreamMeta(session, cost, turns)
+
+
 # -- progress --------------------------------------------------------------------------------------
 
 
@@ -246,6 +307,8 @@ class OutputReader:
         self.log = log
         self.progress = progress
         self.last_stderr = ""
+        #: the last final ``result`` event on stdout (None until one came)
+        self.meta: StreamMeta | None = None
 
     async def pump(self, stream: asyncio.StreamReader | None, name: str) -> None:
         """Read ``stream`` to its end in chunks. The log gets the lines (each cut at
@@ -323,6 +386,8 @@ class OutputReader:
         if data.endswith(b"\r"):
             data = data[:-1]
         self.log.write(st.prefix + data + (_CUT_MARK if cut else b"") + b"\n")
+        if not cut and not st.prefix and _RESULT_EVENT.search(data):
+            self._result(data)
         self._note(st, data.decode("utf-8", "replace"))
 
     def _lines(self, st: _Stream, body: bytes) -> None:
@@ -332,6 +397,10 @@ class OutputReader:
             if st.prefix:
                 data = st.prefix + data.replace(b"\n", b"\n" + st.prefix)
             self.log.write(data + b"\n")
+        if not st.prefix and _RESULT_EVENT.search(body):
+            for line in body.split(b"\n"):
+                if _RESULT_EVENT.search(line):
+                    self._result(line)
         want_stderr = st.name == "stderr"
         want_summary = True
         end = len(body)
@@ -348,6 +417,17 @@ class OutputReader:
             if start == 0 or not (want_summary or want_stderr):
                 break
             end = start - 1
+
+    def _result(self, line: bytes) -> None:
+        """Keep what a final ``result`` event on stdout says (session, cost, turns)."""
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(event, Mapping):
+            meta = result_meta(event)
+            if meta is not None:
+                self.meta = meta
 
     def _note(self, st: _Stream, text: str, *, stderr: bool = True) -> None:
         if stderr and st.name == "stderr":

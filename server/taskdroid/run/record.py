@@ -23,8 +23,10 @@ from taskdroid.core.document import Located
 from taskdroid.core.edits import format_timestamp
 from taskdroid.core.files import ReadError, read_text
 from taskdroid.core.model import Status
+from taskdroid.core.runfields import LAST_RUN, RunRecord, run_outcome
 from taskdroid.run.hooks import RunHooks
 from taskdroid.run.lock import edit_lock
+from taskdroid.run.output import StreamMeta
 from taskdroid.run.runspec import RunSpec
 from taskdroid.run.spec import locate_task
 
@@ -114,6 +116,12 @@ class RecordedRun(Protocol):
     @property
     def log_path(self) -> Path | None: ...
 
+    @property
+    def start_time(self) -> datetime: ...
+
+    @property
+    def stream_meta(self) -> StreamMeta | None: ...
+
     def log_display(self) -> str: ...
 
 
@@ -174,6 +182,21 @@ class OutcomeRecorder:
             head += f": {run.last_stderr}"
         return head + suffix
 
+    def last_run(self, outcome: str) -> tuple[str, str]:
+        """The ``**Last Run**`` field of this run (docs/language.md §11, run record)."""
+        run = self.run
+        meta = run.stream_meta or StreamMeta()
+        record = RunRecord(
+            start=format_timestamp(run.start_time),
+            duration=format_duration(run.elapsed),
+            outcome=run_outcome(outcome),
+            log=run.log_display() or None,
+            session=meta.session,
+            cost=meta.cost,
+            turns=meta.turns,
+        )
+        return LAST_RUN, record.format()
+
     async def record(
         self,
         kind: EndKind,
@@ -216,7 +239,10 @@ class OutcomeRecorder:
             return await self._gone(text, exit_text, duration, rc)
         current = loc.task.status
         if current is not Status.IN_PROGRESS and not (unverified and current is Status.COMPLETED):
-            return await self._kept(current, exit_text, duration, rc)
+            ended = "cancelled" if kind == "cancelled" else (
+                "completed" if kind == "exited" and rc == 0 and check_error is None else "blocked"
+            )  # fmt: skip
+            return await self._kept(current, exit_text, duration, rc, ended)
         now = format_timestamp(datetime.now())
         outcome: Outcome
         if kind == "exited":
@@ -238,6 +264,7 @@ class OutcomeRecorder:
             extra = [("Error", error), ("Attempted", now)]
             what = "timed out" if kind == "timeout" else "failed"
             message = f"{what} after {duration}: {error}; task {spec.task_id} marked blocked"
+        extra.append(self.last_run(outcome))
         problem = await self._apply(target, extra)
         result = RunResult(
             outcome,
@@ -272,14 +299,25 @@ class OutcomeRecorder:
         )
 
     async def _kept(
-        self, current: Status | None, exit_text: str, duration: str, rc: int | None
+        self, current: Status | None, exit_text: str, duration: str, rc: int | None, ended: str
     ) -> RunResult:
+        """The droid set the status itself: it stands; the run record is written with it (the
+        outcome the status says, else how the droid ended)."""
         run = self.run
         shown = current.label if current is not None else "a malformed marker"
         try:
             await run.hooks.kept(run, current)
         except Exception:
             log.exception("run %s: the kept-status hook failed", run.id)
+        if current is not None:
+            said = {
+                Status.COMPLETED: "completed",
+                Status.BLOCKED: "blocked",
+                Status.CANCELLED: "cancelled",
+            }.get(current, ended)
+            problem = await self._apply(current, [self.last_run(said)])
+            if problem is not None:
+                log.warning("run %s: the run record was not written (%s)", run.id, problem)
         return RunResult(
             "kept",
             f"{exit_text} after {duration}; the droid set task {run.spec.task_id} to {shown} "

@@ -35,6 +35,9 @@ class RunSpec:
     env: Mapping[str, str] | None = None
     #: what is checked after the droid exits 0 (docs/language.md §11 "Verified completion")
     checks: RunChecks = field(default_factory=RunChecks)
+    #: the ``{model}`` and ``{effort}`` of the run (empty when none; docs/language.md §11)
+    model: str = ""
+    effort: str = ""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -7,11 +7,14 @@ process starts. Pure but for a look at ``PATH`` and the log folder.
 the workspace, a task that names no droid or a droid missing from the index, a droid name that
 could be read as an option or a path, a completed task or unfinished dependencies (unless
 ``force``) — and builds the argv from the user's ``runner.command`` template: placeholders
-``{prompt}``, ``{droid}``, ``{taskId}``, ``{taskFile}``, ``{workspace}`` are filled in one pass (a
-value is never scanned again, so a task title holding ``{workspace}`` or ``$(…)`` stays literal
-text), the prompt is one argv element, an argument a placeholder made start with ``-`` is refused
-(it would be an option), the program (the first element) is taken literally and found on the
-absolute entries of ``PATH`` — never inside the workspace — and no shell is involved.
+``{prompt}``, ``{droid}``, ``{taskId}``, ``{taskFile}``, ``{workspace}``, ``{model}`` and
+``{effort}`` are filled in one pass (a value is never scanned again, so a task title holding
+``{workspace}`` or ``$(…)`` stays literal text), an argument that is exactly an empty placeholder
+is dropped with the option before it (``["-m", "{model}"]`` when there is no model; see
+:func:`build_argv`), the prompt is one argv element, an argument a placeholder made start with
+``-`` is refused (it would be an option), the program (the first element) is taken literally
+and found on the absolute entries of ``PATH`` — never inside the workspace — and no shell is
+involved.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from taskdroid.core.document import Located, TaskDocument
 from taskdroid.core.edits import find_task, unknown_task_message
 from taskdroid.core.model import Status
+from taskdroid.core.runfields import model_and_effort
 from taskdroid.core.settings import DEFAULT_ALIASES, RunnerSettings
 from taskdroid.core.text import split_lines
 from taskdroid.core.verification import VerifyFieldError, run_checks
@@ -59,7 +63,7 @@ EXAMPLE_COMMANDS: dict[str, list[str]] = {
     "droid exec": ["droid", "exec", "--auto", "low", "{prompt}"],
     "claude -p": ["claude", "-p", "{prompt}"],
 }
-ARGV_PLACEHOLDERS = ("prompt", "droid", "taskId", "taskFile", "workspace")
+ARGV_PLACEHOLDERS = ("prompt", "droid", "taskId", "taskFile", "workspace", "model", "effort")
 PROMPT_PLACEHOLDERS = ("droid", "taskId", "taskFile", "workspace", "title", "fields")
 #: the field block in the prompt is cut here (characters); one argv element must stay < 128 KiB
 MAX_FIELDS_CHARS = 16_000
@@ -119,10 +123,17 @@ def build_argv(
     task_id: str,
     task_file: str,
     workspace: str,
+    model: str = "",
+    effort: str = "",
 ) -> list[str]:
     """The argv of ``runner.command``: placeholders filled in every element but the program
     (taken literally); the prompt is one element. A template without ``{prompt}`` gets the
-    prompt appended as its last argument."""
+    prompt appended as its last argument.
+
+    An element that is exactly a placeholder whose value is empty (``{model}`` when the task
+    and its droid name no model) is dropped, together with the element before it when that
+    one starts with ``-`` and holds no placeholder (``["--model", "{model}"]`` disappears); a
+    literal ``--`` stays."""
     if not command:
         raise RunError(not_configured_message(), "not-configured")
     program = command[0]
@@ -138,9 +149,22 @@ def build_argv(
         "taskId": task_id,
         "taskFile": task_file,
         "workspace": workspace,
+        "model": model,
+        "effort": effort,
     }
-    argv = [program, *(fill(a, values) for a in command[1:])]
-    templates: list[str | None] = list(command[1:])
+    argv = [program]
+    templates: list[str | None] = []
+    for a in command[1:]:
+        whole = _PLACEHOLDER.fullmatch(a)
+        if whole is not None and values.get(whole.group(1)) == "":
+            flag = templates[-1] if templates else None
+            if flag is not None and flag.startswith("-") and flag != "--":
+                if not _PLACEHOLDER.search(flag):
+                    argv.pop()
+                    templates.pop()
+            continue
+        argv.append(fill(a, values))
+        templates.append(a)
     if not any("{prompt}" in a for a in command[1:]):
         argv.append(prompt)
         templates.append(None)  # the prompt, appended
@@ -166,7 +190,7 @@ def check_no_injected_option(
             raise RunError(
                 f"runner.command: argument {n} ({where}) becomes `{shown}` for this task, which "
                 f"starts with `-`: `{os.path.basename(program)}` would read it as an option. "
-                "Put a literal \"--\" element before it in runner.command (if the program "
+                'Put a literal "--" element before it in runner.command (if the program '
                 "accepts `--`), or make the value start with text: pass the task through "
                 "{prompt} with a runner.prompt that starts with words, not with a placeholder "
                 "such as {title}",
@@ -350,6 +374,13 @@ def prepare_run(
     except VerifyFieldError as e:
         raise RunError(f"task {shown_id}: {e} (runner.verify is on)", "verify") from None
     program = resolve_program(runner.command[0], env, root)
+    resolved = ws.resolve_droid(name) if ws is not None else None
+    model, effort, problems = model_and_effort(
+        task, resolved.front_matter if resolved is not None else None
+    )
+    wanted = " ".join(runner.command[1:])
+    if problems and ("{model}" in wanted or "{effort}" in wanted):
+        raise RunError(f"task {shown_id}: {'; '.join(problems)}", "task")
     prompt = build_prompt(
         runner.prompt,
         droid=name,
@@ -360,7 +391,14 @@ def prepare_run(
         fields=field_block(text, loc),
     )
     argv = build_argv(
-        runner.command, prompt, droid=name, task_id=shown_id, task_file=rel, workspace=root
+        runner.command,
+        prompt,
+        droid=name,
+        task_id=shown_id,
+        task_file=rel,
+        workspace=root,
+        model=model,
+        effort=effort,
     )
     argv[0] = program
     return RunSpec(
@@ -379,4 +417,6 @@ def prepare_run(
         aliases=dict(aliases if aliases is not None else DEFAULT_ALIASES),
         env=dict(env) if env is not None else None,
         checks=checks,
+        model=model,
+        effort=effort,
     )
