@@ -77,6 +77,12 @@ CODES: dict[str, CodeInfo] = {
         _C("TD023", "blocked-without-reason", _W, "a blocked task that does not say why"),
         _C("TD024", "invalid-timestamp", _W, "a timestamp field that does not parse"),
         _C("TD025", "timestamp-order", _W, "Completed earlier than Started / In Progress"),
+        _C(
+            "TD026",
+            "droid-cannot-edit",
+            _W,
+            "a task whose Files must change is assigned a droid that cannot edit files",
+        ),
         _C("TD030", "unknown-priority", _W, "a section priority that is not a known priority"),
         _C("TD031", "missing-file", _I, "a completed task's Files entry does not exist"),
         _C("TD032", "prohibited-path", _W, "Files names .env or a path under .git/"),
