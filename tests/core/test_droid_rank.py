@@ -253,7 +253,9 @@ def td026(tmp_path: Path, task_md: str, droids=DROIDS) -> list:
 
 
 def test_td026_read_only_droid_on_a_task_whose_files_change(tmp_path):
-    text = "## 1. A\n- [ ] 1.1 Fix the bug\n  - **Droid**: code-reviewer\n  - **Files**: `src/a.py`\n"
+    text = (
+        "## 1. A\n- [ ] 1.1 Fix the bug\n  - **Droid**: code-reviewer\n  - **Files**: `src/a.py`\n"
+    )
     (d,) = td026(tmp_path, text)
     assert (d.range.start.line, d.range.start.character, d.range.end.character) == (2, 15, 28)
     assert "`tools: read-only`" in d.message and "`src/a.py`" in d.message

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from taskdroid.core.checks.task_local import file_entries
 from taskdroid.core.droid_vocab import TOOL_CATEGORIES
 
 if TYPE_CHECKING:
@@ -42,9 +43,11 @@ __all__ = [
     "Capabilities",
     "DroidRanker",
     "Match",
+    "Suggestion",
     "capabilities",
     "reason",
     "stem",
+    "suggest",
     "task_terms",
     "tokenize",
 ]
@@ -118,9 +121,7 @@ def capabilities(droid: DroidDocument, extra_tools: Iterable[str] = ()) -> Capab
     execute = ""
     for e in entries:
         base = _base(e)
-        if base in EDIT_TOOLS or e == "edit":
-            can_edit = True
-        elif base.startswith("mcp__") and _MCP_WRITE.search(base.rsplit("__", 1)[-1].lower()):
+        if base in EDIT_TOOLS or e == "edit" or (base.startswith("mcp__") and _MCP_WRITE.search(base.rsplit("__", 1)[-1].lower())):
             can_edit = True
         elif e in extra or base in extra:
             unknown = True
@@ -154,10 +155,7 @@ def _disallowed(value: object) -> frozenset[str]:
 # -- terms ----------------------------------------------------------------------------------------
 
 _STOP = frozenset(
-    """a an and are as at be by can do does for from has have if in into is it its not of on or
-    so than that the their then there these this to was were when which while will with within
-    without you your all any each every other only also use uses used using via per new add
-    should must may make makes task tasks file files todo etc e g i e md""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has", "have", "if", "in", "into", "is", "it", "its", "not", "of", "on", "or", "so", "than", "that", "the", "their", "then", "there", "these", "this", "to", "was", "were", "when", "which", "while", "will", "with", "within", "without", "you", "your", "all", "any", "each", "every", "other", "only", "also", "use", "uses", "used", "using", "via", "per", "new", "add", "should", "must", "may", "make", "makes", "task", "tasks", "file", "files", "todo", "etc", "e", "g", "i", "e", "md"]
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -428,3 +426,33 @@ def reason(m: Match, needs_edit: bool = False, limit: int = 3) -> str:
         if caps.execute_tool:
             parts.append(f"has {caps.execute_tool}")
     return "; ".join(parts) if parts else "no matching words"
+
+
+# -- suggestions for a task ------------------------------------------------------------------------
+
+#: how many droids completion lists first and the quick fix offers
+TOP = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    name: str
+    score: float
+    reason: str
+
+
+def task_files(task: Task) -> list[str]:
+    """The entries of a task's Files fields."""
+    return [p for f in task.fields if f.canonical == "Files" for p, _span in file_entries(f)]
+
+
+def suggest(ranker: DroidRanker, task: Task, limit: int = TOP) -> list[Suggestion]:
+    """The droids that fit ``task`` best (at most ``limit``, each with a score above 0), with the
+    reason; a droid that cannot edit comes after those that can when the task's Files must
+    change."""
+    files = task_files(task)
+    needs_edit = bool(files)
+    matches = [m for m in ranker.rank(task_terms(task, files)) if m.score > 0]
+    if needs_edit:
+        matches.sort(key=lambda m: m.caps.can_edit is False)  # stable: score order otherwise
+    return [Suggestion(m.name, m.score, reason(m, needs_edit)) for m in matches[:limit]]

@@ -204,6 +204,24 @@ def status_edits(
     return _Editor(text, lines, keep, doc, loc).run(new_status, _clean(note), now, extra_fields)
 
 
+def field_edits(
+    text: str,
+    doc: TaskDocument | None,
+    task: Located | str,
+    fields: Sequence[tuple[str, str]],
+    *,
+    aliases: Mapping[str, str] | None = None,
+) -> list[TextEdit]:
+    """The edits that add (or replace the value of) ``fields`` of ``task`` in the style of the
+    file, and nothing else: the marker, the trailing emoji and the status fields stay (docs/language.md
+    §11, "Assign droid"). ``doc``, ``task`` and ``aliases`` as for :func:`status_edits`."""
+    doc = _current(text, doc, aliases)
+    loc = _resolve(doc, task)
+    editor = _Editor(text, split_lines(text), split_lines_keepends(text), doc, loc)
+    editor.set_fields([(k.strip(), _clean(v) or "") for k, v in fields])
+    return _merge(editor.edits)
+
+
 def _clean(note: str | None) -> str | None:
     if note is None:
         return None
@@ -211,7 +229,9 @@ def _clean(note: str | None) -> str | None:
     return note or None
 
 
-def _current(text: str, doc: TaskDocument | None, aliases: Mapping[str, str] | None) -> TaskDocument:
+def _current(
+    text: str, doc: TaskDocument | None, aliases: Mapping[str, str] | None
+) -> TaskDocument:
     """``doc`` when it is the parse of ``text`` (with ``aliases``), else a fresh parse."""
     if doc is not None and aliases is None:
         try:
@@ -298,7 +318,10 @@ class _Editor:
     ) -> list[TextEdit]:
         self._marker(status)
         self._trailing(status)
-        wanted = self._wanted_fields(status, note, now, extra_fields)
+        self.set_fields(self._wanted_fields(status, note, now, extra_fields))
+        return _merge(self.edits)
+
+    def set_fields(self, wanted: Sequence[tuple[str, str]]) -> None:
         inserts: list[tuple[str, str]] = []
         for key, value in wanted:
             f = self._field(key)
@@ -308,7 +331,6 @@ class _Editor:
                 self._replace_value(f, value)
         if inserts:
             self._insert_fields(inserts)
-        return _merge(self.edits)
 
     def _wanted_fields(
         self,

@@ -81,6 +81,7 @@ WARM_UP = (
     "taskdroid.core.report",
     "taskdroid.lsp.arguments",
     "taskdroid.core.requirement_views",
+    "taskdroid.core.droid_rank",
 )
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ if TYPE_CHECKING:
     from taskdroid.core import (
         config,
         discovery,
+        droid_rank,
         droids,
         edits,
         fixes,
@@ -132,6 +134,7 @@ else:
     metadata = _lazy("importlib.metadata")
     requirements = _lazy("taskdroid.core.requirements")
     requirement_views = _lazy("taskdroid.core.requirement_views")
+    droid_rank = _lazy("taskdroid.core.droid_rank")
 
 
 def _load(name: str) -> None:

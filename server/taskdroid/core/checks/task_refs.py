@@ -183,7 +183,15 @@ def _range_problem(ws, doc: TaskDocument, a, b, text: str, out: list[Proto]) -> 
                     return True
     names = " and ".join(f"`{r.task_id}`" for r in missing)
     rng = Range(a.span.range.start, b.span.range.end)
-    out.append(Proto(diag("TD010", rng, f"range `{text}`: no task {names} in this file or the task files beside it")))
+    out.append(
+        Proto(
+            diag(
+                "TD010",
+                rng,
+                f"range `{text}`: no task {names} in this file or the task files beside it",
+            )
+        )
+    )
     return True
 
 
@@ -309,8 +317,10 @@ def _check_fit(ws, t, f, out: list[Proto]) -> None:
     if not files:
         return
     name = droid_name(f.value)
-    droid = ws.resolve_droid(name) if name else None
-    caps = ws.droid_ranker().caps.get(name) if name else None
+    if not name:
+        return
+    droid = ws.resolve_droid(name)
+    caps = ws.droid_ranker().caps.get(name)
     if droid is None or caps is None or caps.can_edit is not False:
         return
     idx = f.value.find(name)
