@@ -146,3 +146,21 @@ async def test_lenses_follow_a_new_droid(tmp_path_factory):
         assert (6, "▶ Run ghost", "taskdroid.runTask", [{"uri": doc.uri, "taskId": "8.2"}]) in got
         assert (2, "▶ Run ready (2)", "taskdroid.runReady", [{"uri": doc.uri, "section": 2}]) in got
         doc.close()
+
+
+async def test_lenses_follow_the_runner_setting(tmp_path_factory):
+    async with custom_session(tmp_path_factory, "vscode", configuration={}) as (client, session):
+        doc = Doc.open(client, session.uri("tasks/tasks-gate.md"), TASKS)
+        await diagnostics_for(client, session, doc.uri, lambda ds: len(ds) == 1)
+        assert (4, "Configure runner…") in [g[:2] for g in await lenses(client, doc.uri)]
+        refreshes = client.code_lens_refreshes  # type: ignore[attr-defined]
+        client.set_configuration(RUNNER, section="taskdroid")
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+        for _ in range(500):
+            if client.code_lens_refreshes > refreshes:  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.01)
+        assert client.code_lens_refreshes > refreshes  # type: ignore[attr-defined]
+        got = [g[:2] for g in await lenses(client, doc.uri)]
+        assert (4, "▶ Run backend-dev") in got and (4, "Configure runner…") not in got
+        doc.close()
