@@ -92,7 +92,9 @@ CODES: dict[str, CodeInfo] = {
         _C("TD043", "empty-field", _W, "a Droid, Dependencies or timestamp field with no value"),
         _C("TD050", "unknown-requirement", _W, "a reference to a requirement the spec lacks"),
         _C("TD051", "uncovered-requirement", _I, "a requirement that no task references"),
-        _C("TD090", "file-too-large", _W, "a file too large to analyse (one diagnostic, no checks)"),
+        _C(
+            "TD090", "file-too-large", _W, "a file too large to analyse (one diagnostic, no checks)"
+        ),
         _C("DR001", "missing-front-matter", _E, "a droid file without YAML front matter"),
         _C("DR002", "invalid-yaml", _E, "front matter that is not valid YAML or not a mapping"),
         _C("DR003", "missing-name", _E, "front matter without name"),

@@ -121,7 +121,11 @@ def capabilities(droid: DroidDocument, extra_tools: Iterable[str] = ()) -> Capab
     execute = ""
     for e in entries:
         base = _base(e)
-        if base in EDIT_TOOLS or e == "edit" or (base.startswith("mcp__") and _MCP_WRITE.search(base.rsplit("__", 1)[-1].lower())):
+        if (
+            base in EDIT_TOOLS
+            or e == "edit"
+            or (base.startswith("mcp__") and _MCP_WRITE.search(base.rsplit("__", 1)[-1].lower()))
+        ):
             can_edit = True
         elif e in extra or base in extra:
             unknown = True
@@ -154,9 +158,14 @@ def _disallowed(value: object) -> frozenset[str]:
 
 # -- terms ----------------------------------------------------------------------------------------
 
-_STOP = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has", "have", "if", "in", "into", "is", "it", "its", "not", "of", "on", "or", "so", "than", "that", "the", "their", "then", "there", "these", "this", "to", "was", "were", "when", "which", "while", "will", "with", "within", "without", "you", "your", "all", "any", "each", "every", "other", "only", "also", "use", "uses", "used", "using", "via", "per", "new", "add", "should", "must", "may", "make", "makes", "task", "tasks", "file", "files", "todo", "etc", "e", "g", "i", "e", "md"]
-)
+_STOP = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has",
+    "have", "if", "in", "into", "is", "it", "its", "not", "of", "on", "or", "so", "than", "that",
+    "the", "their", "then", "there", "these", "this", "to", "was", "were", "when", "which", "while",
+    "will", "with", "within", "without", "you", "your", "all", "any", "each", "every", "other",
+    "only", "also", "use", "uses", "used", "using", "via", "per", "new", "add", "should", "must",
+    "may", "make", "makes", "task", "tasks", "file", "files", "todo", "etc", "md",
+))  # fmt: skip
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 #: what a file extension says about the work (the extension itself is a term too)
