@@ -12,6 +12,7 @@ from taskdroid.core.droid_rank import (
     capabilities,
     reason,
     stem,
+    suggest,
     task_terms,
     tokenize,
 )
@@ -317,3 +318,29 @@ def test_td026_plan_mode_agent(tmp_path):
     (d,) = [d for d in ws.diagnostics(path) if d.code == "TD026"]
     assert "permissionMode: plan" in d.message
     assert d.related[0].range.start.line == 3
+
+
+# -- suggestions -------------------------------------------------------------------------------------
+
+
+def test_suggest_puts_droids_that_can_edit_first_when_files_change(tmp_path):
+    ws = workspace(tmp_path)
+    review = "- [ ] 1 Review and fix the security bugs in the auth code changes\n"
+    doc = ws.set_task_text(str(tmp_path / "tasks.md"), review)
+    task = next(iter(doc.located_tasks())).task
+    got = suggest(ws.droid_ranker(), task)
+    assert got[0].name == "code-reviewer"  # no Files: the best words win
+    assert got[0].reason.startswith("name matches code, reviewer") and len(got) <= 3
+    doc = ws.set_task_text(str(tmp_path / "tasks.md"), review + "  - **Files**: `src/auth.ts`\n")
+    task = next(iter(doc.located_tasks())).task
+    got = suggest(ws.droid_ranker(), task)
+    names = [s.name for s in got]
+    assert "code-reviewer" not in names[:-1]  # with Files to change, it comes last if at all
+    assert all(s.score > 0 and s.reason for s in got)
+    assert "read-only" in next(s.reason for s in got if s.name == "code-reviewer")
+
+
+def test_suggest_offers_nothing_when_no_word_matches(tmp_path):
+    ws = workspace(tmp_path)
+    doc = ws.set_task_text(str(tmp_path / "tasks.md"), "- [ ] 1 Quarterly numbers\n")
+    assert suggest(ws.droid_ranker(), next(iter(doc.located_tasks())).task) == []

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from taskdroid.core.checks.task_local import file_entries
@@ -383,26 +383,44 @@ class DroidRanker:
                 entry.weight[t] = idf * x * (K1 + 1.0) / (x + K1)
                 entry.where[t] = (best[t][1], best[t][2])
             self.entries.append(entry)
+        self._by_name = {e.name: e for e in self.entries}
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def rank(self, query: dict[str, float]) -> list[Match]:
-        """Every droid, best first (ties by name); a droid no query term matches scores 0."""
-        out: list[Match] = []
+    def rank(self, query: dict[str, float], explain: int = 3) -> list[Match]:
+        """Every droid, best first (ties by name); a droid no query term matches scores 0. The
+        first ``explain`` carry the matching terms (best first) for :func:`reason`; the others'
+        ``terms`` are empty (working them out for every droid costs more than the ranking)."""
+        items = list(query.items())
+        scored: list[tuple[float, str, _Entry]] = []
         for e in self.entries:
+            weight = e.weight
             score = 0.0
-            hits: list[tuple[float, str]] = []
-            for term, qw in query.items():
-                w = e.weight.get(term)
+            for term, qw in items:
+                w = weight.get(term)
                 if w:
                     score += qw * w
-                    hits.append((qw * w, term))
-            hits.sort(key=lambda h: (-h[0], h[1]))
-            terms = tuple((t, *e.where[t]) for _s, t in hits)
-            out.append(Match(e.name, score, terms, e.caps))
-        out.sort(key=lambda m: (-m.score, m.name))
-        return out
+            scored.append((score, e.name, e))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return [
+            Match(name, score, _terms(e, items) if i < explain and score > 0 else (), e.caps)
+            for i, (score, name, e) in enumerate(scored)
+        ]
+
+    def explained(self, m: Match, query: dict[str, float]) -> Match:
+        """``m`` with its matching terms (for a match ``rank`` did not explain)."""
+        if m.terms or m.score <= 0:
+            return m
+        e = self._by_name.get(m.name)
+        return replace(m, terms=_terms(e, list(query.items()))) if e is not None else m
+
+
+def _terms(e: _Entry, items: list[tuple[str, float]]) -> tuple[tuple[str, str, str], ...]:
+    hits = sorted(
+        ((qw * e.weight[t], t) for t, qw in items if t in e.weight), key=lambda h: (-h[0], h[1])
+    )
+    return tuple((t, *e.where[t]) for _s, t in hits)
 
 
 # -- the reason ------------------------------------------------------------------------------------
@@ -461,7 +479,11 @@ def suggest(ranker: DroidRanker, task: Task, limit: int = TOP) -> list[Suggestio
     change."""
     files = task_files(task)
     needs_edit = bool(files)
-    matches = [m for m in ranker.rank(task_terms(task, files)) if m.score > 0]
+    query = task_terms(task, files)
+    matches = [m for m in ranker.rank(query, explain=0) if m.score > 0]
     if needs_edit:
         matches.sort(key=lambda m: m.caps.can_edit is False)  # stable: score order otherwise
-    return [Suggestion(m.name, m.score, reason(m, needs_edit)) for m in matches[:limit]]
+    return [
+        Suggestion(m.name, m.score, reason(ranker.explained(m, query), needs_edit))
+        for m in matches[:limit]
+    ]
