@@ -359,7 +359,7 @@ class DroidRanker:
             for term in {t for f in _FIELDS for t, _w in fs[f]}:
                 df[term] = df.get(term, 0) + 1
         self.entries: list[_Entry] = []
-        #: name -> what the droid's tools can do (TD026 reads it)
+        #: name -> what the droid's tools can do
         self.caps: dict[str, Capabilities] = {name: caps for name, caps, _fs in docs}
         for name, caps, fs in docs:
             entry = _Entry(name, caps)

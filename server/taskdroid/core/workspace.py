@@ -25,7 +25,7 @@ from taskdroid.core.discovery import (
     personal_droid_files,
 )
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
-from taskdroid.core.droid_rank import DroidRanker
+from taskdroid.core.droid_rank import Capabilities, DroidRanker, capabilities
 from taskdroid.core.droids import (
     DroidDocument,
     duplicate_droid_diagnostics,
@@ -74,6 +74,8 @@ class Workspace:
         self._droid_index: dict[str, DroidDocument] | None = None
         #: the droid index a ranker was built from, and the ranker (docs/language.md §11)
         self._ranker: tuple[dict[str, DroidDocument], DroidRanker] | None = None
+        #: the droid index capabilities were computed for, and name -> capabilities (TD026)
+        self._caps: tuple[dict[str, DroidDocument], dict[str, Capabilities | None]] | None = None
         self._dup: dict[str, list[Diagnostic]] | None = None
         self._personal_loaded = not personal
         self._id_index: dict[int, tuple[TaskDocument, dict[str, Located]]] = {}
@@ -376,6 +378,18 @@ class Workspace:
         if self._ranker is None or self._ranker[0] is not index:
             self._ranker = (index, DroidRanker(index.values(), self.settings.extraTools))
         return self._ranker[1]
+
+    def droid_capabilities(self, name: str) -> Capabilities | None:
+        """What the droid ``name`` can do to files (None: no such droid), cached until the droids
+        change."""
+        index = self.droid_index()
+        if self._caps is None or self._caps[0] is not index:
+            self._caps = (index, {})
+        cache = self._caps[1]
+        if name not in cache:
+            d = index.get(name)
+            cache[name] = capabilities(d, self.settings.extraTools) if d is not None else None
+        return cache[name]
 
     def _duplicates(self) -> dict[str, list[Diagnostic]]:
         """DR007, per project: droids of nested projects (each with its own .factory/.claude or

@@ -20,7 +20,7 @@ from taskdroid.core.checks.task_local import file_entries
 from taskdroid.core.depgraph import DependencyGraph
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
-from taskdroid.core.droid_rank import DroidRanker
+from taskdroid.core.droid_rank import Capabilities
 from taskdroid.core.model import Ref, Status, droid_name
 from taskdroid.core.suggest import closest
 from taskdroid.core.text import Range
@@ -60,7 +60,7 @@ class Workspace(Protocol):
 
     def droid_names(self) -> list[str]: ...
 
-    def droid_ranker(self) -> DroidRanker: ...
+    def droid_capabilities(self, name: str) -> Capabilities | None: ...
 
     def relpath(self, path: str) -> str | None: ...
 
@@ -320,7 +320,7 @@ def _check_fit(ws, t, f, out: list[Proto]) -> None:
     if not name:
         return
     droid = ws.resolve_droid(name)
-    caps = ws.droid_ranker().caps.get(name)
+    caps = ws.droid_capabilities(name)
     if droid is None or caps is None or caps.can_edit is not False:
         return
     idx = f.value.find(name)
