@@ -42,6 +42,10 @@ docs/language.md §14 lists what is applied; the fixes it does not list (TD020, 
 are offered but not preferred either: a droid name guessed from a typo chooses which agent runs,
 a priority guess changes the plan's order, front matter and names are invented content.
 
+The "Assign droid <name>" suggestions of docs/language.md §11 belong to no diagnostic (a task
+without a droid is not a mistake): the language server offers them (``lsp/droidfit.py``), never as
+preferred, so ``check --fix`` never applies them.
+
 Fixes that touch more than this document's text stay in the language server, which knows what
 the client can do: *create the missing droid* (TD020, a new file) and *rename the file* (DR006).
 A **deferred** fix has no edits yet but a description (``Fix.deferred``, a JSON-able dict with an
