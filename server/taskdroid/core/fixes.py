@@ -182,9 +182,7 @@ class Fixer:
         return self.line(rng.start.line)[rng.start.character : rng.end.character]
 
     @staticmethod
-    def replace(
-        title: str, d: Diagnostic, rng: Range, new: str, preferred: bool = True
-    ) -> Fix:
+    def replace(title: str, d: Diagnostic, rng: Range, new: str, preferred: bool = True) -> Fix:
         return Fix(title, (TextEdit(rng, new),), preferred, d)
 
     def remove(self, title: str, d: Diagnostic, rng: Range, preferred: bool = True) -> Fix:
@@ -301,7 +299,9 @@ class Fixer:
             line = self.line(loc.line)
             start = len(line[:here].rstrip(" \t"))
             out.append(
-                self.remove(f"Remove `{token}`", d, Range.of(loc.line, start, d.range.end.character))
+                self.remove(
+                    f"Remove `{token}`", d, Range.of(loc.line, start, d.range.end.character)
+                )
             )
         marker = t.marker_span
         out.append(
@@ -396,9 +396,7 @@ class Fixer:
         """The requirement a reference most likely means: one fix per suggestion, preferred
         only when there is exactly one."""
         many = [str(s) for s in (d.data or {}).get("suggestions") or [] if s]
-        return [
-            self.replace(f"Change to `{s}`", d, d.range, s, len(many) == 1) for s in many
-        ]
+        return [self.replace(f"Change to `{s}`", d, d.range, s, len(many) == 1) for s in many]
 
     def td032(self, d: Diagnostic) -> list[Fix]:
         path = (d.data or {}).get("path") or self.text(d.range)

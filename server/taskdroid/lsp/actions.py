@@ -14,7 +14,8 @@ On a task (the innermost task around the start of the range): "Mark as pending /
 completed / blocked" (kind ``refactor.rewrite``, the edit of docs/language.md §5) and, when it has a droid
 and an ID, "Run droid <name> on task <id>" (the ``taskdroid.runTask`` command, kind ``""``) when
 the droid is in the index and a runner is configured ("Configure runner…" when none is, nothing
-for an unknown droid: :mod:`taskdroid.lsp.runlens`); on a task without a droid, "Assign droid <name>" quick fixes (:mod:`taskdroid.lsp.droidfit`).
+for an unknown droid: :mod:`taskdroid.lsp.runlens`); on a task without a droid, "Assign droid
+<name>" quick fixes (:mod:`taskdroid.lsp.droidfit`).
 
 Quick fixes are computed from the server's own diagnostics of the current text (clients do not
 all send diagnostics back with their ``data``), for the diagnostics that overlap the range. Edits

@@ -2,8 +2,9 @@
 
 * on each task with an ID: "▶ Run <droid>" (``taskdroid.runTask``) when it names a droid of the
   index and is neither completed nor cancelled — "Configure runner…" instead when no runner is
-  configured, nothing for an unknown droid (see :mod:`taskdroid.lsp.runlens`) — and its next status (``taskdroid.setStatus``): pending → in
-  progress, in progress → completed, blocked → in progress;
+  configured, nothing for an unknown droid (see :mod:`taskdroid.lsp.runlens`) — and its next
+  status (``taskdroid.setStatus``): pending → in progress, in progress → completed, blocked → in
+  progress;
 * on each section heading (level 2 or deeper) with tasks below it: ``done/total done, n blocked``
   (a label; its command does nothing), and ``▶ Run ready (n)`` when n > 0 ready tasks under it
   name a droid (``taskdroid.runReady`` on that section, see :mod:`taskdroid.lsp.runready`).

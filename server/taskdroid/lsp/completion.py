@@ -2,8 +2,9 @@
 
 Task files: markers after ``- [``, the next free task ID after a marker, field keys on a nested
 bullet, droid names after ``**Droid**:`` (those that fit the task best first), task IDs in
-Dependencies (``file.md#`` for another file) and in a ``(depends on …)`` group. Droid files: front matter keys, tool names, and the values of
-``model``, ``location``, ``reasoningEffort`` and a few other keys.
+Dependencies (``file.md#`` for another file) and in a ``(depends on …)`` group. Droid files:
+front matter keys, tool names, and the values of ``model``, ``location``, ``reasoningEffort`` and
+a few other keys.
 
 Trigger characters: ``[`` (markers), ``:`` and space (after a field key or a marker), ``,`` (the
 next dependency or tool), ``#`` (a task of another file) and ``*`` (a field key).
