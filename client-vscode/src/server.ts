@@ -43,6 +43,10 @@ export const CANCEL_RUN = 'taskdroid.cancelRun';
 export const SET_STATUS = 'taskdroid.setStatus';
 export const NEXT_TASKS = 'taskdroid.nextTasks';
 export const CREATE_DROID = 'taskdroid.createDroid';
+/** Offered by the server in place of a run when no runner is configured: opens the setting here. */
+export const CONFIGURE_RUNNER = 'taskdroid.configureRunner';
+/** Lenses and actions withheld in an untrusted workspace (no droid runs there). */
+const RUN_COMMANDS: ReadonlySet<string> = new Set([RUN_TASK, RUN_READY, CONFIGURE_RUNNER]);
 
 export type ServerState = 'starting' | 'running' | 'stopped' | 'failed';
 
@@ -359,6 +363,11 @@ export class ServerManager implements vscode.Disposable {
           configuration: (params: ConfigurationParams, token, next) => this.configuration(params, token, next),
         },
         executeCommand: async (command, args, next) => {
+          if (command === CONFIGURE_RUNNER) {
+            // the setting lives in VS Code: open it rather than asking the server to explain
+            await vscode.commands.executeCommand('workbench.action.openSettings', 'taskdroid.runner.command');
+            return undefined;
+          }
           if ((command === RUN_TASK || command === RUN_READY) && !vscode.workspace.isTrusted) {
             void vscode.window.showWarningMessage(
               'taskdroid: droid runs are disabled in an untrusted workspace (Restricted Mode). Trust the workspace to run droids.',
@@ -386,7 +395,7 @@ export class ServerManager implements vscode.Disposable {
           if (!lenses || vscode.workspace.isTrusted) {
             return lenses;
           }
-          return lenses.filter((l) => l.command?.command !== RUN_TASK && l.command?.command !== RUN_READY);
+          return lenses.filter((l) => !RUN_COMMANDS.has(l.command?.command ?? ''));
         },
         provideCodeActions: async (document, range, context, token, next) => {
           const actions = await next(document, range, context, token);
@@ -395,7 +404,7 @@ export class ServerManager implements vscode.Disposable {
           }
           return actions.filter((a) => {
             const cmd = a instanceof vscode.CodeAction ? a.command?.command : a.command;
-            return cmd !== RUN_TASK;
+            return !RUN_COMMANDS.has(cmd ?? '');
           });
         },
       },

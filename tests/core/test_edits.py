@@ -15,6 +15,7 @@ from taskdroid.core.edits import (
     EditError,
     TextEdit,
     apply_edits,
+    field_edits,
     find_task,
     format_timestamp,
     parse_status,
@@ -662,3 +663,23 @@ def test_status_change_properties(text, pick, status, note):
     assert (
         apply_edits(new, status_edits(new, new_doc, new_locs[i], status, note=note, now=NOW)) == new
     )
+
+
+# -- field_edits (the "Assign droid" edit, docs/language.md §11) ---------------------------------
+
+
+def test_field_edits_add_a_field_in_the_file_style_and_nothing_else():
+    text = "## 1. A\r\n- [~] 1.1 Work 🔄\r\n  * **Files:** `a.py`\r\n- [ ] 1.2 Next\r\n"
+    edits = field_edits(text, None, "1.1", [("Droid", "db-migrator")])
+    new = apply_edits(text, edits)
+    # the task's bullet and `**Key:**` style, CRLF kept; no In Progress field, no marker change
+    assert new == (
+        "## 1. A\r\n- [~] 1.1 Work 🔄\r\n  * **Files:** `a.py`\r\n  * **Droid:** db-migrator\r\n"
+        "- [ ] 1.2 Next\r\n"
+    )
+
+
+def test_field_edits_fill_an_empty_field():
+    text = "- [ ] 1 Work\n  - **Droid**:\n  - **Files**: a.py\n"
+    new = apply_edits(text, field_edits(text, None, "1", [("Droid", "api-builder")]))
+    assert new == "- [ ] 1 Work\n  - **Droid**: api-builder\n  - **Files**: a.py\n"

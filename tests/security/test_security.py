@@ -185,6 +185,11 @@ WRITE_SITES = {
     # the server: a new droid file (exclusive create) when the client cannot create files …
     ("lsp/commands.py", "_write_new", "os.makedirs"),
     ("lsp/commands.py", "_write_new", "open('x')"),
+    # … the user's own config file, created (exclusively, comments only) by
+    # taskdroid.configureRunner when the client can show it: its path comes from XDG_CONFIG_HOME /
+    # HOME, never from the workspace …
+    ("lsp/runlens.py", "_ensure_file", "os.makedirs"),
+    ("lsp/runlens.py", "_ensure_file", "open('x')"),
     # … and the log file named by `taskdroid lsp --log-file` (the command line)
     ("lsp/main.py", "_setup_logging", "logging.FileHandler"),
 }

@@ -77,6 +77,12 @@ CODES: dict[str, CodeInfo] = {
         _C("TD023", "blocked-without-reason", _W, "a blocked task that does not say why"),
         _C("TD024", "invalid-timestamp", _W, "a timestamp field that does not parse"),
         _C("TD025", "timestamp-order", _W, "Completed earlier than Started / In Progress"),
+        _C(
+            "TD026",
+            "droid-cannot-edit",
+            _W,
+            "a task whose Files must change is assigned a droid that cannot edit files",
+        ),
         _C("TD030", "unknown-priority", _W, "a section priority that is not a known priority"),
         _C("TD031", "missing-file", _I, "a completed task's Files entry does not exist"),
         _C("TD032", "prohibited-path", _W, "Files names .env or a path under .git/"),
@@ -86,7 +92,9 @@ CODES: dict[str, CodeInfo] = {
         _C("TD043", "empty-field", _W, "a Droid, Dependencies or timestamp field with no value"),
         _C("TD050", "unknown-requirement", _W, "a reference to a requirement the spec lacks"),
         _C("TD051", "uncovered-requirement", _I, "a requirement that no task references"),
-        _C("TD090", "file-too-large", _W, "a file too large to analyse (one diagnostic, no checks)"),
+        _C(
+            "TD090", "file-too-large", _W, "a file too large to analyse (one diagnostic, no checks)"
+        ),
         _C("DR001", "missing-front-matter", _E, "a droid file without YAML front matter"),
         _C("DR002", "invalid-yaml", _E, "front matter that is not valid YAML or not a mapping"),
         _C("DR003", "missing-name", _E, "front matter without name"),

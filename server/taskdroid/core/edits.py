@@ -222,7 +222,7 @@ def field_edits(
     doc = _current(text, doc, aliases)
     loc = _resolve(doc, task)
     editor = _Editor(text, split_lines(text), split_lines_keepends(text), doc, loc)
-    return editor.set_fields([(k.strip(), v.strip()) for k, v in fields])
+    return editor.set_fields([(k.strip(), _clean(v) or "") for k, v in fields])
 
 
 def _clean(note: str | None) -> str | None:

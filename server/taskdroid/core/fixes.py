@@ -42,6 +42,10 @@ docs/language.md §14 lists what is applied; the fixes it does not list (TD020, 
 are offered but not preferred either: a droid name guessed from a typo chooses which agent runs,
 a priority guess changes the plan's order, front matter and names are invented content.
 
+The "Assign droid <name>" suggestions of docs/language.md §11 belong to no diagnostic (a task
+without a droid is not a mistake): the language server offers them (``lsp/droidfit.py``), never as
+preferred, so ``check --fix`` never applies them.
+
 Fixes that touch more than this document's text stay in the language server, which knows what
 the client can do: *create the missing droid* (TD020, a new file) and *rename the file* (DR006).
 A **deferred** fix has no edits yet but a description (``Fix.deferred``, a JSON-able dict with an
@@ -185,9 +189,7 @@ class Fixer:
         return self.line(rng.start.line)[rng.start.character : rng.end.character]
 
     @staticmethod
-    def replace(
-        title: str, d: Diagnostic, rng: Range, new: str, preferred: bool = True
-    ) -> Fix:
+    def replace(title: str, d: Diagnostic, rng: Range, new: str, preferred: bool = True) -> Fix:
         return Fix(title, (TextEdit(rng, new),), preferred, d)
 
     def remove(self, title: str, d: Diagnostic, rng: Range, preferred: bool = True) -> Fix:
@@ -304,7 +306,9 @@ class Fixer:
             line = self.line(loc.line)
             start = len(line[:here].rstrip(" \t"))
             out.append(
-                self.remove(f"Remove `{token}`", d, Range.of(loc.line, start, d.range.end.character))
+                self.remove(
+                    f"Remove `{token}`", d, Range.of(loc.line, start, d.range.end.character)
+                )
             )
         marker = t.marker_span
         out.append(
@@ -399,9 +403,7 @@ class Fixer:
         """The requirement a reference most likely means: one fix per suggestion, preferred
         only when there is exactly one."""
         many = [str(s) for s in (d.data or {}).get("suggestions") or [] if s]
-        return [
-            self.replace(f"Change to `{s}`", d, d.range, s, len(many) == 1) for s in many
-        ]
+        return [self.replace(f"Change to `{s}`", d, d.range, s, len(many) == 1) for s in many]
 
     def td032(self, d: Diagnostic) -> list[Fix]:
         path = (d.data or {}).get("path") or self.text(d.range)

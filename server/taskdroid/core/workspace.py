@@ -25,6 +25,7 @@ from taskdroid.core.discovery import (
     personal_droid_files,
 )
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
+from taskdroid.core.droid_rank import Capabilities, DroidRanker, capabilities
 from taskdroid.core.droids import (
     DroidDocument,
     duplicate_droid_diagnostics,
@@ -71,6 +72,10 @@ class Workspace:
         self._graph: DependencyGraph | None = None
         self._graph_key: tuple | None = None
         self._droid_index: dict[str, DroidDocument] | None = None
+        #: the droid index a ranker was built from, and the ranker (docs/language.md §11)
+        self._ranker: tuple[dict[str, DroidDocument], DroidRanker] | None = None
+        #: the droid index capabilities were computed for, and name -> capabilities (TD026)
+        self._caps: tuple[dict[str, DroidDocument], dict[str, Capabilities | None]] | None = None
         self._dup: dict[str, list[Diagnostic]] | None = None
         self._personal_loaded = not personal
         #: bumped when what cross-file checks depend on changes (see chunk_ref_protos)
@@ -374,6 +379,26 @@ class Workspace:
 
     def droid_names(self) -> list[str]:
         return sorted(self.droid_index())
+
+    def droid_ranker(self) -> DroidRanker:
+        """The droids of the index as a BM25F index (docs/language.md §11 "Droid suggestion and
+        fit"), built again only when the droids changed."""
+        index = self.droid_index()
+        if self._ranker is None or self._ranker[0] is not index:
+            self._ranker = (index, DroidRanker(index.values(), self.settings.extraTools))
+        return self._ranker[1]
+
+    def droid_capabilities(self, name: str) -> Capabilities | None:
+        """What the droid ``name`` can do to files (None: no such droid), cached until the droids
+        change."""
+        index = self.droid_index()
+        if self._caps is None or self._caps[0] is not index:
+            self._caps = (index, {})
+        cache = self._caps[1]
+        if name not in cache:
+            d = index.get(name)
+            cache[name] = capabilities(d, self.settings.extraTools) if d is not None else None
+        return cache[name]
 
     def _duplicates(self) -> dict[str, list[Diagnostic]]:
         """DR007, per project: droids of nested projects (each with its own .factory/.claude or

@@ -11,11 +11,13 @@ to the droid's name* (a ``RenameFile`` edit, for clients that rename files). Nei
 preferred; the command line never applies them.
 
 On a task (the innermost task around the start of the range): "Mark as pending / in progress /
-completed / blocked" (kind ``refactor.rewrite``, the edit of docs/language.md §5), when it has a droid
-and an ID, "Run droid <name> on task <id>" (the ``taskdroid.runTask`` command, kind ``""``), and
-on a task that is not done and has no ``**Verify**`` field, "Add Verify command" (kind
-``refactor.rewrite``: an empty ``**Verify**`` field, two backticks to write the command
-between, in the task's style; docs/language.md §11).
+completed / blocked" (kind ``refactor.rewrite``, the edit of docs/language.md §5); when it has a
+droid and an ID, "Run droid <name> on task <id>" (the ``taskdroid.runTask`` command, kind ``""``)
+when the droid is in the index and a runner is configured ("Configure runner…" when none is,
+nothing for an unknown droid: :mod:`taskdroid.lsp.runlens`); on a task without a droid, "Assign
+droid <name>" quick fixes (:mod:`taskdroid.lsp.droidfit`); and on a task that is not done and has
+no ``**Verify**`` field, "Add Verify command" (kind ``refactor.rewrite``: an empty ``**Verify**``
+field, two backticks to write the command between, in the task's style; docs/language.md §11).
 
 Quick fixes are computed from the server's own diagnostics of the current text (clients do not
 all send diagnostics back with their ``data``), for the diagnostics that overlap the range. Edits
@@ -38,6 +40,7 @@ from pygls.uris import from_fs_path
 
 from taskdroid.core.diagnostics import Diagnostic, Severity
 from taskdroid.core.text import Range
+from taskdroid.lsp import droidfit, runlens
 from taskdroid.lsp.commands import (
     CREATE_DROID,
     create_file_edit,
@@ -264,7 +267,9 @@ def collect(
         except Exception:
             log.exception("diagnostics of %s failed", ctx.path)
             diags = []
-    fx = fixes.Fixer(ctx.lines.text, task_doc=ctx.task_doc, droid_doc=ctx.droid_doc, lines=ctx.lines)
+    fx = fixes.Fixer(
+        ctx.lines.text, task_doc=ctx.task_doc, droid_doc=ctx.droid_doc, lines=ctx.lines
+    )
     for d in diags:
         if not _overlaps(d.range, rng):
             continue
@@ -276,6 +281,9 @@ def collect(
         except Exception:
             log.exception("quick fix for %s failed", d.code)
     if ctx.task_doc is not None:
+        loc = ctx.task_doc.task_at_line(rng.start.line)
+        for title, lazy in droidfit.assign_actions(ctx.project.ws, loc):
+            out.append(Action(title, QUICKFIX, lazy=lazy))
         out.extend(task_actions(ctx, rng))
     return out
 
@@ -309,16 +317,23 @@ def task_actions(ctx: DocContext, rng: Range) -> list[Action]:
                 lazy={"op": "status", "status": value, **key},
             )
         )
-    if t.droid and t.id:
+    if t.droid and t.id and ctx.project.ws.resolve_droid(t.droid) is not None:
+        # an unknown droid (TD020) gets its quick fixes, not a run that must fail
+        if ctx.project.ws.settings.runner.command:
+            title, command, args = (
+                f"Run droid {t.droid} on task {t.id}",
+                RUN_TASK,
+                [{"uri": ctx.uri, "taskId": t.id}],
+            )
+        else:
+            title, command, args = (
+                runlens.CONFIGURE_TITLE,
+                runlens.CONFIGURE_RUNNER,
+                [{"uri": ctx.uri}],
+            )
         out.append(
             Action(
-                f"Run droid {t.droid} on task {t.id}",
-                RUN_KIND,
-                command=types.Command(
-                    title=f"Run droid {t.droid} on task {t.id}",
-                    command=RUN_TASK,
-                    arguments=[{"uri": ctx.uri, "taskId": t.id}],
-                ),
+                title, RUN_KIND, command=types.Command(title=title, command=command, arguments=args)
             )
         )
     done = t.status in (model.Status.COMPLETED, model.Status.CANCELLED)
@@ -363,13 +378,13 @@ def lazy_edit(
             edits = core_edits.status_edits(text, doc, loc, model.Status(str(data.get("status"))))
         elif op == "field":
             edits = fixes.deferred_edits(text, doc, data)
+        elif op == droidfit.ASSIGN_OP:
+            edits = droidfit.assign_edits(text, doc, data)
         else:
             raise core_edits.EditError(f"unknown action {op!r}")
     except (core_edits.EditError, ValueError) as e:
         raise RequestFailed(str(e)) from None
     return to_workspace_edit(server, ctx.uri, ctx.lines, _version(server, ctx), edits)
-
-
 
 
 # -- quick fixes that create or rename files (server only) -----------------------------------------

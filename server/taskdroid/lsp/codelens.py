@@ -1,16 +1,19 @@
 """Code lens (docs/language.md §8) in task files.
 
-* on each task with an ID: "▶ Run <droid>" (``taskdroid.runTask``) when it names a droid and is
-  neither completed nor cancelled, and its next status (``taskdroid.setStatus``): pending → in
-  progress, in progress → completed, blocked → in progress; on a task with a ``**Last Run**``,
-  "Open log" and, when it is completed, "↻ Re-run <droid>" (see :mod:`taskdroid.lsp.runrecord`);
+* on each task with an ID: "▶ Run <droid>" (``taskdroid.runTask``) when it names a droid of the
+  index and is neither completed nor cancelled — "Configure runner…" instead when no runner is
+  configured, nothing for an unknown droid (see :mod:`taskdroid.lsp.runlens`) — and its next
+  status (``taskdroid.setStatus``): pending → in progress, in progress → completed, blocked → in
+  progress; on a task with a ``**Last Run**``, "Open log" and, when it is completed and its droid
+  can run, "↻ Re-run <droid>" (see :mod:`taskdroid.lsp.runrecord`);
 * on each section heading (level 2 or deeper) with tasks below it: ``done/total done, n blocked``
   (a label; its command does nothing), and ``▶ Run ready (n)`` when n > 0 ready tasks under it
   name a droid (``taskdroid.runReady`` on that section, see :mod:`taskdroid.lsp.runready`).
 
-Lenses depend only on the document's own text and are cheap, so they come complete (no
-``codeLens/resolve``). After each analysis of an open task file whose text changed, clients that
-support it are asked to re-request them (``workspace/codeLens/refresh``, coalesced).
+Lenses depend on the document's own text and on the project's run gate (its droid names and
+whether a runner is configured), and are cheap, so they come complete (no ``codeLens/resolve``).
+After each analysis of an open task file whose text changed, and when the gate changes, clients
+that support it are asked to re-request them (``workspace/codeLens/refresh``, coalesced).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from lsprotocol import types
 
 from taskdroid.core.text import Range
-from taskdroid.lsp import runready, runrecord
+from taskdroid.lsp import runlens, runready, runrecord
 from taskdroid.lsp.convert import ChunkLines, ChunkPieces, RawJSON
 from taskdroid.lsp.deferred import query
 from taskdroid.lsp.deferred import requirement_views as rv
@@ -92,8 +95,12 @@ def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]
             parent[4] += blocked
 
     feature = server.get_feature(CodeLensFeature) or CodeLensFeature()
+    gate = runlens.gate(server, ctx.project)
     pieces = feature.pieces.get(
-        ctx.uri, doc.chunks, (conv.encoding,), lambda c: _chunk_lenses(server, ctx.uri, c)
+        ctx.uri,
+        doc.chunks,
+        (conv.encoding, gate),
+        lambda c: _chunk_lenses(server, ctx.uri, c, gate),
     )
     for chunk, (task_lenses, stats) in zip(doc.chunks, pieces, strict=True):
         out.extend(task_lenses)
@@ -122,13 +129,15 @@ def code_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]
                 top[4] += obj == "blocked"
     while stack:
         close()
-    out.extend(_ready_lenses(server, ctx))
+    out.extend(_ready_lenses(server, ctx, gate))
     return out
 
 
-def _ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
+def _ready_lenses(
+    server: TaskdroidServer, ctx: DocContext, gate: runlens.RunGate
+) -> list[dict[str, Any]]:
     """``▶ Run ready (n)`` on section headings (§7, queued runs): see :mod:`taskdroid.lsp.runready`."""
-    return runready.ready_lenses(server, ctx)
+    return runready.ready_lenses(server, ctx, gate)
 
 
 def _lens(rng: dict, title: str, command: str, arguments: list | None = None) -> dict[str, Any]:
@@ -139,11 +148,11 @@ def _lens(rng: dict, title: str, command: str, arguments: list | None = None) ->
 
 
 def _chunk_lenses(
-    server: TaskdroidServer, uri: str, chunk
+    server: TaskdroidServer, uri: str, chunk, gate: runlens.RunGate
 ) -> tuple[list[dict], list[tuple[int, str | None]]]:
     """The task lenses of one chunk and (line, status) of each of its tasks (cached by the
-    chunk's parse, line, the encoding and the uri in ``code_lenses``: typing re-converts only the
-    chunk touched)."""
+    chunk's parse, line, the encoding, the run gate and the uri in ``code_lenses``: typing
+    re-converts only the chunk touched)."""
     conv = server.conv
     lines = ChunkLines(chunk)
     lenses: list[dict] = []
@@ -155,6 +164,8 @@ def _chunk_lenses(
         if not task.id:
             continue
         droid = task.droid if status not in ("completed", "cancelled") else None
+        if droid is not None and droid not in gate.droids:
+            droid = None  # TD020: running it can only fail; its quick fixes help instead
         nxt = _NEXT.get(status or "")
         recorded = runrecord.last_run_field(task) is not None
         if droid is None and nxt is None and not recorded:
@@ -162,12 +173,13 @@ def _chunk_lenses(
         span = task.marker_span
         rng = conv.range_json(lines, Range.of(line, span.start, span.end))  # type: ignore[arg-type]
         if droid:
-            lenses.append(_lens(rng, f"▶ Run {droid}", RUN_TASK, [{"uri": uri, "taskId": task.id}]))
+            lenses.append(_lens(rng, *gate.task_command(uri, task.id, droid)))
         if nxt is not None:
             args = [{"uri": uri, "taskId": task.id, "status": nxt[0]}]
             lenses.append(_lens(rng, nxt[1], SET_STATUS, args))
         if recorded:
-            lenses.extend(runrecord.record_lenses(rng, uri, task))
+            can_run = gate.configured and task.droid in gate.droids
+            lenses.extend(runrecord.record_lenses(rng, uri, task, can_run))
     return lenses, stats
 
 

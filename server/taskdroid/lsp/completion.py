@@ -1,10 +1,11 @@
 """Completion (docs/language.md §8).
 
 Task files: markers after ``- [``, the next free task ID after a marker, field keys on a nested
-bullet, droid names after ``**Droid**:``, task IDs in Dependencies (``file.md#`` for another file)
-and in a ``(depends on …)`` group, effort levels after ``**Effort**:`` and the models the droids
-name after ``**Model**:`` (docs/language.md §11). Droid files: front matter keys, tool names, and the values of
-``model``, ``location``, ``reasoningEffort`` and a few other keys.
+bullet, droid names after ``**Droid**:`` (those that fit the task best first), task IDs in
+Dependencies (``file.md#`` for another file) and in a ``(depends on …)`` group, effort levels
+after ``**Effort**:`` and the models the droids name after ``**Model**:`` (docs/language.md §11).
+Droid files: front matter keys, tool names, and the values of ``model``, ``location``,
+``reasoningEffort`` and a few other keys.
 
 Trigger characters: ``[`` (markers), ``:`` and space (after a field key or a marker), ``,`` (the
 next dependency or tool), ``#`` (a task of another file) and ``*`` (a field key).
@@ -18,6 +19,7 @@ from lsprotocol import types
 
 from taskdroid.core.inline import plain_title
 from taskdroid.core.text import Range
+from taskdroid.lsp import droidfit
 from taskdroid.lsp.convert import markup, plain_text
 from taskdroid.lsp.deferred import droids, model, query, runfields
 from taskdroid.lsp.deferred import requirement_views as rv
@@ -230,19 +232,25 @@ class _Builder:
         return out
 
     def droids(self) -> list[types.CompletionItem]:
+        """Every droid; the three that fit the task best first, with the reason (docs/language.md
+        §11, :mod:`taskdroid.lsp.droidfit`), then the others by name."""
         ws = self.ctx.project.ws
+        best = droidfit.completion_order(ws, self.cc.task)
         out = []
         for name, droid in sorted(ws.droid_index().items()):
             where = ws.relpath(droid.path) or droid.path
             desc = (droid.description or "").strip()
             doc = f"**{name}**" + (f" — {desc}" if desc else "") + f"\n\n`{where}`"
+            detail = (desc[:80] + "…") if len(desc) > 80 else (desc or where)
+            sort = f"1{name}"
+            if name in best:
+                place, why = best[name]
+                sort = f"0{place}"
+                detail = f"suggested: {why}"
+                doc = f"Suggested for this task: {why}\n\n{doc}"
             out.append(
                 self.item(
-                    name,
-                    types.CompletionItemKind.Class,
-                    name,
-                    detail=(desc[:80] + "…") if len(desc) > 80 else (desc or where),
-                    doc=doc,
+                    name, types.CompletionItemKind.Class, name, detail=detail, doc=doc, sort=sort
                 )
             )
         return out

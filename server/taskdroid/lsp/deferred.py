@@ -82,6 +82,7 @@ WARM_UP = (
     "taskdroid.lsp.arguments",
     "taskdroid.core.requirement_views",
     "taskdroid.core.runfields",
+    "taskdroid.core.droid_rank",
 )
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ if TYPE_CHECKING:
     from taskdroid.core import (
         config,
         discovery,
+        droid_rank,
         droids,
         edits,
         fixes,
@@ -135,6 +137,7 @@ else:
     requirements = _lazy("taskdroid.core.requirements")
     requirement_views = _lazy("taskdroid.core.requirement_views")
     runfields = _lazy("taskdroid.core.runfields")
+    droid_rank = _lazy("taskdroid.core.droid_rank")
 
 
 def _load(name: str) -> None:

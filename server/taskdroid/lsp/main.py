@@ -23,6 +23,7 @@ from taskdroid.lsp import (
     hover,
     inlay,
     navigation,
+    runlens,
     runs,
     symbols,
 )
@@ -31,7 +32,18 @@ from taskdroid.lsp.server import TaskdroidServer, _QuietExpectedErrors, register
 #: the kernel's own handlers, registered first
 KERNEL = (config, diagnostics, documents)
 #: the features, in the order their handlers and hooks are registered
-FEATURES = (hover, completion, navigation, symbols, inlay, runs, commands, actions, codelens)
+FEATURES = (
+    hover,
+    completion,
+    navigation,
+    symbols,
+    inlay,
+    runs,
+    runlens,
+    commands,
+    actions,
+    codelens,
+)
 
 
 def create_server(args: Any = None) -> TaskdroidServer:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from taskdroid.lsp import runs
+from taskdroid.lsp import runlens, runs
 from taskdroid.lsp.deferred import query, ready
 from taskdroid.lsp.deferred import run as droid_runs
 from taskdroid.lsp.documents import CHANGED, apply_file_events
@@ -317,16 +317,21 @@ def _section_span(doc: TaskDocument, line: int) -> tuple[int, int] | None:
     return None
 
 
-def ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:
+def ready_lenses(
+    server: TaskdroidServer, ctx: DocContext, gate: runlens.RunGate
+) -> list[dict[str, Any]]:
     """``▶ Run ready (n)`` on each section heading (level 2 or deeper) with n > 0 ready tasks
-    that name a droid under it (subsections included); the lens runs ``taskdroid.runReady`` on
-    that section."""
+    that name a droid of the index under it (subsections included); the lens runs
+    ``taskdroid.runReady`` on that section. With no runner configured, ``Configure runner…``
+    instead (``taskdroid.configureRunner``, see :mod:`taskdroid.lsp.runlens`)."""
 
     doc = ctx.task_doc
     if doc is None or ctx.path not in ctx.project.ws.task_docs:
         return []
     lines = sorted(
-        r.line for r in ready.next_tasks(ctx.project.ws, [ctx.path]) if r.droid and r.task_id
+        r.line
+        for r in ready.next_tasks(ctx.project.ws, [ctx.path])
+        if r.droid and r.task_id and r.droid in gate.droids
     )
     if not lines:
         return []
@@ -337,14 +342,16 @@ def ready_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any
             continue
         n = bisect.bisect_left(lines, end) - bisect.bisect_left(lines, hline)
         if n > 0:
-            out.append(
-                {
-                    "range": server.conv.range_json(ctx.lines, sel),
-                    "command": {
-                        "title": f"▶ Run ready ({n})",
-                        "command": RUN_READY,
-                        "arguments": [{"uri": ctx.uri, "section": hline}],
-                    },
+            command: dict[str, Any] = {
+                "title": f"▶ Run ready ({n})",
+                "command": RUN_READY,
+                "arguments": [{"uri": ctx.uri, "section": hline}],
+            }
+            if not gate.configured:
+                command = {
+                    "title": runlens.CONFIGURE_TITLE,
+                    "command": runlens.CONFIGURE_RUNNER,
+                    "arguments": [{"uri": ctx.uri}],
                 }
-            )
+            out.append({"range": server.conv.range_json(ctx.lines, sel), "command": command})
     return out

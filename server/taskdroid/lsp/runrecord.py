@@ -48,9 +48,11 @@ def last_run_field(task: Task) -> Field | None:
     return task.field("Last Run")
 
 
-def record_lenses(rng: dict, uri: str, task: Task) -> list[dict[str, Any]]:
+def record_lenses(rng: dict, uri: str, task: Task, can_run: bool) -> list[dict[str, Any]]:
     """``Open log`` on a task with a Last Run that names a log, and ``↻ Re-run <droid>`` on a
-    completed one that names a droid (computed from the task alone: cached with its chunk)."""
+    completed one that names a droid, when ``can_run`` (a runner is configured and the droid is
+    known: a re-run that can only fail is not offered). Computed from the task and the run gate:
+    cached with its chunk."""
     f = last_run_field(task)
     if f is None or not task.id:
         return []
@@ -59,7 +61,7 @@ def record_lenses(rng: dict, uri: str, task: Task) -> list[dict[str, Any]]:
     if record is not None and record.log:
         out.append(_lens(rng, "Open log", OPEN_LOG, {"uri": uri, "taskId": task.id}))
     droid = task.droid
-    if droid and task.status is not None and task.status.value == "completed":
+    if can_run and droid and task.status is not None and task.status.value == "completed":
         args = {"uri": uri, "taskId": task.id, "force": True}
         out.append(_lens(rng, f"↻ Re-run {droid}", RUN_TASK, args))
     return out

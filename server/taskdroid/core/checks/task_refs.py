@@ -1,4 +1,5 @@
-"""Checks that look beyond one file: dependencies (TD010–TD012), droids (TD020), files (TD031).
+"""Checks that look beyond one file: dependencies (TD010–TD012), droids (TD020, TD026), files
+(TD031).
 
 Results are computed per chunk in chunk-relative positions and cached by the workspace (keyed by
 the chunk's parse and the workspace's droid / file-system / dependency versions), so that an edit
@@ -19,6 +20,7 @@ from taskdroid.core.checks.task_local import file_entries
 from taskdroid.core.depgraph import DependencyGraph
 from taskdroid.core.diagnostics import Diagnostic, Related, diag
 from taskdroid.core.document import Located, PlacedChunk, TaskDocument, normalize_id
+from taskdroid.core.droid_rank import Capabilities
 from taskdroid.core.model import Ref, Status, droid_name
 from taskdroid.core.suggest import closest
 from taskdroid.core.text import Range
@@ -58,6 +60,8 @@ class Workspace(Protocol):
 
     def droid_names(self) -> list[str]: ...
 
+    def droid_capabilities(self, name: str) -> Capabilities | None: ...
+
     def relpath(self, path: str) -> str | None: ...
 
     def project_root(self, doc_path: str) -> str | None: ...
@@ -95,7 +99,7 @@ def materialize(ws: Workspace, doc: TaskDocument, proto: Proto, base: int) -> Di
 def check_chunk_refs(ws: Workspace, doc: TaskDocument, c: PlacedChunk, part: str) -> list[Proto]:
     """One family of cross-file checks for one chunk, in chunk-relative positions.
 
-    ``part`` is ``deps`` (TD010/TD011/TD012), ``droids`` (TD020) or ``files`` (TD031): each
+    ``part`` is ``deps`` (TD010/TD011/TD012), ``droids`` (TD020, TD026) or ``files`` (TD031): each
     depends on a different part of the workspace, so each is cached separately.
     """
     out: list[Proto] = []
@@ -120,7 +124,8 @@ def check_chunk_refs(ws: Workspace, doc: TaskDocument, c: PlacedChunk, part: str
         for t in c.parse.tasks:
             droid_field = t.field("Droid")
             if droid_field is not None and droid_field.value.strip():
-                _check_droid(ws, droid_field, out)
+                if _check_droid(ws, droid_field, out):
+                    _check_fit(ws, t, droid_field, out)
     elif part == "files" and _files_checkable(ws, doc):
         for t in c.parse.tasks:
             if t.status is Status.COMPLETED:
@@ -178,7 +183,15 @@ def _range_problem(ws, doc: TaskDocument, a, b, text: str, out: list[Proto]) -> 
                     return True
     names = " and ".join(f"`{r.task_id}`" for r in missing)
     rng = Range(a.span.range.start, b.span.range.end)
-    out.append(Proto(diag("TD010", rng, f"range `{text}`: no task {names} in this file or the task files beside it")))
+    out.append(
+        Proto(
+            diag(
+                "TD010",
+                rng,
+                f"range `{text}`: no task {names} in this file or the task files beside it",
+            )
+        )
+    )
     return True
 
 
@@ -273,12 +286,13 @@ def _label(here: str, path: str, task_id: str) -> str:
     return f"{os.path.basename(path)}#{task_id}"
 
 
-def _check_droid(ws, f, out: list[Proto]) -> None:
+def _check_droid(ws, f, out: list[Proto]) -> bool:
+    """TD020; True when the field names a droid of the index."""
     name = droid_name(f.value)
     if not name:
-        return
+        return False
     if ws.resolve_droid(name) is not None:
-        return
+        return True
     idx = f.value.find(name)
     start = f.value_span.start + max(idx, 0)
     rng = Range.of(f.line, start, start + len(name))
@@ -291,6 +305,40 @@ def _check_droid(ws, f, out: list[Proto]) -> None:
     else:
         msg = f"no droid named `{name}`: no droid files were found (.factory/droids/*.md, .claude/agents/*.md)"
     out.append(Proto(diag("TD020", rng, msg, data={"name": name, "suggestion": sugg})))
+    return False
+
+
+def _check_fit(ws, t, f, out: list[Proto]) -> None:
+    """TD026: a task whose Files must change (neither completed nor cancelled) assigned a droid
+    whose tools cannot edit files (docs/language.md §11)."""
+    if t.status not in (Status.PENDING, Status.IN_PROGRESS, Status.BLOCKED):
+        return
+    files = [p for ff in t.fields if ff.canonical == "Files" for p, _span in file_entries(ff)]
+    if not files:
+        return
+    name = droid_name(f.value)
+    if not name:
+        return
+    droid = ws.resolve_droid(name)
+    caps = ws.droid_capabilities(name)
+    if droid is None or caps is None or caps.can_edit is not False:
+        return
+    idx = f.value.find(name)
+    start = f.value_span.start + max(idx, 0)
+    rng = Range.of(f.line, start, start + len(name))
+    shown = ", ".join(f"`{p}`" for p in files[:3]) + (" …" if len(files) > 3 else "")
+    msg = (
+        f"droid `{name}` cannot edit files — {caps.why_not} — but this task's Files "
+        f"({shown}) must change: assign a droid that can edit, or give `{name}` an edit tool"
+    )
+    key = "permissionMode" if caps.why_not.startswith("`permissionMode") else "tools"
+    if key == "tools" and "tools" not in droid.key_ranges:
+        key = "disallowedTools"
+    where = droid.key_ranges.get(key)
+    related = (Related(droid.path, where, f"the tools of `{name}`"),) if where else ()
+    out.append(
+        Proto(diag("TD026", rng, msg, related=related, data={"name": name, "reason": caps.why_not}))
+    )
 
 
 _NOT_A_PATH = re.compile(r"^(?:https?://|n/?a$|none$|tbd$|-+$)|[*?{}<>|]", re.I)
