@@ -257,9 +257,13 @@ def push_delay(server: TaskdroidServer, uri: str) -> float:
 
 async def settle(server: TaskdroidServer, uri: str) -> None:
     """Make sure the cache holds the diagnostics of the open document's current version: an
-    analysis still waiting for its debounce is done now instead."""
+    analysis still waiting for its debounce is done now instead (once the document's project
+    exists: one found for a file outside every project is indexed first)."""
     doc = server.docs.get(uri)
     if doc is None or doc.path is None:
+        return
+    await server.ensure_project(doc.path)
+    if server.docs.get(uri) is not doc:
         return
     entry = server.diag.entries.get(doc.path)
     if doc.synced != doc.version or entry is None or entry.version != doc.version:

@@ -107,7 +107,8 @@ class OpenDocument:
 
 @dataclass(eq=False)
 class Project:
-    """One workspace folder (or the fallback for files outside every folder) and its index."""
+    """One project (a workspace folder's, or one found above an opened file — see
+    :mod:`taskdroid.lsp.projects`; or the fallback for files in no project) and its index."""
 
     root: str | None
     uri: str | None
@@ -125,6 +126,8 @@ class Project:
     #: path → (mtime_ns, size) of indexed files at the last index/poll
     snapshot: dict[str, tuple[int, int]] | None = None
     indexed: bool = False
+    #: no project marker: its walks visit at most this many folders (None: no bound)
+    walk_limit: int | None = None
 
     def contains(self, path: str) -> bool:
         if self.root is None:
@@ -226,6 +229,8 @@ class TaskdroidServer(CompatServer):
         self.projects: list[Project] = []
         self.fallback: Project | None = None
         self.folders: list[tuple[str, str]] = []  #: (uri, path) of the workspace folders
+        #: creates and indexes the project of a file outside every project (lsp.documents)
+        self.project_opener: Callable[[str], Awaitable[None]] | None = None
         self.diagnostic_mode = "push"
         #: `initialized` has started indexing (a second one is ignored)
         self.started = False
@@ -366,6 +371,18 @@ class TaskdroidServer(CompatServer):
         if best is not None:
             return best
         return self.fallback
+
+    async def ensure_project(self, path: str) -> None:
+        """Make sure the project of ``path`` exists and is indexed (a file outside every project
+        gets its own, see :mod:`taskdroid.lsp.projects`); errors are logged."""
+        if self.project_opener is None:
+            return
+        try:
+            await self.project_opener(path)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("cannot open the project of %s", path)
 
     def all_projects(self) -> list[Project]:
         out = list(self.projects)
