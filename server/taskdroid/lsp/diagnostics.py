@@ -37,6 +37,7 @@ from lsprotocol import types
 
 from taskdroid.lsp.deferred import query
 from taskdroid.lsp.deferred import requirements as rq
+from taskdroid.lsp.projects import Openings
 from taskdroid.lsp.server import DiagnosticsState, Entry, Project, TaskdroidServer
 
 log = logging.getLogger("taskdroid.lsp.diagnostics")
@@ -334,8 +335,11 @@ def _project_paths(server: TaskdroidServer, project: Project) -> set[str]:
 
 
 def _analyse_unindexed_open(server: TaskdroidServer) -> None:
+    openings = server.get_feature(Openings)
     for uri in list(server.docs):
         doc = server.docs[uri]
+        if openings is not None and doc.path is not None and openings.covers(doc.path):
+            continue  # its project is being indexed; the document is analysed after that
         if doc.path is not None and doc.path not in server.diag.entries:
             project = server.project_for(doc.path)
             if project is not None:

@@ -224,11 +224,13 @@ async def startup(server: TaskdroidServer) -> None:
         server.spawn(register_dynamic(server), name="register capabilities")
         server.fallback = await new_project(server, None, None)
         todo = projects.plan_folders(server.folders)
-        while todo:  # the workspace folders' projects, then those of files opened meanwhile
+        while True:  # the workspace folders' projects, then those of files opened meanwhile
             made = [await _new_planned(server, planned) for planned in todo]
             server.projects.extend(made)
             await index_projects(server, made)
             todo = _unplanned_open_files(server)
+            if not todo:
+                break
     except Exception:
         log.exception("start-up failed")
         if server.fallback is None:

@@ -108,6 +108,10 @@ class Openings:
             started.add_done_callback(functools.partial(self._done, planned.root))
         await asyncio.shield(started)
 
+    def covers(self, path: str) -> bool:
+        """Is the project of ``path`` being created (its analysis must wait)?"""
+        return any(_inside(path, root) for root in self.pending)
+
     def _done(self, root: str, fut: asyncio.Future[None]) -> None:
         if self.pending.get(root) is fut:
             del self.pending[root]
