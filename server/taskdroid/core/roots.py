@@ -70,7 +70,9 @@ def marker_root(
         cur = parent
 
 
-def loose_root(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str | None:
+def loose_root(
+    path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None
+) -> str | None:
     """The folder indexed around a file that belongs to no project: the folder holding the
     nearest ``tasks`` folder above the file (at most a few levels up), else the file's folder;
     None when that folder is broad (the file is then analysed on its own)."""

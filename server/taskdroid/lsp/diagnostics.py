@@ -69,6 +69,7 @@ def _burn(seconds: float) -> None:
     while time.thread_time() < end:
         pass
 
+
 __all__ = ["DiagnosticsState", "Entry"]
 
 

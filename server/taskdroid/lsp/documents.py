@@ -48,7 +48,7 @@ def register(server: TaskdroidServer) -> None:
     openings = server.add_feature(projects.Openings())
 
     async def open_for(path: str) -> None:
-        await openings.ensure(server, path, lambda planned: open_project(server, planned))
+        await openings.ensure(server, path, lambda planned: open_project(server, planned, True))
 
     server.project_opener = open_for
 
@@ -127,7 +127,7 @@ def register(server: TaskdroidServer) -> None:
             planned = projects.plan_folder(path, f.uri) if path is not None else None
             if planned is None or any(p.root == planned.root for p in ls.projects):
                 continue
-            await open_project(ls, planned)
+            await open_project(ls, planned, from_file=False)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -224,11 +224,13 @@ async def startup(server: TaskdroidServer) -> None:
         server.spawn(register_dynamic(server), name="register capabilities")
         server.fallback = await new_project(server, None, None)
         todo = projects.plan_folders(server.folders)
+        from_file = False
         while True:  # the workspace folders' projects, then those of files opened meanwhile
-            made = [await _new_planned(server, planned) for planned in todo]
+            made = [await _new_planned(server, planned, from_file) for planned in todo]
             server.projects.extend(made)
             await index_projects(server, made)
             todo = _unplanned_open_files(server)
+            from_file = True
             if not todo:
                 break
     except Exception:
@@ -267,15 +269,19 @@ def _unplanned_open_files(server: TaskdroidServer) -> list[projects.Planned]:
     return list(out.values())
 
 
-async def _new_planned(server: TaskdroidServer, planned: projects.Planned) -> Project:
+async def _new_planned(
+    server: TaskdroidServer, planned: projects.Planned, from_file: bool
+) -> Project:
     limit = projects.MAX_LOOSE_DIRS if planned.bounded else None
-    return await new_project(server, planned.uri, planned.root, walk_limit=limit)
+    project = await new_project(server, planned.uri, planned.root, walk_limit=limit)
+    project.from_file = from_file
+    return project
 
 
-async def open_project(server: TaskdroidServer, planned: projects.Planned) -> None:
+async def open_project(server: TaskdroidServer, planned: projects.Planned, from_file: bool) -> None:
     """Create, index and analyse a project found after start-up (an opened file's, an added
     workspace folder's). Open documents inside it leave the fallback project."""
-    project = await _new_planned(server, planned)
+    project = await _new_planned(server, planned, from_file)
     await index_projects(server, [project])
     if any(p.root == project.root for p in server.projects):
         return
@@ -439,11 +445,7 @@ async def index_projects(server: TaskdroidServer, projects: list[Project]) -> No
         plan.append((project, [(p, k) for p, k, _ in scanned if k != "config"]))
     total = sum(len(files) for _, files in plan)
     progress = None
-    if (
-        total
-        and total >= server.options.progress_threshold
-        and server.client.work_done_progress
-    ):
+    if total and total >= server.options.progress_threshold and server.client.work_done_progress:
         progress = await _begin_progress(server, total)
     done = 0
     try:

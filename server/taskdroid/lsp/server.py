@@ -128,6 +128,9 @@ class Project:
     indexed: bool = False
     #: no project marker: its walks visit at most this many folders (None: no bound)
     walk_limit: int | None = None
+    #: found above an opened file, not from a workspace folder: the server never writes its
+    #: closed files (see inside_workspace)
+    from_file: bool = False
 
     def contains(self, path: str) -> bool:
         if self.root is None:
@@ -358,9 +361,13 @@ class TaskdroidServer(CompatServer):
         return from_fs_path(path) or ("file://" + path)
 
     def inside_workspace(self, path: str) -> bool:
-        """Is ``path`` (after resolving links and ``..``) inside one of the workspace folders?
-        Files outside them are never written to disk by the server."""
-        return any(p.root is not None and is_inside(path, p.root) for p in self.projects)
+        """Is ``path`` (after resolving links and ``..``) inside one of the workspace folders (or
+        the project a workspace folder stands for)? Files outside them are never written to disk
+        by the server — not even those of a project found above an opened file."""
+        return any(
+            p.root is not None and not p.from_file and is_inside(path, p.root)
+            for p in self.projects
+        )
 
     def project_for(self, path: str) -> Project | None:
         best = None
