@@ -19,6 +19,7 @@ This module plans; :mod:`taskdroid.lsp.documents` creates and indexes the projec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -96,8 +97,8 @@ class Openings:
         """Make sure the project of ``path`` exists and is indexed."""
         for root, fut in list(self.pending.items()):
             if _inside(path, root):
-                await asyncio.shield(fut)
-                return
+                with contextlib.suppress(Exception):  # (logged by _done)
+                    await asyncio.shield(fut)  # then the file is usually inside it
         planned = plan_file(server, path)
         if planned is None:
             return
