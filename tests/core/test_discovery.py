@@ -274,6 +274,10 @@ def test_personal_droid_files_relative_to_root(tmp_path: Path) -> None:
 
 # -- find_root ----------------------------------------------------------------------------------
 
+#: a home folder that is neither the temporary folder nor below it (the folders above the home
+#: folder are never project roots)
+ELSEWHERE = Path("/nonexistent-home-for-taskdroid-tests")
+
 
 @pytest.mark.parametrize("marker", [".taskdroid.toml", ".git", ".factory", ".claude"])
 def test_find_root_finds_the_nearest_marker(tmp_path: Path, marker: str) -> None:
@@ -283,21 +287,21 @@ def test_find_root_finds_the_nearest_marker(tmp_path: Path, marker: str) -> None
         (project / marker).write_text("", encoding="utf-8")
     else:
         (project / marker).mkdir()
-    assert find_root(project / "a" / "b", home=tmp_path / "home") == project
-    assert find_root(project, home=tmp_path / "home") == project
+    assert find_root(project / "a" / "b", home=ELSEWHERE) == project
+    assert find_root(project, home=ELSEWHERE) == project
 
 
 def test_find_root_prefers_the_nearest(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "sub" / ".factory").mkdir(parents=True)
     (tmp_path / "sub" / "x").mkdir()
-    assert find_root(tmp_path / "sub" / "x", home=tmp_path / "home") == tmp_path / "sub"
+    assert find_root(tmp_path / "sub" / "x", home=ELSEWHERE) == tmp_path / "sub"
 
 
 def test_find_root_from_a_file(tmp_path: Path) -> None:
     (tmp_path / ".git").write_text("gitdir: elsewhere\n", encoding="utf-8")  # a worktree
     touch(tmp_path, "docs/tasks.md")
-    assert find_root(tmp_path / "docs" / "tasks.md", home=tmp_path / "home") == tmp_path
+    assert find_root(tmp_path / "docs" / "tasks.md", home=ELSEWHERE) == tmp_path
 
 
 def _markers_above(path: Path) -> bool:
@@ -310,7 +314,7 @@ def test_find_root_without_markers_is_start(tmp_path: Path) -> None:
         pytest.skip("a folder above the temporary folder holds a root marker")
     start = tmp_path / "a"
     start.mkdir()
-    assert find_root(start, home=tmp_path / "home") == start
+    assert find_root(start, home=ELSEWHERE) == start
 
 
 def test_find_root_ignores_personal_folders_in_home(tmp_path: Path) -> None:
@@ -322,8 +326,10 @@ def test_find_root_ignores_personal_folders_in_home(tmp_path: Path) -> None:
     start = home / "scratch"
     start.mkdir()
     assert find_root(start, home=home) == start
-    (home / ".git").mkdir()
-    assert find_root(start, home=home) == home
+    (home / ".git").mkdir()  # a dotfiles repository: not a project either
+    (home / ".taskdroid.toml").write_text("", encoding="utf-8")
+    assert find_root(start, home=home) == start
+    assert find_root(home, home=home) == home  # run from home itself: home, as asked
 
 
 def test_folder_docs_in_agent_folders_are_not_droids(tmp_path):

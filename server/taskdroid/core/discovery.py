@@ -10,6 +10,7 @@ from typing import Literal
 
 from taskdroid.core.globs import compile_globs, normalize_relpath
 from taskdroid.core.requirements import requirements_flavor
+from taskdroid.core.roots import ROOT_MARKERS, marker_root
 from taskdroid.core.settings import Settings
 
 __all__ = [
@@ -45,9 +46,6 @@ SKIPPED_DIRS = frozenset(
     }
 )
 
-#: a folder holding one of these is a workspace root (docs/language.md §10)
-ROOT_MARKERS = (".taskdroid.toml", ".git", ".factory", ".claude")
-
 
 @dataclass(slots=True)
 class DiscoveryResult:
@@ -57,6 +55,8 @@ class DiscoveryResult:
     droid_files: list[Path] = field(default_factory=list)
     #: Kiro ``requirements.md`` / spec-kit ``spec.md`` (docs/language.md §13)
     requirement_files: list[Path] = field(default_factory=list)
+    #: the walk stopped at ``max_dirs`` folders: the lists hold what was found until then
+    truncated: bool = False
 
 
 #: documentation files that live in droid folders and are not droids (docs/language.md §A5)
@@ -90,7 +90,7 @@ def classify_path(relpath: str, settings: Settings) -> FileKind | None:
     return None
 
 
-def discover(root: Path, settings: Settings) -> DiscoveryResult:
+def discover(root: Path, settings: Settings, *, max_dirs: int | None = None) -> DiscoveryResult:
     """Every task and droid file under ``root``, by the globs of ``settings``.
 
     The walk is iterative; it skips :data:`SKIPPED_DIRS`, virtual environments (any folder with a
@@ -98,15 +98,22 @@ def discover(root: Path, settings: Settings) -> DiscoveryResult:
     excludes all below it). Hidden folders are searched. A symlinked folder is followed only when
     it resolves inside the root and that folder has not been walked already (so loops end and
     nothing is listed twice); symlinked files are listed like regular ones.
+
+    ``max_dirs`` bounds the walk (the server's walk around a file outside every project): folders
+    are then walked breadth first, nearest first, and the walk stops after that many.
     """
-    walker = _Walker(Path(root), settings)
+    walker = _Walker(Path(root), settings, max_dirs)
     walker.run()
-    return DiscoveryResult(sorted(walker.tasks), sorted(walker.droids), sorted(walker.reqs))
+    return DiscoveryResult(
+        sorted(walker.tasks), sorted(walker.droids), sorted(walker.reqs), walker.truncated
+    )
 
 
 class _Walker:
-    def __init__(self, root: Path, settings: Settings) -> None:
+    def __init__(self, root: Path, settings: Settings, max_dirs: int | None = None) -> None:
         self.root = root
+        self.max_dirs = max_dirs
+        self.truncated = False
         self.droid_rx = compile_globs(tuple(settings.droidFiles))
         self.task_rx = compile_globs(tuple(settings.taskFiles))
         self.exclude_rx = compile_globs(tuple(settings.exclude))
@@ -125,12 +132,18 @@ class _Walker:
             return
         stack: list[tuple[str, str]] = [(os.fspath(self.root), "")]
         linked: list[tuple[str, str]] = []  # symlinked folders, walked after all real ones
+        walked = 0
+        bfs = self.max_dirs is not None
         while stack or linked:
             if not stack:
                 stack.append(linked.pop())
-            path, rel = stack.pop()
+            path, rel = stack.pop(0) if bfs else stack.pop()
             if not self._first_visit(path):
                 continue
+            if self.max_dirs is not None and walked >= self.max_dirs:
+                self.truncated = True
+                return
+            walked += 1
             self._scan(path, rel, stack, linked)
 
     def _first_visit(self, path: str) -> bool:
@@ -195,11 +208,11 @@ def _is_requirements(relpath: str) -> bool:
     return requirements_flavor(relpath) is not None
 
 
-def file_names(root: Path, settings: Settings) -> frozenset[str]:
+def file_names(root: Path, settings: Settings, *, max_dirs: int | None = None) -> frozenset[str]:
     """The names of every file under ``root`` (outside the skipped and excluded folders): a
     bare file name in a task's Files exists when a file of that name exists anywhere (docs/language.md
-    §A8)."""
-    walker = _Walker(root, settings)
+    §A8). ``max_dirs`` bounds the walk as in :func:`discover`."""
+    walker = _Walker(root, settings, max_dirs)
     walker.names = set()
     walker.run()
     return frozenset(walker.names)
@@ -257,26 +270,15 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 
 def find_root(start: Path, *, home: Path | None = None) -> Path:
-    """The nearest folder from ``start`` upward holding one of :data:`ROOT_MARKERS`, else ``start``.
+    """The nearest folder from ``start`` upward holding one of :data:`ROOT_MARKERS`, else ``start``
+    (:func:`taskdroid.core.roots.marker_root`: the filesystem root, the home folder — ``home``,
+    default ``Path.home()`` — and the folders above it never count, so ``~/.claude``, the personal
+    configuration, does not make the home folder a project).
 
-    ``start`` may be a file, in which case the search begins at its folder. In the home folder
-    (``home``, default ``Path.home()``) ``.factory`` and ``.claude`` are the personal
-    configuration folders, not project markers, so only ``.taskdroid.toml`` and ``.git`` count
-    there: otherwise every folder without markers below home would make home the root.
+    ``start`` may be a file, in which case the search begins at its folder.
     """
     start = Path(os.path.abspath(start))
     if start.is_file():
         start = start.parent
-    home_dir = _home() if home is None else Path(os.path.abspath(home))
-    for folder in (start, *start.parents):
-        markers = ROOT_MARKERS[:2] if folder == home_dir else ROOT_MARKERS
-        if any(os.path.lexists(folder / marker) for marker in markers):
-            return folder
-    return start
-
-
-def _home() -> Path | None:
-    try:
-        return Path(os.path.abspath(Path.home()))
-    except (RuntimeError, KeyError):
-        return None
+    found = marker_root(start, home)
+    return Path(found) if found is not None else start

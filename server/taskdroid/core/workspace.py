@@ -81,6 +81,8 @@ class Workspace:
         #: bumped when what cross-file checks depend on changes (see chunk_ref_protos)
         self.droid_version = 0
         self.fs_version = 0
+        #: folders a walk of the whole root may visit (None: no bound; see core.roots)
+        self.walk_limit: int | None = None
         self.deps_version = 0
         self._doc_sigs: dict[str, tuple] = {}
         self._chunk_sig: dict[int, tuple] = {}
@@ -581,7 +583,7 @@ class Workspace:
         if self.root is None:
             return False
         if self._names is None or self._names[0] != self.fs_version:
-            names = set(file_names(Path(self.root), self.settings))
+            names = set(file_names(Path(self.root), self.settings, max_dirs=self.walk_limit))
             names.update(os.path.basename(p) for p in (*self.task_docs, *self.droid_docs))
             self._names = (self.fs_version, frozenset(names))
         return name in self._names[1]

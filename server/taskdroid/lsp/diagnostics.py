@@ -38,6 +38,7 @@ from lsprotocol import types
 
 from taskdroid.lsp.deferred import query
 from taskdroid.lsp.deferred import requirements as rq
+from taskdroid.lsp.projects import Openings
 from taskdroid.lsp.server import DiagnosticsState, Entry, Project, TaskdroidServer
 
 log = logging.getLogger("taskdroid.lsp.diagnostics")
@@ -269,9 +270,13 @@ def push_delay(server: TaskdroidServer, uri: str) -> float:
 
 async def settle(server: TaskdroidServer, uri: str) -> None:
     """Make sure the cache holds the diagnostics of the open document's current version: an
-    analysis still waiting for its debounce is done now instead."""
+    analysis still waiting for its debounce is done now instead (once the document's project
+    exists: one found for a file outside every project is indexed first)."""
     doc = server.docs.get(uri)
     if doc is None or doc.path is None:
+        return
+    await server.ensure_project(doc.path)
+    if server.docs.get(uri) is not doc:
         return
     entry = server.diag.entries.get(doc.path)
     if doc.synced != doc.version or entry is None or entry.version != doc.version:
@@ -342,8 +347,11 @@ def _project_paths(server: TaskdroidServer, project: Project) -> set[str]:
 
 
 def _analyse_unindexed_open(server: TaskdroidServer) -> None:
+    openings = server.get_feature(Openings)
     for uri in list(server.docs):
         doc = server.docs[uri]
+        if openings is not None and doc.path is not None and openings.covers(doc.path):
+            continue  # its project is being indexed; the document is analysed after that
         if doc.path is not None and doc.path not in server.diag.entries:
             project = server.project_for(doc.path)
             if project is not None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from taskdroid.lsp import deferred, diagnostics
+from taskdroid.lsp import deferred, diagnostics, projects
 from taskdroid.lsp.config import load_project_settings
 from taskdroid.lsp.convert import LineIndex
 from taskdroid.lsp.deferred import config as core_config
@@ -45,6 +45,13 @@ PROJECT_FILE = ".taskdroid.toml"
 
 
 def register(server: TaskdroidServer) -> None:
+    openings = server.add_feature(projects.Openings())
+
+    async def open_for(path: str) -> None:
+        await openings.ensure(server, path, lambda planned: open_project(server, planned, True))
+
+    server.project_opener = open_for
+
     @server.feature(types.INITIALIZED)
     def initialized(ls: TaskdroidServer, params: types.InitializedParams) -> None:
         if ls.started:  # a second `initialized` must not rebuild the index under open documents
@@ -63,7 +70,7 @@ def register(server: TaskdroidServer) -> None:
         ls.docs[item.uri] = OpenDocument(item.uri, path, item.version, item.text, item.language_id)
         if path is not None:
             ls.open_paths[path] = item.uri
-        ls.schedule(item.uri, 0, lambda: diagnostics.analyse_open(ls, item.uri))
+        ls.schedule(item.uri, 0, lambda: analyse_opened(ls, item.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: TaskdroidServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -75,7 +82,7 @@ def register(server: TaskdroidServer) -> None:
         lines = apply_changes(ls, doc.lines, params.content_changes)
         doc.set_text(lines.text, params.text_document.version, lines)
         delay = diagnostics.push_delay(ls, uri)
-        ls.schedule(uri, delay, lambda: diagnostics.analyse_open(ls, uri))
+        ls.schedule(uri, delay, lambda: analyse_opened(ls, uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TaskdroidServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -107,8 +114,9 @@ def register(server: TaskdroidServer) -> None:
         await ls.wait_ready()
         for f in params.event.removed or []:
             path = ls.path_of(f.uri)
+            gone = projects.plan_folder(path) if path is not None else None
             for project in list(ls.projects):
-                if project.root == path:
+                if gone is not None and project.root == gone.root:
                     ls.projects.remove(project)
                     diagnostics.forget_project(ls, project)
                     for doc in ls.docs.values():  # now in another project: sync again
@@ -116,12 +124,10 @@ def register(server: TaskdroidServer) -> None:
                             doc.synced = -1
         for f in params.event.added or []:
             path = ls.path_of(f.uri)
-            if path is None or any(p.root == path for p in ls.projects):
+            planned = projects.plan_folder(path, f.uri) if path is not None else None
+            if planned is None or any(p.root == planned.root for p in ls.projects):
                 continue
-            project = await new_project(ls, f.uri, path)
-            ls.projects.append(project)
-            await index_projects(ls, [project])
-            diagnostics.analyse_project(ls, project)
+            await open_project(ls, planned, from_file=False)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -132,6 +138,15 @@ def register(server: TaskdroidServer) -> None:
             ls.pushed_settings = dict(settings)
         await ls.wait_ready()
         await reload_settings(ls)
+
+
+async def analyse_opened(server: TaskdroidServer, uri: str) -> None:
+    """Analyse an open document once its project exists and is indexed (a file outside every
+    project gets its own first: :mod:`taskdroid.lsp.projects`)."""
+    doc = server.docs.get(uri)
+    if doc is not None and doc.path is not None:
+        await server.ensure_project(doc.path)
+    diagnostics.analyse_open(server, uri)
 
 
 # -- text sync -------------------------------------------------------------------------------------
@@ -221,12 +236,17 @@ async def _startup(server: TaskdroidServer) -> None:
         if server.deferred_problems:
             server.show_problems(server.deferred_problems)
         server.spawn(register_dynamic(server), name="register capabilities")
-        projects = []
-        for uri, path in server.folders:
-            projects.append(await new_project(server, uri, path))
-        server.projects = projects
         server.fallback = await new_project(server, None, None)
-        await index_projects(server, server.projects)
+        todo = projects.plan_folders(server.folders)
+        from_file = False
+        while True:  # the workspace folders' projects, then those of files opened meanwhile
+            made = [await _new_planned(server, planned, from_file) for planned in todo]
+            server.projects.extend(made)
+            await index_projects(server, made)
+            todo = _unplanned_open_files(server)
+            from_file = True
+            if not todo:
+                break
     except Exception:
         log.exception("start-up failed")
         if server.fallback is None:
@@ -253,8 +273,47 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-async def new_project(server: TaskdroidServer, uri: str | None, path: str | None) -> Project:
-    project = Project(root=path, uri=uri, ws=core_ws.Workspace(None))
+def _unplanned_open_files(server: TaskdroidServer) -> list[projects.Planned]:
+    out: dict[str, projects.Planned] = {}
+    for doc in list(server.docs.values()):
+        if doc.path is not None:
+            planned = projects.plan_file(server, doc.path)
+            if planned is not None:
+                out.setdefault(planned.root, planned)
+    return list(out.values())
+
+
+async def _new_planned(
+    server: TaskdroidServer, planned: projects.Planned, from_file: bool
+) -> Project:
+    limit = projects.MAX_LOOSE_DIRS if planned.bounded else None
+    project = await new_project(server, planned.uri, planned.root, walk_limit=limit)
+    project.from_file = from_file
+    return project
+
+
+async def open_project(server: TaskdroidServer, planned: projects.Planned, from_file: bool) -> None:
+    """Create, index and analyse a project found after start-up (an opened file's, an added
+    workspace folder's). Open documents inside it leave the fallback project."""
+    project = await _new_planned(server, planned, from_file)
+    await index_projects(server, [project])
+    if any(p.root == project.root for p in server.projects):
+        return
+    server.projects.append(project)
+    fallback = server.fallback
+    for doc in server.docs.values():
+        if doc.path is not None and server.project_for(doc.path) is project:
+            if fallback is not None:
+                _forget(fallback, doc.path)
+            doc.synced = -1
+    _freeze_heap()
+    analyse_project_all(server, project)
+
+
+async def new_project(
+    server: TaskdroidServer, uri: str | None, path: str | None, walk_limit: int | None = None
+) -> Project:
+    project = Project(root=path, uri=uri, ws=core_ws.Workspace(None), walk_limit=walk_limit)
     loaded = await load_project_settings(server, project)
     server.show_problems(loaded.problems)
     project.loaded = loaded
@@ -264,6 +323,7 @@ async def new_project(server: TaskdroidServer, uri: str | None, path: str | None
 
 def _workspace_for(project: Project, loaded: LoadedSettings):
     ws = core_ws.Workspace(project.root, loaded.settings)
+    ws.walk_limit = project.walk_limit
     if loaded.project_file is not None and loaded.project_diagnostics:
         ws.extra_diagnostics[core_ws.norm(loaded.project_file)] = list(loaded.project_diagnostics)
     return ws
@@ -341,10 +401,15 @@ async def register_dynamic(server: TaskdroidServer) -> None:
 # -- indexing --------------------------------------------------------------------------------------
 
 
-def _scan(root: str, settings: Any) -> list[tuple[str, str, tuple[int, int] | None]]:
-    """(path, kind, (mtime_ns, size)) of every task and droid file under ``root`` (in a thread)."""
+def _scan(
+    root: str, settings: Any, max_dirs: int | None = None
+) -> list[tuple[str, str, tuple[int, int] | None]]:
+    """(path, kind, (mtime_ns, size)) of every task and droid file under ``root`` (in a thread;
+    ``max_dirs``: a bounded walk, see :mod:`taskdroid.lsp.projects`)."""
     norm = core_ws.norm
-    found = discovery.discover(Path(root), settings)
+    found = discovery.discover(Path(root), settings, max_dirs=max_dirs)
+    if found.truncated:
+        log.info("%s has no project marker: indexed its first %s folders only", root, max_dirs)
     out = []
     kinds = (("droid", found.droid_files), ("task", found.task_files))
     for kind, files in (*kinds, ("requirements", found.requirement_files)):
@@ -384,7 +449,9 @@ async def index_projects(server: TaskdroidServer, projects: list[Project]) -> No
         if project.root is None:
             continue
         try:
-            scanned = await loop.run_in_executor(None, _scan, project.root, project.ws.settings)
+            scanned = await loop.run_in_executor(
+                None, _scan, project.root, project.ws.settings, project.walk_limit
+            )
         except Exception:
             log.exception("cannot scan %s", project.root)
             scanned = []
@@ -392,11 +459,7 @@ async def index_projects(server: TaskdroidServer, projects: list[Project]) -> No
         plan.append((project, [(p, k) for p, k, _ in scanned if k != "config"]))
     total = sum(len(files) for _, files in plan)
     progress = None
-    if (
-        total
-        and total >= server.options.progress_threshold
-        and server.client.work_done_progress
-    ):
+    if total and total >= server.options.progress_threshold and server.client.work_done_progress:
         progress = await _begin_progress(server, total)
     done = 0
     try:
@@ -657,7 +720,9 @@ async def poll_loop(server: TaskdroidServer) -> None:
             if project.root is None or project.snapshot is None:
                 continue
             try:
-                scanned = await loop.run_in_executor(None, _scan, project.root, project.ws.settings)
+                scanned = await loop.run_in_executor(
+                    None, _scan, project.root, project.ws.settings, project.walk_limit
+                )
             except Exception:
                 log.exception("poll of %s failed", project.root)
                 continue

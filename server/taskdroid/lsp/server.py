@@ -107,7 +107,8 @@ class OpenDocument:
 
 @dataclass(eq=False)
 class Project:
-    """One workspace folder (or the fallback for files outside every folder) and its index."""
+    """One project (a workspace folder's, or one found above an opened file — see
+    :mod:`taskdroid.lsp.projects`; or the fallback for files in no project) and its index."""
 
     root: str | None
     uri: str | None
@@ -125,6 +126,11 @@ class Project:
     #: path → (mtime_ns, size) of indexed files at the last index/poll
     snapshot: dict[str, tuple[int, int]] | None = None
     indexed: bool = False
+    #: no project marker: its walks visit at most this many folders (None: no bound)
+    walk_limit: int | None = None
+    #: found above an opened file, not from a workspace folder: the server never writes its
+    #: closed files (see inside_workspace)
+    from_file: bool = False
 
     def contains(self, path: str) -> bool:
         if self.root is None:
@@ -226,6 +232,8 @@ class TaskdroidServer(CompatServer):
         self.projects: list[Project] = []
         self.fallback: Project | None = None
         self.folders: list[tuple[str, str]] = []  #: (uri, path) of the workspace folders
+        #: creates and indexes the project of a file outside every project (lsp.documents)
+        self.project_opener: Callable[[str], Awaitable[None]] | None = None
         self.diagnostic_mode = "push"
         #: `initialized` has started indexing (a second one is ignored)
         self.started = False
@@ -353,9 +361,13 @@ class TaskdroidServer(CompatServer):
         return from_fs_path(path) or ("file://" + path)
 
     def inside_workspace(self, path: str) -> bool:
-        """Is ``path`` (after resolving links and ``..``) inside one of the workspace folders?
-        Files outside them are never written to disk by the server."""
-        return any(p.root is not None and is_inside(path, p.root) for p in self.projects)
+        """Is ``path`` (after resolving links and ``..``) inside one of the workspace folders (or
+        the project a workspace folder stands for)? Files outside them are never written to disk
+        by the server — not even those of a project found above an opened file."""
+        return any(
+            p.root is not None and not p.from_file and is_inside(path, p.root)
+            for p in self.projects
+        )
 
     def project_for(self, path: str) -> Project | None:
         best = None
@@ -366,6 +378,18 @@ class TaskdroidServer(CompatServer):
         if best is not None:
             return best
         return self.fallback
+
+    async def ensure_project(self, path: str) -> None:
+        """Make sure the project of ``path`` exists and is indexed (a file outside every project
+        gets its own, see :mod:`taskdroid.lsp.projects`); errors are logged."""
+        if self.project_opener is None:
+            return
+        try:
+            await self.project_opener(path)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("cannot open the project of %s", path)
 
     def all_projects(self) -> list[Project]:
         out = list(self.projects)
