@@ -153,6 +153,8 @@ class DroidFrontMatter(BaseModel):
         title="Droid front matter",
         protected_namespaces=(),
         regex_engine="python-re",
+        # built on the first droid file that is validated, not at import (see core/settings.py)
+        defer_build=True,
     )
 
     name: str = Field(
