@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from taskdroid.core.config import (
     LoadedSettings,
@@ -15,7 +16,7 @@ from taskdroid.core.config import (
     settings_from_dict,
 )
 from taskdroid.core.diagnostics import Severity
-from taskdroid.core.settings import DEFAULT_TASK_FILES, Settings
+from taskdroid.core.settings import DEFAULT_SETTINGS, DEFAULT_TASK_FILES, Settings
 from taskdroid.core.text import Range
 
 
@@ -52,6 +53,21 @@ def test_defaults_when_nothing_is_configured(ws: Path, user_file: Path) -> None:
     assert loaded.project_file is None
     assert loaded.project_diagnostics == []
     assert loaded.origins == {}
+
+
+def test_the_unvalidated_defaults_are_what_validation_gives() -> None:
+    """DEFAULT_SETTINGS (what a project without settings gets) is built without pydantic's
+    validation; it must be exactly a validated ``Settings()``."""
+    validated = Settings.model_validate({})
+    assert DEFAULT_SETTINGS == validated == Settings()
+    assert DEFAULT_SETTINGS.model_dump() == validated.model_dump()
+    assert DEFAULT_SETTINGS.model_fields_set == validated.model_fields_set == set()
+    for sub in ("diagnostics", "runner"):
+        assert getattr(DEFAULT_SETTINGS, sub) == getattr(validated, sub)
+        assert getattr(DEFAULT_SETTINGS, sub).model_fields_set == set()
+    assert DEFAULT_SETTINGS.model_dump(exclude_unset=True) == {}
+    with pytest.raises(ValidationError):  # frozen, like a validated instance
+        DEFAULT_SETTINGS.exclude = ["x"]  # type: ignore[misc]
 
 
 def test_no_root_reads_no_project_file(user_file: Path) -> None:

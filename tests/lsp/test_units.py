@@ -124,3 +124,46 @@ def test_the_core_is_loaded_after_start_up():
         "assert deferred.workspace.Workspace is sys.modules['taskdroid.core.workspace'].Workspace\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_first_diagnostics_build_no_pydantic_validator(tmp_path):
+    """The path to a task file's first diagnostics in a project with a droid file and no
+    settings (what the server does after ``initialized``) validates nothing with pydantic: its
+    first validation imports importlib.metadata and reads every installed package's entry
+    points. The droid file's own checks run when its diagnostics are read."""
+    import subprocess
+    import sys
+
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "tasks.md").write_text(
+        "# T\n\n## 8. A\n\n- [ ] 8.1 A\n  - **Droid**: reviewer\n"
+        "- [ ] 8.2 B\n  - **Droid**: nobody\n",
+        encoding="utf-8",
+    )
+    (tmp_path / ".factory" / "droids").mkdir(parents=True)
+    (tmp_path / ".factory" / "droids" / "reviewer.md").write_text(
+        "---\nname: reviewer\ndescription: Reviews.\ntools: 7\n---\nReview.\n", encoding="utf-8"
+    )
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from taskdroid.lsp.main import create_server\n"
+        "create_server()\n"
+        "from taskdroid.lsp import deferred\n"
+        "deferred.load_for_indexing()\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "loaded = deferred.config.load_settings(root, lsp={}, env={}, user_config=root / 'none')\n"
+        "ws = deferred.workspace.Workspace(str(root), loaded.settings, personal=False)\n"
+        "found = deferred.discovery.discover(root, loaded.settings)\n"
+        "for kind, files in (('droid', found.droid_files), ('task', found.task_files)):\n"
+        "    for f in files:\n"
+        "        ws.set_text(str(f), Path(f).read_text(), kind)\n"
+        "task = deferred.workspace.norm(str(root / 'tasks' / 'tasks.md'))\n"
+        "codes = [d.code for d in ws.diagnostics(task)]\n"
+        "assert codes == ['TD020'], codes\n"
+        "assert 'pydantic.plugin._loader' not in sys.modules\n"
+        "droid = deferred.workspace.norm(str(root / '.factory' / 'droids' / 'reviewer.md'))\n"
+        "assert 'DR004' in [d.code for d in ws.diagnostics(droid)]\n"
+        "assert 'pydantic.plugin._loader' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

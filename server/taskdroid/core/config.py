@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from taskdroid.core.diagnostics import Diagnostic, diag
-from taskdroid.core.settings import DiagnosticsSettings, RunnerSettings, Settings
+from taskdroid.core.settings import DEFAULT_SETTINGS, DiagnosticsSettings, RunnerSettings, Settings
 from taskdroid.core.suggest import closest
 from taskdroid.core.text import Position, Range, split_lines
 
@@ -279,6 +279,8 @@ class _Merger:
         return out
 
     def build(self) -> Settings:
+        if not self.values:  # nothing set anywhere: the shared defaults, with nothing to validate
+            return DEFAULT_SETTINGS
         try:
             return Settings.model_validate(self.nested())
         except ValidationError as e:  # pragma: no cover - every value was validated alone
@@ -346,7 +348,7 @@ def _default(key: str) -> Any:
     return getattr(_DEFAULTS, key)
 
 
-_DEFAULTS = Settings()
+_DEFAULTS = DEFAULT_SETTINGS
 
 
 def _empty_command(value: Any) -> bool:

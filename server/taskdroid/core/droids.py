@@ -153,6 +153,8 @@ class DroidFrontMatter(BaseModel):
         title="Droid front matter",
         protected_namespaces=(),
         regex_engine="python-re",
+        # built on the first droid file that is validated, not at import (see core/settings.py)
+        defer_build=True,
     )
 
     name: str = Field(
@@ -355,7 +357,23 @@ class DroidDocument:
     item_ranges: dict[str, list[Range]] = field(default_factory=dict)
     front_matter_range: Range | None = None
     body_start_line: int = 0
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the diagnostics found while parsing; :attr:`diagnostics` adds the front matter checks
+    found: list[Diagnostic] = field(default_factory=list)
+    #: the front matter checks, not run yet: they validate with pydantic, whose first use in a
+    #: process costs ~30 ms (it imports importlib.metadata to look for plugins), and a task
+    #: file's first diagnostics need only the droids' names, tools and other fields, which
+    #: :func:`parse_droid` fills at once
+    pending: _Checker | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """The file-local diagnostics, sorted (the front matter checks run on the first read)."""
+        checker = self.pending
+        if checker is not None:
+            # a new list, assigned whole: a concurrent reader never sees a partial one
+            self.found = checker.check(self.found)
+            self.pending = None
+        return self.found
 
 
 def flavor_of(path: str) -> Flavor:
@@ -389,11 +407,11 @@ def parse_droid(text: str, path: str, settings: Settings) -> DroidDocument:
     doc = DroidDocument(path=path, flavor=flavor_of(path))
     fm = parse_front_matter(text)
     lines = split_lines(text)
-    doc.diagnostics.extend(fm.diagnostics)
+    doc.found.extend(fm.diagnostics)
     if not fm.present:
         # docs/language.md §A5/§A10: the whole first line, and DR001 alone
         end = len(lines[0]) if lines else 0
-        doc.diagnostics.append(
+        doc.found.append(
             diag(
                 "DR001",
                 Range.of(0, 0, end),
@@ -406,7 +424,7 @@ def parse_droid(text: str, path: str, settings: Settings) -> DroidDocument:
     doc.front_matter_range = fm.range
     doc.body_start_line = fm.body_start_line
     if fm.closed and not _has_body(lines, fm.body_start_line):
-        doc.diagnostics.append(
+        doc.found.append(
             diag(
                 "DR010",
                 Range.of(fm.end_line or 0, 0, len(lines[fm.end_line or 0])),
@@ -414,8 +432,10 @@ def parse_droid(text: str, path: str, settings: Settings) -> DroidDocument:
             )
         )
     if fm.data is not None:
-        _Checker(doc, fm, lines, settings).run()
-    doc.diagnostics.sort(key=Diagnostic.sort_key)
+        checker = _Checker(doc, fm, lines, settings)
+        checker.fill()
+        doc.pending = checker
+    doc.found.sort(key=Diagnostic.sort_key)
     return doc
 
 
@@ -501,10 +521,11 @@ class _Checker:
         self.settings = settings
         self.data: dict[str, Any] = fm.data or {}
         self.invalid: set[str] = set()
+        self.out: list[Diagnostic] = []
 
     # helpers
     def add(self, d: Diagnostic) -> None:
-        self.doc.diagnostics.append(d)
+        self.out.append(d)
 
     def value_range(self, key: str) -> Range:
         rng = self.fm.value_ranges.get(key)
@@ -516,20 +537,27 @@ class _Checker:
         items = self.doc.item_ranges.get(key) or []
         return items[index] if 0 <= index < len(items) else self.value_range(key)
 
-    def run(self) -> None:
+    def fill(self) -> None:
+        """The document's fields (what task files and features read), at parse time."""
         doc, data = self.doc, self.data
         doc.front_matter = data
         doc.key_ranges = dict(self.fm.key_ranges)
         doc.value_ranges = dict(self.fm.value_ranges)
         doc.item_ranges = {k: list(v) for k, v in self.fm.item_ranges.items()}
         self.collect_tools()
-        self.validate()
         self.fill_fields()
+
+    def check(self, found: list[Diagnostic]) -> list[Diagnostic]:
+        """``found`` and the diagnostics of the checks, sorted, as a new list (run once)."""
+        self.out = list(found)
+        self.validate()
         self.check_required()
         self.check_name_matches_file()
         self.check_unknown_keys()
         self.check_tools()
         self.check_dates()
+        self.out.sort(key=Diagnostic.sort_key)
+        return self.out
 
     # tools
     def collect_tools(self) -> None:

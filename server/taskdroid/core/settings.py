@@ -31,7 +31,11 @@ DEFAULT_PROMPT = (
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+    # ``defer_build``: the validators are built on the first validation, not at import. A project
+    # without settings never validates any (see :data:`DEFAULT_SETTINGS`), so the language
+    # server's first diagnostics do not wait for pydantic to build schemas (nor for its plugin
+    # lookup, which imports importlib.metadata and reads every installed package's entry points).
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True, defer_build=True)
 
 
 class DiagnosticsSettings(_Model):
@@ -118,4 +122,17 @@ class Settings(_Model):
         return frozenset(self.diagnostics.disable)
 
 
-DEFAULT_SETTINGS = Settings()
+def _defaults() -> Settings:
+    """``Settings()`` without running pydantic's validation: every default is valid as it stands
+    (the validators only normalise values a user wrote), so the fields are set as pydantic would
+    set them, and no field counts as set (``model_fields_set`` is empty, as for ``Settings()``);
+    tests/core/test_config.py checks that this equals a validated ``Settings()``."""
+    return Settings.model_construct(
+        set(),
+        diagnostics=DiagnosticsSettings.model_construct(set()),
+        runner=RunnerSettings.model_construct(set()),
+    )
+
+
+#: the settings of a project without any: shared, never validated (see :func:`_defaults`)
+DEFAULT_SETTINGS = _defaults()

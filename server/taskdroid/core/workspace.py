@@ -274,7 +274,7 @@ class Workspace:
         path = norm(path)
         if len(text) > _document.MAX_DOCUMENT_CHARS:  # one diagnostic, as for a task file
             diags = [_document.too_large_diagnostic(text)]
-            d = DroidDocument(path, flavor_of(path), diagnostics=diags)
+            d = DroidDocument(path, flavor_of(path), found=diags)
         else:
             d = parse_droid(text, path, self.settings)
         if self.droid_docs.get(path) is None and self._exists.pop(path, None) is False:

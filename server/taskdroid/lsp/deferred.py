@@ -19,6 +19,12 @@ thread:
 Besides the core: ``taskdroid.run`` (bound as ``run``), :mod:`taskdroid.lsp.arguments` (the
 commands' pydantic models) and ``importlib.metadata`` (only the pygls version check uses it).
 
+What :data:`INDEXING` loads should stay cheap to load, since a document opened right after
+start-up waits for it: its pydantic models build their validators on first use, and a project
+without settings, or a droid file whose diagnostics nobody has read yet, validates nothing, so
+neither a validator is built nor ``importlib.metadata`` imported (pydantic imports it for its
+plugin look-up on the first validation) before the first diagnostics.
+
 No other module of ``taskdroid.lsp`` imports anything lazily or inside a function to keep start-up
 fast (tests/test_architecture.py allows imports inside functions only in the seams it lists); a
 module not bound here is imported at start-up, and ``test_the_core_is_loaded_after_start_up`` in

@@ -358,6 +358,10 @@ def _analyse_unindexed_open(server: TaskdroidServer) -> None:
                 refresh_paths(server, project, {doc.path})
 
 
+#: loop turns given to waiting requests between the open documents and the rest (see below)
+_ANSWER_TURNS = 4
+
+
 async def analyse_all_async(server: TaskdroidServer, slice_seconds: float = 0.02) -> None:
     """The first analysis after indexing: every file of every project, open documents first —
     what the user looks at — then every other file, yielding to the event loop between slices so
@@ -381,7 +385,12 @@ async def analyse_all_async(server: TaskdroidServer, slice_seconds: float = 0.02
                 server.after_analysis(uri)
             except Exception:
                 log.exception("analysis of %s failed", uri)
-        await asyncio.sleep(0)
+        # let the requests that waited for the open documents go out before the rest of the
+        # workspace: a pull that waited for the index needs a few loop turns (its handler
+        # wakes, finishes, its response is sent), and each slice below can take 20 ms or more
+        # (the first droid file's checks load pydantic's validation: ~30 ms)
+        for _ in range(_ANSWER_TURNS):
+            await asyncio.sleep(0)
         loop = asyncio.get_running_loop()
         plan: list[tuple[Project, list[str]]] = []
         for project in server.all_projects():
