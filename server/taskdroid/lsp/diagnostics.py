@@ -228,7 +228,7 @@ def analyse_open(server: TaskdroidServer, uri: str) -> None:
     project = server.project_for(doc.path)
     if project is None:
         return
-    start = time.thread_time()
+    start, wall = time.thread_time(), time.monotonic()
     paused = gc.isenabled()
     if paused:  # (a large new text allocates a lot of objects, and no garbage cycles)
         gc.disable()
@@ -245,6 +245,7 @@ def analyse_open(server: TaskdroidServer, uri: str) -> None:
         if paused:
             gc.enable()
     doc.analysis_cost = time.thread_time() - start
+    doc.analysis_wall = time.monotonic() - wall
     server.after_analysis(uri)
 
 
@@ -255,14 +256,17 @@ def push_delay(server: TaskdroidServer, uri: str) -> float:
     cost (at most ``debounceMs``), and applies only while edits keep arriving: when the previous
     edit came within that time. No wait when the last analysis was cheap, or when the edit
     follows a pause at least as long as the debounce (an edit after each result, or typing
-    slower than the analysis, is analysed at once). Call on each edit."""
+    slower than the analysis, is analysed at once). The debounce is twice the analysis' wall
+    time when that is longer than its CPU time (a busy machine): edits that queued up behind a
+    slow analysis then still count as arriving, rather than each looking like one after a pause
+    and getting an analysis of its own. Call on each edit."""
     doc = server.docs.get(uri)
     limit = server.options.debounce
     if doc is None or limit <= 0:
         return 0.0
     now = time.monotonic()
     previous, doc.last_edit = doc.last_edit, now
-    delay = min(limit, 2 * doc.analysis_cost)
+    delay = min(limit, 2 * max(doc.analysis_cost, doc.analysis_wall))
     if doc.analysis_cost <= CHEAP_ANALYSIS or now - previous >= delay:
         return 0.0
     return delay

@@ -91,6 +91,9 @@ class OpenDocument:
     #: (monotonic)
     analysis_cost: float = 0.0
     last_edit: float = float("-inf")
+    #: wall seconds the last analysis of this document took (more than its CPU time on a busy
+    #: machine)
+    analysis_wall: float = 0.0
     _lines: LineIndex | None = None
 
     @property
