@@ -18,7 +18,6 @@ that support it are asked to re-request them (``workspace/codeLens/refresh``, co
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -53,7 +52,6 @@ class CodeLensFeature:
         #: per-chunk lenses of the current version of each document (see ChunkPieces)
         self.pieces = ChunkPieces()
         self.refreshed: dict[str, int | None] = {}
-        self.pending = False
 
 
 def register(server: TaskdroidServer) -> None:
@@ -205,21 +203,8 @@ def after_analysis(server: TaskdroidServer, uri: str) -> None:
     refreshed[uri] = doc.version
     if len(refreshed) > 1000:
         refreshed.clear()
-    if first or feature.pending:
-        return  # a newly opened document: the client asks for its lenses anyway
-    feature.pending = True
-
-    def send() -> None:
-        feature.pending = False
-        try:
-            server.workspace_code_lens_refresh(None)
-        except Exception:
-            log.exception("cannot request a code lens refresh")
-
-    try:
-        asyncio.get_running_loop().call_soon(send)
-    except RuntimeError:
-        send()
+    if not first:  # a newly opened document: the client asks for its lenses anyway
+        server.request_code_lens_refresh()
 
 
 def requirement_lenses(server: TaskdroidServer, ctx: DocContext) -> list[dict[str, Any]]:

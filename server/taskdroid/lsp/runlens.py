@@ -63,7 +63,6 @@ class RunLensFeature:
     def __init__(self) -> None:
         self.names: dict[int, tuple[object, frozenset[str]]] = {}
         self.seen: dict[int, RunGate] = {}
-        self.pending = False
 
 
 def register(server: TaskdroidServer) -> None:
@@ -103,23 +102,8 @@ def _files_analyzed(server: TaskdroidServer, project: Project, paths: set[str]) 
     now = gate(server, project)
     before = feature.seen.get(id(project))
     feature.seen[id(project)] = now
-    if before is None or before == now or not server.client.code_lens_refresh:
-        return
-    if feature.pending:
-        return
-    feature.pending = True
-
-    def send() -> None:
-        feature.pending = False
-        try:
-            server.workspace_code_lens_refresh(None)
-        except Exception:
-            log.exception("cannot request a code lens refresh")
-
-    try:
-        asyncio.get_running_loop().call_soon(send)
-    except RuntimeError:
-        send()
+    if before is not None and before != now:
+        server.request_code_lens_refresh()
 
 
 # -- taskdroid.configureRunner -------------------------------------------------------------------------

@@ -254,6 +254,27 @@ class TaskdroidServer(CompatServer):
         self.client = ResolvedClientCapabilities()
         self.diag = DiagnosticsState()
         self._features: dict[type, Any] = {}
+        self._lens_refresh_pending = False
+
+    # -- client refreshes --------------------------------------------------------------------------
+    def request_code_lens_refresh(self) -> None:
+        """Ask the client to refresh its code lenses (``workspace/codeLens/refresh``) when it can;
+        however many features ask during one event loop turn, one request is sent."""
+        if not self.client.code_lens_refresh or self._lens_refresh_pending:
+            return
+        self._lens_refresh_pending = True
+
+        def send() -> None:
+            self._lens_refresh_pending = False
+            try:
+                self.workspace_code_lens_refresh(None)
+            except Exception:
+                log.exception("cannot request a code lens refresh")
+
+        try:
+            asyncio.get_running_loop().call_soon(send)
+        except RuntimeError:
+            send()
 
     # -- feature objects -----------------------------------------------------------------------
     def add_feature(self, feature: F) -> F:
