@@ -78,8 +78,8 @@ async def run_ready(ls: TaskdroidServer, args: Sequence[Any]) -> dict[str, Any]:
     await ls.wait_ready()
     for open_uri in list(ls.docs):
         ls.sync(open_uri)
-    scopes = _scopes(ls, uri, section)
     progress = _QueueProgress(ls)
+    scopes = _scopes(ls, uri, section, progress)
     queue = droid_runs.TaskQueue(
         state.manager,
         scopes,
@@ -90,8 +90,6 @@ async def run_ready(ls: TaskdroidServer, args: Sequence[Any]) -> dict[str, Any]:
         on_update=progress.update,
     )
     progress.queue = queue
-    for scope in scopes:
-        scope.refresh = _refresher(ls, scope, queue)
     try:
         await queue.prepare()
     except droid_runs.RunError as e:
@@ -120,21 +118,22 @@ async def _drive_queue(queue: TaskQueue, progress: _QueueProgress) -> None:
     progress.end(summary)
 
 
-def _scopes(ls: TaskdroidServer, uri: str | None, section: int | None) -> list[QueueScope]:
+def _scopes(
+    ls: TaskdroidServer, uri: str | None, section: int | None, progress: _QueueProgress
+) -> list[QueueScope]:
 
     def read(path: str) -> str | None:
         return runs._current_text(ls, path)
 
-    async def unset(changed: Sequence[str]):  # replaced by _refresher
-        raise NotImplementedError
-
     if uri is None:
-        return [
-            droid_runs.QueueScope(
-                p.root or os.path.dirname(next(iter(p.ws.task_docs))), None, unset, read
-            )
+        roots = [
+            p.root or os.path.dirname(next(iter(p.ws.task_docs)))
             for p in ls.all_projects()
             if p.ws.task_docs
+        ]
+        return [
+            droid_runs.QueueScope(root, None, _refresher(ls, root, None, progress), read)
+            for root in roots
         ]
     path = ls.path_of(uri)
     if path is None:
@@ -159,26 +158,27 @@ def _scopes(ls: TaskdroidServer, uri: str | None, section: int | None) -> list[Q
             return p == path and start <= line < end
 
     root = project.root or runs._fallback_root(path)
-    return [droid_runs.QueueScope(root, [path], unset, read, within)]
+    refresh = _refresher(ls, root, [path], progress)
+    return [droid_runs.QueueScope(root, [path], refresh, read, within)]
 
 
-def _project_of(ls: TaskdroidServer, scope: QueueScope):
-    if scope.paths:
-        return ls.project_for(scope.paths[0])
+def _project_of(ls: TaskdroidServer, root: str, paths: list[str] | None):
+    if paths:
+        return ls.project_for(paths[0])
     for p in ls.all_projects():
-        if p.root == scope.root:
+        if p.root == root:
             return p
-    return ls.project_for(os.path.join(scope.root, "x"))
+    return ls.project_for(os.path.join(root, "x"))
 
 
-def _refresher(ls: TaskdroidServer, scope: QueueScope, queue: TaskQueue):
+def _refresher(ls: TaskdroidServer, root: str, paths: list[str] | None, progress: _QueueProgress):
 
     async def refresh(changed: Sequence[str]):
         """Open documents as the editor holds them; task files the runs changed on disk (the
         droid may have edited them itself) read again."""
         state = runs.runs_of(ls)
-        if state is not None and state.stopping:
-            queue.cancel("the language server shut down")
+        if state is not None and state.stopping and progress.queue is not None:
+            progress.queue.cancel("the language server shut down")
         for open_uri in list(ls.docs):
             ls.sync(open_uri)
         closed = sorted(
@@ -186,9 +186,9 @@ def _refresher(ls: TaskdroidServer, scope: QueueScope, queue: TaskQueue):
         )
         if closed:
             await apply_file_events(ls, [(p, CHANGED) for p in closed])
-        project = _project_of(ls, scope)
+        project = _project_of(ls, root, paths)
         if project is None:
-            raise RuntimeError(f"no workspace folder holds {scope.root}")
+            raise RuntimeError(f"no workspace folder holds {root}")
         return project.ws
 
     return refresh
