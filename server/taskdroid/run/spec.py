@@ -198,7 +198,7 @@ def check_no_injected_option(
             )
 
 
-def _search_path(value: str) -> str:
+def search_path(value: str) -> str:
     """``PATH`` without its empty and relative entries: those mean the current directory (or a
     folder below it), which for a run is the workspace — the repository would choose the
     program."""
@@ -224,7 +224,7 @@ def resolve_program(
         if not (os.path.isfile(prog) and os.access(prog, os.X_OK)):
             raise RunError(f"runner.command: `{program}` is not an executable file", "runner")
         return prog
-    path = _search_path((env if env is not None else os.environ).get("PATH") or "")
+    path = search_path((env if env is not None else os.environ).get("PATH") or "")
     found = shutil.which(prog, path=path) if path else None
     if found is None:
         raise RunError(

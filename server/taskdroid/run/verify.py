@@ -47,6 +47,7 @@ from taskdroid.run.logfile import LogWriter
 from taskdroid.run.output import ProgressReporter, clean_line, drain, short
 from taskdroid.run.record import OutcomeRecorder, format_duration
 from taskdroid.run.runspec import RunSpec
+from taskdroid.run.spec import search_path
 from taskdroid.run.supervise import Supervisor
 
 __all__ = ["NO_CHANGE_ERROR", "Verdict", "Verifier", "resolve_verify_program", "snapshot_files"]
@@ -117,10 +118,6 @@ class VerifiedRun(Protocol):
 # -- the program -----------------------------------------------------------------------------------
 
 
-def _absolute_path_entries(value: str) -> str:
-    return os.pathsep.join(e for e in value.split(os.pathsep) if e and os.path.isabs(e))
-
-
 def resolve_verify_program(program: str, env: Mapping[str, str] | None, workspace: str) -> str:
     """The absolute path of a Verify command's program (see the module doc). Raises
     :class:`RunError`."""
@@ -135,7 +132,7 @@ def resolve_verify_program(program: str, env: Mapping[str, str] | None, workspac
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             raise RunError(f"`{program}` is not an executable file", "verify")
         return path
-    search = _absolute_path_entries((env if env is not None else os.environ).get("PATH") or "")
+    search = search_path((env if env is not None else os.environ).get("PATH") or "")
     found = shutil.which(program, path=search) if search else None
     if found is None:
         raise RunError(
