@@ -29,6 +29,12 @@ def is_inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> boo
         return False
 
 
+def under(path: str, root: str) -> bool:
+    """``path`` is ``root`` or below it, compared as written (no links resolved: use
+    :func:`is_inside` where a link could lead out)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def norm(path: str | os.PathLike[str]) -> str:
     """An absolute, normalised path (``..`` and ``.`` folded, links kept): the index's keys."""
     return os.path.normpath(os.path.abspath(os.fspath(path)))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from taskdroid.core.paths import under
+
 __all__ = ["ROOT_MARKERS", "has_marker", "home_folder", "is_broad", "loose_root", "marker_root"]
 
 #: a folder holding one of these is a project root
@@ -47,7 +49,7 @@ def is_broad(folder: str | os.PathLike[str], home: str | os.PathLike[str] | None
     h = _home(home)
     if h is None:
         return False
-    return f == h or h.startswith(f.rstrip(os.sep) + os.sep)
+    return under(h, f)
 
 
 def has_marker(folder: str | os.PathLike[str]) -> bool:

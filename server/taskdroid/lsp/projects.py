@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pygls.uris import from_fs_path
 
 from taskdroid.core import roots
+from taskdroid.core.paths import under
 from taskdroid.lsp.server import TaskdroidServer
 
 log = logging.getLogger("taskdroid.lsp.projects")
@@ -96,7 +97,7 @@ class Openings:
     async def ensure(self, server: TaskdroidServer, path: str, create: Creator) -> None:
         """Make sure the project of ``path`` exists and is indexed."""
         for root, fut in list(self.pending.items()):
-            if _inside(path, root):
+            if under(path, root):
                 with contextlib.suppress(Exception):  # (logged by _done)
                     await asyncio.shield(fut)  # then the file is usually inside it
         planned = plan_file(server, path)
@@ -111,17 +112,13 @@ class Openings:
 
     def covers(self, path: str) -> bool:
         """Is the project of ``path`` being created (its analysis must wait)?"""
-        return any(_inside(path, root) for root in self.pending)
+        return any(under(path, root) for root in self.pending)
 
     def _done(self, root: str, fut: asyncio.Future[None]) -> None:
         if self.pending.get(root) is fut:
             del self.pending[root]
         if not fut.cancelled() and fut.exception() is not None:
             log.error("cannot open the project %s", root, exc_info=fut.exception())
-
-
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _uri(path: str) -> str:

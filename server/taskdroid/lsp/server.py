@@ -38,7 +38,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from taskdroid import __version__
 from taskdroid.core.files import read_text
-from taskdroid.core.paths import is_inside
+from taskdroid.core.paths import is_inside, under
 from taskdroid.lsp.capabilities import ResolvedClientCapabilities
 from taskdroid.lsp.convert import EMPTY_LINES, Converter, LineIndex, encoding_of, json_converter
 from taskdroid.lsp.pygls_compat import CompatServer, TaskdroidProtocol
@@ -138,7 +138,7 @@ class Project:
     def contains(self, path: str) -> bool:
         if self.root is None:
             return True
-        return path == self.root or path.startswith(self.root.rstrip(os.sep) + os.sep)
+        return under(path, self.root)
 
 
 @dataclass(slots=True)

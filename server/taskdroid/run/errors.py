@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
+
+from taskdroid.core.paths import under
 
 __all__ = ["RunError", "inside", "safe_name"]
 
@@ -27,6 +28,5 @@ def safe_name(text: str, default: str) -> str:
     return out or default
 
 
-def inside(path: str, root: str) -> bool:
-    """``path`` is ``root`` or below it (both as given: resolve links first where it matters)."""
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+#: ``path`` is ``root`` or below it (both as given: resolve links first where it matters)
+inside = under
